@@ -1,0 +1,115 @@
+# The concurrency lab kit: one non-recursive Makefile.
+#
+# Every folder contributes a module.mk fragment that appends to PROGRAMS,
+# TEST_SUITES and LIBKIT_SRCS; this file owns the flags and the generic rules.
+# Objects live under $(O) (one tree per build variant), programs under $(BIN).
+#
+#   make               build the library and every program into bin/
+#   make test          build and run every Check suite
+#   make sanitize      the suites under AddressSanitizer + UBSan
+#   make tsan          the suites under ThreadSanitizer
+#   make clean
+
+SHELL      := /bin/bash
+.DEFAULT_GOAL := all
+
+VARIANT    ?= default
+O          ?= build/$(VARIANT)
+BIN        ?= $(if $(filter default,$(VARIANT)),bin,$(O)/bin)
+
+CC         ?= cc
+
+# A fresh machine installs what is missing before anything else is read
+# (scripts/deps.sh: apt-get as root, otherwise the exact command to run).
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+  ifneq ($(shell scripts/deps.sh --check >/dev/null 2>&1; echo $$?),0)
+    $(info lab kit: installing missing packages (scripts/deps.sh) ...)
+    ifneq ($(shell scripts/deps.sh >&2; echo $$?),0)
+      $(error missing packages: see the message above)
+    endif
+  endif
+endif
+
+PKGS       := libuv msgpack jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+OPT        ?= -O2
+SAN_asan   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_tsan   := -fsanitize=thread -fno-omit-frame-pointer
+SANFLAGS   := $(SAN_$(VARIANT))
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS     ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+              -Ilib -I$(O)/gen $(PKG_CFLAGS) -MMD -MP
+LDLIBS     := $(PKG_LIBS) -lpthread -lm -lrt
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+LIBKIT     := $(O)/libkit.a
+PROGRAMS   :=
+TEST_SUITES :=
+LIBKIT_SRCS :=
+
+# Turn a list of .c files into their objects in this variant's tree.
+objs = $(patsubst %.c,$(O)/%.o,$(1))
+
+include lib/module.mk
+-include phase1_async/module.mk
+-include phase2_threads/module.mk
+-include phase3_processes/module.mk
+-include experiments/module.mk
+-include tests/module.mk
+
+# ---------------------------------------------------------------- generic rules
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBKIT): $(call objs,$(LIBKIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# Programs list their objects as prerequisites in module.mk; the library
+# comes last so that its archive members are pulled in on demand.
+$(BIN)/%:
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(LIBKIT) $(LDLIBS) -o $@
+
+# The commit the programs report in their CSV metadata. Rewritten only when it
+# changes, so a new commit relinks nothing but what records it.
+KIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+$(O)/gen/kit_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define KIT_COMMIT "$(KIT_COMMIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+deps:
+	@scripts/deps.sh
+
+all: $(PROGRAMS)
+
+test: all $(TEST_SUITES)
+	@scripts/run-tests.sh $(BIN) $(TEST_SUITES)
+
+sanitize:
+	@$(MAKE) --no-print-directory VARIANT=asan OPT=-O1 test
+
+tsan:
+	@$(MAKE) --no-print-directory VARIANT=tsan OPT=-O1 test
+
+clean:
+	rm -rf build bin
+
+.PHONY: all test sanitize tsan clean deps FORCE
+.DELETE_ON_ERROR:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Check suites link the Check library; they live in $(O)/tests, not bin/.
+$(O)/tests/%: $(O)/tests/%.o $(TEST_HELPER) $(LIBKIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(LIBKIT) $(CHECK_LIBS) $(LDLIBS) -o $@

@@ -1,0 +1,33 @@
+/* dump.h: the state dump (SPEC §3), byte-exact across every phase. */
+#ifndef KIT_DUMP_H
+#define KIT_DUMP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "fsm.h"
+#include "registry.h"
+
+#define DUMP_HEADER "key,state,messages,data_count,sum,min,max,last,feature_sum,invalid"
+#define DUMP_ROW_MAX 512        /* a row always fits in this many bytes */
+
+/* Format one row (no newline) into buf. Returns its length, or -1 if len is too small. */
+int dump_row(const struct keystate *ks, char *buf, size_t len);
+
+/* Parse one row back (the inverse of dump_row). Returns 0, or -1 if malformed. */
+int dump_parse_row(const char *row, size_t len, struct keystate *ks);
+
+/* Sort rows by key, bytewise (qsort; keys are unique). */
+void dump_sort(struct keystate **rows, size_t n);
+
+/* Write the header and the rows (already sorted). Returns 0, or -1 with errno. */
+int dump_write_rows(FILE *f, struct keystate *const *rows, size_t n);
+
+/* Write the whole registry, sorted. Returns 0, or -1 with errno. */
+int dump_write(FILE *f, const struct registry *r);
+
+/* Open PATH ("-" = stdout), write the registry and close. Returns 0, or -1 with
+ * a reason in err. */
+int dump_to_path(const char *path, const struct registry *r, char *err, size_t errlen);
+
+#endif

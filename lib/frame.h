@@ -1,0 +1,53 @@
+/* frame.h: length-prefixed frames over a byte stream (pipe, socketpair, socket).
+ * A frame is a 4-byte little-endian body length, then the body; a body longer
+ * than FRAME_MAX is an error on both sides. Blocking helpers survive partial
+ * reads and writes and EINTR; the framer is the same decoder for non-blocking
+ * readers (libuv) that receive bytes in arbitrary pieces. */
+#ifndef KIT_FRAME_H
+#define KIT_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define FRAME_HDR 4             /* bytes of length prefix */
+
+/* Write all n bytes of p to fd, retrying partial writes and EINTR.
+ * Returns 0, or -1 with errno. */
+int fd_write_all(int fd, const void *p, size_t n);
+
+/* Read exactly n bytes. Returns 1, 0 on EOF before the first byte, or -1 with
+ * errno (EPROTO for EOF in the middle). */
+int fd_read_all(int fd, void *p, size_t n);
+
+/* Write one frame. Returns 0, or -1 with errno (EMSGSIZE if len > FRAME_MAX). */
+int frame_write(int fd, const void *body, size_t len);
+
+/* Read one frame into body (replacing its contents). Returns 1, 0 on a clean EOF
+ * between frames, or -1 with errno (EPROTO truncated, EMSGSIZE too long). */
+int frame_read(int fd, struct buf *body);
+
+/* Append a frame (header + body) to out, for callers that batch their writes. */
+int frame_append(struct buf *out, const void *body, size_t len);
+
+/* Incremental decoder. */
+struct framer {
+    struct buf in;              /* bytes received and not yet consumed */
+    size_t off;                 /* start of the next frame in in.data */
+};
+
+void framer_init(struct framer *f);
+
+/* Add received bytes. Returns 0, or -1 with ENOMEM. */
+int framer_feed(struct framer *f, const void *p, size_t n);
+
+/* Take the next complete frame: returns 1 with *body/*len pointing into the
+ * framer (valid until the next feed), 0 if more bytes are needed, -1 with
+ * EMSGSIZE if the announced length exceeds FRAME_MAX. */
+int framer_next(struct framer *f, const uint8_t **body, size_t *len);
+
+void framer_free(struct framer *f);
+
+#endif

@@ -1,0 +1,47 @@
+/* fsm.h: the per-key state machine (SPEC §2) and the --work CPU kernel. */
+#ifndef KIT_FSM_H
+#define KIT_FSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+enum state { ST_IDLE, ST_RUNNING, ST_PAUSED, ST_STOPPED };
+
+/* One key's machine. Plain data: copyable, and safe to send between processes. */
+struct keystate {
+    char key[KEY_MAX + 1];      /* NUL-terminated */
+    enum state state;
+    uint64_t messages;          /* every message for the key, valid or not */
+    uint64_t data_count;        /* applied DATA messages */
+    uint64_t invalid;           /* invalid transitions */
+    double sum, min, max, last; /* over applied DATA values; min/max/last unset while data_count == 0 */
+    double feature_sum;         /* sum of fsm_feature(v) over applied DATA values */
+    uint64_t last_seq;          /* seq of the last message applied (for replay and order checks) */
+};
+
+/* The state's upper-case name ("RUNNING"). */
+const char *state_name(enum state s);
+
+/* Parse a state name. Returns 0, or -1 if unknown. */
+int state_parse(const char *s, size_t n, enum state *out);
+
+/* A fresh machine for key[0..len), in IDLE with every counter 0. */
+void fsm_init(struct keystate *ks, const char *key, size_t len);
+
+/* Apply one op. Returns true if the transition was valid, false if it was
+ * counted as invalid (the state is then unchanged). Always adds 1 to messages. */
+bool fsm_apply(struct keystate *ks, enum op op, double value);
+
+/* The lecture's record feature: sqrt(|(v-20)/60|) * log(|v| + 1). */
+double fsm_feature(double v);
+
+/* Burn `units` units of deterministic CPU work and return a value that depends
+ * on all of it (so the compiler cannot drop it). One unit is 256 rounds of an
+ * integer mix (about 0.25 µs on a 2020s x86 core; measure with bin/workcal);
+ * the result never touches the state. */
+uint64_t work_burn(uint32_t units, uint64_t salt);
+
+#endif

@@ -1,0 +1,42 @@
+/* route.h: which worker owns a key. Four policies, one lesson each:
+ *   modulo      hash(key) % N: stable and cheap, but changing N moves most keys;
+ *   consistent  a hash ring with RING_VNODES virtual nodes per worker: adding a
+ *               worker moves only about 1/(N+1) of the keys;
+ *   map         an explicit key -> worker table, filled on first sight with the
+ *               worker that owns the fewest keys (or loaded from a file);
+ *   roundrobin  message i goes to worker i % N: even load, and WRONG for state,
+ *               because a key's messages are split across workers. Kept to show it.
+ * The hash is FNV-1a 64 finished with a splitmix64 mix: the same on every machine. */
+#ifndef KIT_ROUTE_H
+#define KIT_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum route { ROUTE_MODULO, ROUTE_CONSISTENT, ROUTE_MAP, ROUTE_ROUNDROBIN, ROUTE_COUNT };
+
+/* Parse a policy name. Returns 0, or -1 if unknown. */
+int route_parse(const char *s, enum route *out);
+const char *route_name(enum route r);
+
+/* True if the policy keeps every key on one worker (so per-key order holds). */
+int route_keeps_order(enum route r);
+
+/* A router for `workers` workers (1..WORKERS_MAX). Returns NULL with errno. */
+struct router *router_new(enum route kind, unsigned workers);
+
+/* Load "key,worker" lines into a map router (other kinds: EINVAL). Returns 0,
+ * or -1 with a reason in err. */
+int router_load_map(struct router *r, const char *path, char *err, size_t errlen);
+
+/* The worker (0..workers-1) for this message's key. The map and roundrobin
+ * policies remember what they picked, so call it once per message. */
+unsigned route_pick(struct router *r, const char *key, size_t len);
+
+unsigned router_workers(const struct router *r);
+void router_free(struct router *r);
+
+/* The kit's stable 64-bit string hash. */
+uint64_t route_hash(const char *key, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run every Check suite binary given, print each suite's own summary, then the
+# total. Usage: scripts/run-tests.sh BIN_DIR SUITE...
+#
+# Each test case sets its own timeout (tcase_set_timeout); CK_TIMEOUT_MULTIPLIER
+# scales them all for a slow machine. A whole suite is also bounded from outside
+# so that nothing can hang CI. CK_RUN_SUITE / CK_RUN_CASE narrow a run as usual.
+set -u
+bin=$1; shift
+export KIT_BIN=${KIT_BIN:-$(cd "$bin" && pwd)}
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-1}
+outer=$(( 600 * ${CK_TIMEOUT_MULTIPLIER%.*} ))
+
+total=0 failed=0 errors=0 bad=0
+for suite in "$@"; do
+    log=$(mktemp)
+    timeout --kill-after=10 "$outer" "$suite" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
+    rm -f "$log"
+    if [ -z "$line" ]; then
+        echo "$(basename "$suite"): no Check summary (exit $rc)" >&2
+        bad=$((bad + 1))
+        continue
+    fi
+    read -r c f e < <(sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/' <<<"$line")
+    total=$((total + c)) failed=$((failed + f)) errors=$((errors + e))
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && bad=$((bad + 1))
+done
+
+echo "All suites: Checks: $total, Failures: $failed, Errors: $errors"
+echo "$((total - failed - errors)) passed, $((failed + errors)) failed"
+[ "$failed" -eq 0 ] && [ "$errors" -eq 0 ] && [ "$bad" -eq 0 ]

@@ -1,0 +1,212 @@
+/* kit_test.c: shared helpers for the Check suites (see kit_test.h). */
+#include "kit_test.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *kit_bin(const char *name)
+{
+    static char paths[8][512];
+    static unsigned next;
+    const char *dir = getenv("KIT_BIN");
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir && *dir ? dir : "bin", name);
+    return p;
+}
+
+double kit_time_scale(void)
+{
+    const char *s = getenv("CK_TIMEOUT_MULTIPLIER");
+    double v = s ? strtod(s, NULL) : 1.0;
+    return v > 0 ? v : 1.0;
+}
+
+static char *slurp_fd(int fd, size_t *len)
+{
+    struct stat st;
+    char *buf;
+    if (fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+        return NULL;
+    ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
+    if (n < 0)
+        n = 0;
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+int kit_runv(struct kit_run *r, const char *stdin_text, double timeout_s, char *const argv[])
+{
+    memset(r, 0, sizeof *r);
+    int out = memfd_create("kit-stdout", MFD_CLOEXEC);
+    int err = memfd_create("kit-stderr", MFD_CLOEXEC);
+    int in = memfd_create("kit-stdin", MFD_CLOEXEC);
+    if (out < 0 || err < 0 || in < 0)
+        goto fail;
+    if (stdin_text) {
+        size_t n = strlen(stdin_text);
+        if (write(in, stdin_text, n) != (ssize_t)n)
+            goto fail;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        goto fail;
+    if (pid == 0) {
+        if (lseek(in, 0, SEEK_SET) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    /* Poll rather than block: the child must not outlive its time limit. */
+    long waited_ms = 0, limit_ms = (long)(timeout_s * kit_time_scale() * 1000);
+    int st;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            goto fail;
+        if (waited_ms >= limit_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            r->status = -1;
+            goto collect;
+        }
+        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+        waited_ms += 5;
+    }
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+collect:
+    r->out = slurp_fd(out, &r->out_len);
+    r->err = slurp_fd(err, &r->err_len);
+    close(out), close(err), close(in);
+    return r->out && r->err ? 0 : -1;
+fail:
+    if (out >= 0) close(out);
+    if (err >= 0) close(err);
+    if (in >= 0) close(in);
+    return -1;
+}
+
+int kit_run(struct kit_run *r, const char *stdin_text, double timeout_s, const char *prog, ...)
+{
+    char *argv[64];
+    int n = 0;
+    va_list ap;
+    va_start(ap, prog);
+    for (const char *a = prog; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    return kit_runv(r, stdin_text, timeout_s, argv);
+}
+
+void kit_run_free(struct kit_run *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+char *kit_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *p;
+    if (asprintf(&p, "%s/kit-test-XXXXXX", base && *base ? base : "/tmp") < 0)
+        return NULL;
+    if (!mkdtemp(p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void kit_rmtree(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *kit_read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t n = 0;
+    char *buf = slurp_fd(fd, len ? len : &n);
+    close(fd);
+    return buf;
+}
+
+int kit_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int kit_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;               /* not the directory stream's own fd */
+}
+
+int kit_children_alive(void)
+{
+    for (;;) {
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+        if (w > 0)
+            continue;
+        if (w < 0 && errno == EINTR)
+            continue;
+        return w == 0;          /* 0: some alive, none exited; -1/ECHILD: none */
+    }
+}
+
+int kit_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    if (failed) {
+        TestResult **res = srunner_failures(sr);
+        char self[512];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 0] = '\0';
+        for (int i = 0; i < failed; i++)
+            fprintf(stderr, "  rerun just this case: CK_RUN_CASE='%s' KIT_BIN=%s %s\n",
+                    tr_tcname(res[i]), getenv("KIT_BIN") ? getenv("KIT_BIN") : "bin", self);
+        free(res);
+    }
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

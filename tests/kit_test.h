@@ -1,0 +1,59 @@
+/* kit_test.h: what every Check suite of the kit shares: where the programs are,
+ * running one with a time limit and capturing what it prints, and the checks for
+ * leaked fds and children that close a test. */
+#ifndef KIT_TEST_H
+#define KIT_TEST_H
+
+#include <check.h>
+#include <stddef.h>
+
+/* The path of program `name` in the build being tested ($KIT_BIN, else "bin").
+ * The string is static; up to 8 results can be held at once. */
+const char *kit_bin(const char *name);
+
+struct kit_run {
+    int status;                 /* exit status, 128+N if killed by signal N, -1 on timeout */
+    char *out;                  /* everything written on stdout, NUL-terminated */
+    size_t out_len;
+    char *err;                  /* everything written on stderr, NUL-terminated */
+    size_t err_len;
+};
+
+/* Run argv (argv[0] a path) with stdin_text on its stdin (NULL = /dev/null),
+ * capturing stdout and stderr, killing it after timeout_s seconds (scaled by
+ * CK_TIMEOUT_MULTIPLIER). Returns 0, or -1 if it could not be started. */
+int kit_runv(struct kit_run *r, const char *stdin_text, double timeout_s, char *const argv[]);
+
+/* The same with the arguments inline, NULL-terminated. */
+int kit_run(struct kit_run *r, const char *stdin_text, double timeout_s, const char *prog, ...)
+    __attribute__((sentinel));
+
+void kit_run_free(struct kit_run *r);
+
+/* A fresh private directory under $TMPDIR (or /tmp); the caller removes it with
+ * kit_rmtree. Returns a malloc'd path. */
+char *kit_tmpdir(void);
+void kit_rmtree(const char *path);
+
+/* Whole-file helpers. kit_read_file returns a malloc'd NUL-terminated buffer or NULL. */
+char *kit_read_file(const char *path, size_t *len);
+int kit_write_file(const char *path, const char *text);
+
+/* Open fds of this process right now. */
+int kit_count_fds(void);
+
+/* Reap any exited children; returns 1 if some child is still alive, 0 when
+ * waitpid says ECHILD. */
+int kit_children_alive(void);
+
+/* The time scale for slow machines (CK_TIMEOUT_MULTIPLIER, default 1). */
+double kit_time_scale(void);
+
+/* Run a suite in Check's fork mode and print, for each failure, the command that
+ * reruns just that test case. Returns the process exit status. */
+int kit_main(Suite *s);
+
+#define KIT_TEST_MAIN(suite_fn) \
+    int main(void) { return kit_main(suite_fn()); }
+
+#endif

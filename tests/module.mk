@@ -1,0 +1,9 @@
+# Check suites: every tests/test_NAME.c is one suite binary $(O)/tests/test_NAME,
+# linked with the shared helpers in tests/kit_test.c. A suite that needs a
+# program's own objects names them below.
+TEST_SRCS   := $(wildcard tests/test_*.c)
+TEST_SUITES += $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
+TEST_HELPER := $(call objs,tests/kit_test.c)
+
+# Test objects see Check's headers.
+$(O)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -Itests
