@@ -61,6 +61,7 @@ include lib/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk
 -include experiments/module.mk
+-include worksheets/module.mk
 -include tests/module.mk
 
 # ---------------------------------------------------------------- generic rules
