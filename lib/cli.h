@@ -11,6 +11,8 @@
 
 #include "stream.h"
 
+struct cli_extra;
+
 struct cli {
     const char *prog;           /* argv[0]'s base name */
     struct stream_opts stream;  /* --input, --messages, --keys, --dist, --zipf-s, --seed, --payload */
@@ -22,6 +24,10 @@ struct cli {
     bool quiet;                 /* --quiet: no narrated summary */
     int argc;                   /* the original command line, for CSV metadata */
     char **argv;
+    /* Kept by cli_parse so that cli_usage_error can print the same usage later. */
+    const char *summary;
+    const struct cli_extra *extra;
+    size_t nextra;
 };
 
 /* One program-specific flag. val must be >= CLI_EXTRA_BASE and unique. */
@@ -33,13 +39,17 @@ struct cli_extra {
 };
 
 #define CLI_EXTRA_BASE 1000
+#define CLI_EXTRA_MAX  32       /* most program-specific flags in one table */
 
 /* Called for each program-specific flag; returns 0, or -1 with a reason in err. */
 typedef int (*cli_extra_fn)(int val, const char *arg, void *ctx, char *err, size_t errlen);
 
 /* Parse argv into *c (defaults from param.h first). On --help, print the usage
  * (`summary`, then every flag) on stdout and exit 0. On a bad flag or value, print
- * "prog: reason" and the usage on stderr and exit EXIT_USAGE (SPEC §4). */
+ * "prog: reason" and the usage on stderr and exit EXIT_USAGE (SPEC §4): unknown
+ * flags, missing arguments, numbers out of range and stray non-option arguments
+ * alike. The built-in source flags are accepted but ignored with --input.
+ * fn may be NULL when nextra is 0. argv is not reordered; c keeps pointers into it. */
 void cli_parse(struct cli *c, int argc, char **argv, const char *summary,
                const struct cli_extra *extra, size_t nextra, cli_extra_fn fn, void *ctx);
 
@@ -57,8 +67,10 @@ int cli_double(const char *s, double lo, double hi, double *out, char *err, size
  * exit EXIT_FAILURE_RT. */
 struct stream *cli_open_stream(const struct cli *c);
 
-/* --emit: print the whole stream on stdout in SPEC §1 form. Returns the exit
- * status (EXIT_DATAERR if lines were rejected). */
+/* --emit: print the whole stream on stdout in SPEC §1 form (no payload: the line
+ * format has none). Call it before anything else is written to stdout (it sets a
+ * large buffer). Returns the exit status (EXIT_DATAERR if lines were rejected,
+ * EXIT_FAILURE_RT after printing "prog: reason" on a read or write error). */
 int cli_emit(const struct cli *c);
 
 /* The exit status for a run that reached its end (SPEC §4). */
