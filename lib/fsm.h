@@ -8,6 +8,8 @@
 
 #include "msg.h"
 
+#define WORK_ROUNDS 256         /* integer-mix rounds in one --work unit */
+
 enum state { ST_IDLE, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 
 /* One key's machine. Plain data: copyable, and safe to send between processes. */
@@ -19,7 +21,7 @@ struct keystate {
     uint64_t invalid;           /* invalid transitions */
     double sum, min, max, last; /* over applied DATA values; min/max/last unset while data_count == 0 */
     double feature_sum;         /* sum of fsm_feature(v) over applied DATA values */
-    uint64_t last_seq;          /* seq of the last message applied (for replay and order checks) */
+    uint64_t last_seq;          /* seq of the last message applied by fsm_apply_msg (not in the dump) */
 };
 
 /* The state's upper-case name ("RUNNING"). */
@@ -34,6 +36,9 @@ void fsm_init(struct keystate *ks, const char *key, size_t len);
 /* Apply one op. Returns true if the transition was valid, false if it was
  * counted as invalid (the state is then unchanged). Always adds 1 to messages. */
 bool fsm_apply(struct keystate *ks, enum op op, double value);
+
+/* fsm_apply(ks, m->op, m->value), and ks->last_seq = m->seq. What every pipeline calls. */
+bool fsm_apply_msg(struct keystate *ks, const struct msg *m);
 
 /* The lecture's record feature: sqrt(|(v-20)/60|) * log(|v| + 1). */
 double fsm_feature(double v);

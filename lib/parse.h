@@ -21,7 +21,7 @@ int parse_is_skipped(const char *line, size_t len);
 struct lines;
 
 enum lines_status {
-    LINES_OK = 1,           /* *line/*len hold the next line (no newline, not NUL-terminated) */
+    LINES_OK = 1,           /* *line and *len hold the next line (no newline, not NUL-terminated) */
     LINES_EOF = 0,          /* no more input */
     LINES_ERROR = -1,       /* read error; errno set */
     LINES_TOO_LONG = -2     /* the line was longer than LINE_MAX_BYTES and was skipped */

@@ -1,7 +1,8 @@
 /* source.h: the built-in message source (SPEC §1), seeded and identical on every
  * machine: a small PRNG of our own (xoshiro256** seeded by splitmix64), never rand().
  *
- * Keys are "k0000".."k(K-1)" (zero-padded so that bytewise order = numeric order),
+ * Keys are "k0000".."k(K-1)" (zero-padded to one width per source, at least 4
+ * digits, so that bytewise order = numeric order),
  * chosen uniformly or by a Zipf law of exponent s over ranks 1..K (rank 1 = k0000
  * is the hottest). Ops are mostly DATA with START/PAUSE/RESUME/STOP mixed in, drawn
  * independently of the key's state, so every valid and invalid transition occurs.
@@ -13,6 +14,8 @@
 #include <stdint.h>
 
 #include "msg.h"
+
+#define SOURCE_KEY_DIGITS 4     /* least digits in a key name: k0000..k9999 */
 
 enum dist { DIST_UNIFORM, DIST_ZIPF };
 
@@ -36,7 +39,15 @@ struct source *source_new(const struct source_opts *o);
  * the next call). Returns 1, or 0 when the requested count is reached. */
 int source_next(struct source *s, struct msg *m);
 
-/* The key of rank r (0-based) as the source names it; buf has >= KEY_MAX+1 bytes. */
+/* Digits in the key names of a source of `keys` keys: those of keys-1, at least
+ * SOURCE_KEY_DIGITS, so that every key of one source has the same width. */
+unsigned source_key_width(uint32_t keys);
+
+/* The key of rank r (0-based) in a source of `keys` keys: 'k' and r zero-padded
+ * to source_key_width(keys) digits. buf has >= KEY_MAX+1 bytes. */
+void source_key_name_of(uint32_t keys, uint32_t r, char *buf);
+
+/* The same for a source of at most 10000 keys (every default): "k%04u". */
 void source_key_name(uint32_t r, char *buf);
 
 void source_free(struct source *s);
