@@ -79,9 +79,11 @@ uint64_t rng_below(struct rng *r, uint64_t n)
 /* The op mix, in percent, drawn independently of the key's state. DATA
  * dominates, as in the lecture's stream; the rest is enough for every valid
  * and invalid (op, state) pair to occur within 10 000 messages over 100 keys
- * (tests/test_source.c checks it). */
+ * (tests/test_source.c checks it). Because the draw ignores the state, a key
+ * spends about half its time outside RUNNING, so about half the DATA messages
+ * are invalid transitions (measured: 50.9 % valid over 10^6 messages, seed 1). */
 static const struct { enum op op; unsigned pct; } op_mix[] = {
-    { OP_DATA, 88 }, { OP_START, 4 }, { OP_PAUSE, 3 }, { OP_RESUME, 2 }, { OP_STOP, 3 },
+    { OP_DATA, 88 }, { OP_START, 5 }, { OP_PAUSE, 2 }, { OP_RESUME, 3 }, { OP_STOP, 2 },
 };
 
 #define VALUE_LO (-5000)        /* DATA value = n / 100 for n in [VALUE_LO, VALUE_HI] */
