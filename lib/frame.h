@@ -22,17 +22,21 @@ int fd_write_all(int fd, const void *p, size_t n);
  * errno (EPROTO for EOF in the middle). */
 int fd_read_all(int fd, void *p, size_t n);
 
-/* Write one frame. Returns 0, or -1 with errno (EMSGSIZE if len > FRAME_MAX). */
+/* Write one frame (one writev() of header and body when the fd takes it all).
+ * Returns 0, or -1 with errno (EMSGSIZE if len > FRAME_MAX, nothing written). */
 int frame_write(int fd, const void *body, size_t len);
 
 /* Read one frame into body (replacing its contents). Returns 1, 0 on a clean EOF
  * between frames, or -1 with errno (EPROTO truncated, EMSGSIZE too long). */
 int frame_read(int fd, struct buf *body);
 
-/* Append a frame (header + body) to out, for callers that batch their writes. */
+/* Append a frame (header + body) to out, for callers that batch their writes.
+ * Returns 0, or -1 with errno (EMSGSIZE, ENOMEM). */
 int frame_append(struct buf *out, const void *body, size_t len);
 
-/* Incremental decoder. */
+/* Incremental decoder. Consumed bytes are dropped on the next feed once they
+ * are at least half the buffer, so memory stays within about twice the largest
+ * frame plus the largest feed. */
 struct framer {
     struct buf in;              /* bytes received and not yet consumed */
     size_t off;                 /* start of the next frame in in.data */
@@ -43,9 +47,10 @@ void framer_init(struct framer *f);
 /* Add received bytes. Returns 0, or -1 with ENOMEM. */
 int framer_feed(struct framer *f, const void *p, size_t n);
 
-/* Take the next complete frame: returns 1 with *body/*len pointing into the
- * framer (valid until the next feed), 0 if more bytes are needed, -1 with
- * EMSGSIZE if the announced length exceeds FRAME_MAX. */
+/* Take the next complete frame: returns 1 with *body and *len set (body points
+ * into the framer, valid until the next feed or free), 0 if more bytes are
+ * needed, -1 with EMSGSIZE if the announced length exceeds FRAME_MAX (the stream
+ * cannot be resynchronised after that: close it). */
 int framer_next(struct framer *f, const uint8_t **body, size_t *len);
 
 void framer_free(struct framer *f);
