@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "ctlclient.h"       /* the client side, for tests, experiments and bin/kitctl */
 #include "param.h"
 
 enum ctl_cmd { CTL_GET, CTL_STATS, CTL_SHUTDOWN, CTL_BAD };
@@ -22,34 +23,47 @@ struct ctl_req {
     char why[96];               /* for CTL_BAD: the reason, without "ERR " */
 };
 
-/* Parse one command line (no newline; a trailing '\r' is ignored). Always fills
- * *req; returns 0 for a valid command, -1 for CTL_BAD. */
+/* Parse one command line (no newline; a trailing '\r' is ignored but counts
+ * toward CTL_LINE_MAX). Always fills *req; returns 0 for a valid command, -1 for
+ * CTL_BAD with req->why one of: "line too long", "empty line", "GET needs a key",
+ * "bad key", "STATS takes no argument", "SHUTDOWN takes no argument",
+ * "unknown command 'WORD'" (WORD cut at 32 bytes, control bytes shown as '?'). */
 int ctl_parse(const char *line, size_t len, struct ctl_req *req);
 
 struct ctlsrv;
 struct ctl_query;               /* one command awaiting its answer */
 
-/* Called on the loop thread for every valid command, in order per connection.
- * The callee must call ctl_answer(q, ...) exactly once, now or later. */
+/* Called on the loop thread for every valid command, in order per connection;
+ * the next command of that connection waits until this one is answered. The
+ * callee must call ctl_answer(q, ...) exactly once, now or later (even after
+ * ctlsrv_close: q stays valid until then). req is only valid during the call.
+ * Lines that are not GET/STATS/SHUTDOWN never get here: the server answers them
+ * "ERR reason" itself (ctl_parse's reason; "ERR line too long" past CTL_LINE_MAX). */
 typedef void (*ctl_handler)(struct ctl_query *q, const struct ctl_req *req, void *data);
 
-/* Listen on path. Returns the server, or NULL with a reason in err ("another run
- * is listening on /tmp/x.sock"). */
+/* Listen on path (socket mode 0600). A stale socket file at path (nobody accepts)
+ * is replaced; a live one, a non-socket file or a path too long for a UNIX socket
+ * is refused. Returns the server, or NULL with errno and a reason in err
+ * ("another run is listening on /tmp/x.sock", "/tmp/x exists and is not a socket").
+ * Sets SIGPIPE to SIG_IGN if it was SIG_DFL (a client that leaves must not kill
+ * the program). */
 struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, void *data,
                             char *err, size_t errlen);
 
 /* Answer a query. text is sent as given plus a newline (a multi-line block must
- * end with an empty line, SPEC §5). Safe after the client left (the answer is
- * dropped). Frees q. */
+ * end with an empty line, SPEC §5). Safe after the client left or the server
+ * closed (the answer is dropped). Frees q. */
 void ctl_answer(struct ctl_query *q, const char *text);
 
-/* Counters for STATS. */
-unsigned long ctlsrv_queries(const struct ctlsrv *s);   /* commands received */
+/* Counters for STATS (valid until ctlsrv_close). */
+unsigned long ctlsrv_queries(const struct ctlsrv *s);   /* lines received, bad ones too */
 unsigned long ctlsrv_clients(const struct ctlsrv *s);   /* connections open now */
 
-/* Stop listening, close every connection (pending queries are answered
- * "ERR shutting down"), remove the socket file. The handles close on the next
- * loop iteration; the server is freed then. */
+/* Stop listening, remove the socket file (now), answer every line still waiting
+ * "ERR shutting down", close every connection. The handles close on the next loop
+ * iteration and the server is freed then: the caller keeps running the loop
+ * (uv_run until it returns) and must not use s afterwards. For SHUTDOWN, answer
+ * "OK" first, then close: the other order answers it "ERR shutting down". */
 void ctlsrv_close(struct ctlsrv *s);
 
 #endif
