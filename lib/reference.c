@@ -101,9 +101,9 @@ int main(int argc, char **argv)
         char input[256], machine[256];
         describe_input(&c, input, sizeof input);
         fprintf(stderr,
-                "%s: applied %" PRIu64 " messages from %s to %zu keys in %.3f s "
+                "%s: applied %" PRIu64 " messages from %s to %zu key%s in %.3f s "
                 "(%.2f M msgs/s, one thread, --work %" PRIu32 "), %" PRIu64 " lines rejected; %s\n",
-                c.prog, messages, input, keys, seconds, rate / 1e6, c.work, rejected,
+                c.prog, messages, input, keys, keys == 1 ? "" : "s", seconds, rate / 1e6, c.work, rejected,
                 csv_machine(machine, sizeof machine));
     }
     stream_close(s);
