@@ -11,10 +11,12 @@
 #define DUMP_HEADER "key,state,messages,data_count,sum,min,max,last,feature_sum,invalid"
 #define DUMP_ROW_MAX 512        /* a row always fits in this many bytes */
 
-/* Format one row (no newline) into buf. Returns its length, or -1 if len is too small. */
+/* Format one row (no newline) into buf. Returns its length, or -1 with ENOBUFS
+ * if len is too small (DUMP_ROW_MAX always suffices). */
 int dump_row(const struct keystate *ks, char *buf, size_t len);
 
-/* Parse one row back (the inverse of dump_row). Returns 0, or -1 if malformed. */
+/* Parse one row (no newline) back: the exact inverse of dump_row, last_seq = 0.
+ * Returns 0, or -1 with errno EINVAL if malformed (*ks then untouched). */
 int dump_parse_row(const char *row, size_t len, struct keystate *ks);
 
 /* Sort rows by key, bytewise (qsort; keys are unique). */

@@ -35,7 +35,8 @@ void msg_set_key(struct msg *m, const char *s, size_t n);
 
 /* Format m as a SPEC §1 line "key,op,value\n" into buf (the value in the
  * shortest form that reads back as the same double; empty when !has_value).
- * Returns the length written (excluding the NUL), or -1 if buf is too small. */
+ * Returns the length written (excluding the NUL), or -1 with ENOBUFS if buf is
+ * too small (KEY_MAX + 40 bytes always suffice). */
 int msg_format(const struct msg *m, char *buf, size_t len);
 
 #endif

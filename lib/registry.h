@@ -13,7 +13,8 @@ struct registry;
 /* An empty registry, or NULL on ENOMEM. */
 struct registry *registry_new(void);
 
-/* The machine for key[0..len), created (IDLE) on first sight. NULL on ENOMEM. */
+/* The machine for key[0..len), created (IDLE) on first sight. NULL with errno
+ * ENOMEM, or EINVAL if len > KEY_MAX. */
 struct keystate *registry_get(struct registry *r, const char *key, size_t len);
 
 /* The machine for key[0..len), or NULL if the key was never seen. */
@@ -26,10 +27,11 @@ size_t registry_count(const struct registry *r);
 
 /* Every machine, sorted by key bytewise: returns a malloc'd array of n pointers
  * into the registry (the caller frees the array, not the entries), or NULL with
- * *n = 0 when empty or on ENOMEM (errno tells). */
+ * *n = 0: errno 0 when the registry is empty, ENOMEM otherwise. */
 struct keystate **registry_sorted(const struct registry *r, size_t *n);
 
-/* Call fn for every machine in unspecified order; stops early if fn returns non-zero. */
+/* Call fn for every machine in unspecified order; stops at the first non-zero
+ * return of fn and returns it (0 if fn always returned 0). */
 int registry_each(const struct registry *r, int (*fn)(struct keystate *, void *), void *arg);
 
 void registry_free(struct registry *r);
