@@ -173,9 +173,10 @@ int main(int argc, char **argv)
     uint64_t min_ns = (uint64_t)o.min_ms * 1000000u;
     double rt[REPEATS_MAX], ow[REPEATS_MAX];
     char err[256];
+    /* Rows for one line of the plot (transport x pinning) come together. */
     for (int ti = 0; ti < o.ntr; ti++) {
-        for (int si = 0; si < o.nsize; si++) {
-            for (int pi = 0; pi < o.npinned; pi++) {
+        for (int pi = 0; pi < o.npinned; pi++) {
+            for (int si = 0; si < o.nsize; si++) {
                 enum transport t = o.tr[ti];
                 size_t bytes = o.size[si];
                 int pinned = o.pinned[pi];

@@ -1,5 +1,79 @@
 # experiments/: the measurement programs, one driver per experiment, the plots
-# and the report. See experiments/README.md for the catalogue.
-PROGRAMS += $(BIN)/ipcbench $(BIN)/csvmeta
+# and the report (catalogue: experiments/README.md).
+#
+#   make plots              run the experiments whose results/NAME.csv is missing,
+#                           then draw plots/out/NAME.png for every plots/NAME.gp
+#   make results/NAME.csv   run one experiment (FULL=1 for the lecture-size run)
+#   make experiments        run every experiment afresh
+#   make report             report/index.html: every plot and its finding, one file
+#
+# Experiments measure time: they never run two at once, even under make -j
+# (experiments/common.sh takes a lock in the results folder).
+
+# ------------------------------------------------------------------ programs
+PROGRAMS += $(BIN)/ipcbench $(BIN)/serbench $(BIN)/startbench $(BIN)/csvmeta
 $(BIN)/ipcbench: $(call objs,experiments/ipcbench.c experiments/chan.c) $(LIBKIT)
+$(BIN)/serbench: $(call objs,experiments/serbench.c experiments/record.c experiments/chan.c) $(LIBKIT)
+$(BIN)/startbench: $(call objs,experiments/startbench.c) $(LIBKIT)
 $(BIN)/csvmeta: $(call objs,experiments/csvmeta.c) $(LIBKIT)
+
+# csvmeta records the commit through lib/csv.c.
+$(O)/experiments/csvmeta.o: $(O)/gen/kit_version.h
+
+# ------------------------------------------------------------------ experiments
+RESULTS_DIR ?= results
+PLOTS_OUT   ?= plots/out
+REPORT_DIR  ?= report
+
+EXPERIMENTS := scaling ipc_size serialization load_balance query_latency batching \
+               loop_lag contention threads_vs_processes parallel_map startup_memory task_queue
+
+# The programs each driver runs (besides csvmeta, which every driver uses).
+EXP_NEEDS_scaling              := phase3 phase2
+EXP_NEEDS_ipc_size             := ipcbench
+EXP_NEEDS_serialization        := serbench
+EXP_NEEDS_load_balance         := phase3 lbcount
+EXP_NEEDS_query_latency        := phase1 phase3 qload
+EXP_NEEDS_batching             := batchpool
+EXP_NEEDS_loop_lag             := phase1
+EXP_NEEDS_contention           := phase2
+EXP_NEEDS_threads_vs_processes := clean_order
+EXP_NEEDS_parallel_map         := poolmap
+EXP_NEEDS_startup_memory       := startbench
+EXP_NEEDS_task_queue           := taskq
+
+exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
+ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))
+
+# A result is remade when its driver changes; the programs only have to exist
+# (order-only), so that relinking a program does not throw away a long run.
+$(foreach e,$(EXPERIMENTS),$(eval \
+    $(RESULTS_DIR)/$(e).csv: experiments/$(e).sh experiments/common.sh | $(call exp_progs,$(e))))
+
+$(RESULTS_DIR)/%.csv:
+	@KIT_BIN=$(BIN) RESULTS=$(RESULTS_DIR) experiments/$*.sh
+
+experiments: $(ALL_EXP_PROGS)
+	@for e in $(EXPERIMENTS); do \
+	    KIT_BIN=$(BIN) RESULTS=$(RESULTS_DIR) experiments/$$e.sh || exit 1; \
+	done
+
+# ------------------------------------------------------------------ plots, report
+PLOT_SCRIPTS := $(filter-out plots/common.gp,$(wildcard plots/*.gp))
+PLOT_PNGS    := $(patsubst plots/%.gp,$(PLOTS_OUT)/%.png,$(PLOT_SCRIPTS))
+
+$(PLOTS_OUT)/%.png: plots/%.gp $(RESULTS_DIR)/%.csv plots/common.gp plots/meta.awk
+	@mkdir -p $(dir $@)
+	@gnuplot -e "csv='$(RESULTS_DIR)/$*.csv'; out='$@.tmp'" plots/$*.gp && mv $@.tmp $@
+	@echo "plots: $@"
+
+plots: $(PLOT_PNGS)
+
+report: $(REPORT_DIR)/index.html
+
+$(REPORT_DIR)/index.html: $(PLOT_PNGS) plots/report.sh plots/findings.sh
+	@mkdir -p $(dir $@)
+	@plots/report.sh $(RESULTS_DIR) $(PLOTS_OUT) > $@.tmp && mv $@.tmp $@
+	@echo "report: $@ ($$(grep -c '<img' $@) plots)"
+
+.PHONY: experiments plots report

@@ -1,0 +1,130 @@
+# experiments/common.sh: what every experiment driver shares. Sourced, not run.
+#
+# A driver is experiments/NAME.sh. It writes results/NAME.csv: the SPEC §6
+# metadata lines (from bin/csvmeta, the same code the C programs use), extra
+# "# name=value" lines (mode, repeats, ...), the header, one row per point.
+# It writes NAME.csv.tmp first and renames it at the end, so a failed or
+# interrupted run never leaves a half-written result behind.
+#
+# Environment:
+#   KIT_BIN   where the programs are (default bin)
+#   RESULTS   where the CSV goes (default results); OUT overrides the whole path
+#   FULL=1    the lecture-size run (more points, more messages, more repeats)
+#   QUICK=tiny   the smallest run that still exercises every code path (tests)
+# Progress goes to stderr as "NAME: 3/10 processes workers=4 ...".
+
+set -euo pipefail
+
+KIT_BIN=${KIT_BIN:-bin}
+RESULTS=${RESULTS:-results}
+
+# The size of the run: tiny (tests), quick (default, minutes for all), full.
+if [ "${FULL:-0}" = 1 ]; then
+    MODE=full
+elif [ "${QUICK:-}" = tiny ]; then
+    MODE=tiny
+else
+    MODE=quick
+fi
+
+# kit_begin NAME: start the driver NAME; sets EXP, OUT and TMP.
+kit_begin() {
+    EXP=$1
+    OUT=${OUT:-$RESULTS/$EXP.csv}
+    TMP=$OUT.tmp
+    mkdir -p "$(dirname "$OUT")"
+    trap 'rm -f "$TMP"' EXIT
+    # One experiment at a time, even under make -j: two would share the cores
+    # and each would measure the other.
+    exec 9> "$(dirname "$OUT")/.experiment.lock"
+    if ! flock -n 9; then
+        progress "waiting for the experiment already running to finish"
+        flock 9
+    fi
+}
+
+# pick TINY QUICK FULL: the value for this run's mode.
+pick() {
+    case $MODE in
+        tiny) echo "$1" ;;
+        quick) echo "$2" ;;
+        full) echo "$3" ;;
+    esac
+}
+
+# need PROG...: fail with one clear line unless every program is built.
+need() {
+    local p
+    for p in "$@"; do
+        if [ ! -x "$KIT_BIN/$p" ]; then
+            echo "$EXP: $KIT_BIN/$p is missing: build it first (make $KIT_BIN/$p)" >&2
+            exit 1
+        fi
+    done
+}
+
+# need_flag PROG FLAG: fail clearly if PROG's --help does not mention FLAG.
+need_flag() {
+    if ! "$KIT_BIN/$1" --help 2>&1 | grep -q -- "$2"; then
+        echo "$EXP: $KIT_BIN/$1 has no $2 flag (see its --help); this experiment needs it" >&2
+        exit 1
+    fi
+}
+
+# meta LINE...: the metadata block, then "# LINE" for each extra argument.
+# The recorded command is the driver with the mode that was asked for.
+meta() {
+    local how=()
+    [ "$MODE" = full ] && how+=(FULL=1)
+    [ "$MODE" = tiny ] && how+=(QUICK=tiny)
+    "$KIT_BIN/csvmeta" ${how[@]+"${how[@]}"} "experiments/$EXP.sh" > "$TMP"
+    echo "# mode=$MODE" >> "$TMP"
+    local l
+    for l in "$@"; do
+        echo "# $l" >> "$TMP"
+    done
+}
+
+# row FIELD...: append one CSV row (fields joined by commas).
+row() {
+    local IFS=,
+    echo "$*" >> "$TMP"
+}
+
+# progress TEXT: one progress line on stderr.
+progress() {
+    echo "$EXP: $*" >&2
+}
+
+# kit_end: the run is complete; move the result into place.
+kit_end() {
+    mv "$TMP" "$OUT"
+    trap - EXIT
+    progress "wrote $OUT ($(grep -vc '^#' "$OUT") lines)"
+}
+
+# csv_col COLUMN < program --csv output: the value of COLUMN in the first data
+# row after the header (metadata lines skipped). Empty if there is no such column.
+csv_col() {
+    awk -F, -v want="$1" '
+        /^#/ || NF == 0 { next }
+        !hdr { for (i = 1; i <= NF; i++) if ($i == want) col = i; hdr = 1; next }
+        { if (col) print $col; exit }'
+}
+
+# median: the median of the numbers on stdin, one per line.
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) exit 1
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# fmt NUMBER [DIGITS]: a number with a fixed number of decimals (default 3).
+fmt() {
+    awk -v x="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f\n", d, x }'
+}
+
+# cores: CPUs online.
+cores() {
+    getconf _NPROCESSORS_ONLN
+}

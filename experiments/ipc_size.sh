@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# ipc_size: round-trip and one-way cost of a message by size (100 B .. 1 MiB)
+# over pipe, socketpair, shared memory and an in-process call, with both ends
+# pinned to one core and with default scheduling. All the measuring is done by
+# bin/ipcbench (experiments/ipcbench.c); this driver picks the run's size.
+# Columns: transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s,rt_ops,ow_ops,repeats
+source "$(dirname "$0")/common.sh"
+kit_begin ipc_size
+need ipcbench
+
+sizes=$(pick 100,10240 100,1024,10240,102400,1048576 100,1024,10240,102400,1048576)
+min_ms=$(pick 2 20 200)
+repeats=$(pick 1 3 7)
+progress "$MODE run: sizes $sizes B, 4 transports x pinned 1/0, median of $repeats runs of >= $min_ms ms"
+
+# ipcbench writes its own metadata (its exact command line); add the mode.
+"$KIT_BIN/ipcbench" --sizes "$sizes" --min-ms "$min_ms" --repeats "$repeats" |
+    awk -v m="# mode=$MODE" '!done && !/^#/ { print m; done = 1 } { print }' > "$TMP"
+kit_end

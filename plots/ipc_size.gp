@@ -1,0 +1,28 @@
+# ipc_size: what one message costs by size and transport, pinned and not.
+# Left: round trip (log-log). Right: one-way throughput. Solid lines: both ends
+# pinned to one core; dashed: default scheduling, where a small message mostly
+# pays for waking the peer on the other core.
+load 'plots/common.gp'
+set multiplot layout 1,2 title "IPC cost vs message size (ipc_size)" font ',14'
+set logscale xy
+set format x '%.0s%cB'
+set xlabel 'message size (bytes, log)'
+set xrange [50:2e6]
+set key top left font ',9'
+
+set ylabel 'round trip (µs, log)'
+set title 'request + equal-sized reply'
+plot for [t in "inproc pipe socketpair shm"] for [p=1:0:-1] csv \
+    using (strcol('transport') eq t && column('pinned') == p ? column('bytes') : NaN):'round_trip_us' \
+    smooth unique with linespoints lw 2 pt 7 ps 0.7 lc rgb color(t) dt 2-p \
+    title sprintf('%s, %s', t, p ? 'pinned (1 core)' : 'default')
+unset label 100                 # drawn once, not once per panel
+
+set ylabel 'one-way throughput (MB/s, log)'
+set title 'a stream of messages back to back'
+set key bottom right
+plot for [t in "inproc pipe socketpair shm"] for [p=1:0:-1] csv \
+    using (strcol('transport') eq t && column('pinned') == p ? column('bytes') : NaN):'mb_per_s' \
+    smooth unique with linespoints lw 2 pt 7 ps 0.7 lc rgb color(t) dt 2-p \
+    title sprintf('%s, %s', t, p ? 'pinned' : 'default')
+unset multiplot
