@@ -1,0 +1,36 @@
+/* ctlthread.h: phase 2's control thread. The workers are busy and the main
+ * thread is the dispatcher, so the control socket gets a thread of its own with
+ * its own libuv loop: GET takes the lock that guards the key (so it may wait for
+ * a worker, but never for the stream), STATS reads atomics only. The same loop
+ * turns SIGINT/SIGTERM into a graceful stop. */
+#ifndef P2_CTLTHREAD_H
+#define P2_CTLTHREAD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hist.h"
+#include "pool.h"
+#include "tlock.h"
+
+struct ctlthread {
+    pthread_t thread;
+    uv_loop_t loop;             /* the control thread's alone once it runs */
+    uv_async_t quit;            /* uv_async_send from the main thread ends the loop */
+    uv_signal_t sigint, sigterm;
+    struct ctlsrv *srv;         /* NULL without --control */
+    struct pool *pool;          /* read through its atomics */
+    struct lockstat locks;      /* the control thread's own lock figures (GET) */
+    struct hist service;        /* ns from a command line to its answer; read after join */
+};
+
+/* Open the socket (path may be NULL) and start the thread. Returns 0, or -1
+ * with a one-line reason in err. */
+int ctlthread_start(struct ctlthread *c, struct pool *pool, const char *path,
+                    char *err, size_t errlen);
+
+/* Close the socket, end the loop and join the thread. */
+void ctlthread_stop(struct ctlthread *c);
+
+#endif
