@@ -20,6 +20,7 @@
 #define KEYS_MAX    10000000u   /* --keys upper bound: the source names keys k0000..k9999999 */
 #define ZIPF_S_MAX  10.0        /* --zipf-s upper bound: past it all traffic is on rank 1 anyway */
 #define USAGE_COL   22          /* narrowest column where the flag help starts */
+#define USAGE_COL_MAX 32        /* widest; a longer flag puts its help on the next line */
 
 /* The common flags' getopt values; program flags start at CLI_EXTRA_BASE. */
 enum {
@@ -94,7 +95,11 @@ static int flag_width(const char *name, const char *arg)
 static void print_flag(FILE *f, int col, const char *name, const char *arg, const char *help)
 {
     int w = fprintf(f, "  --%s%s%s", name, arg ? " " : "", arg ? arg : "");
-    fprintf(f, "%*s%s\n", w < col ? col - w : 1, "", help ? help : "");
+    if (w > col - 2) {
+        fputc('\n', f);
+        w = 0;
+    }
+    fprintf(f, "%*s%s\n", col - w, "", help ? help : "");
 }
 
 static void usage(const struct cli *c, FILE *f)
@@ -102,12 +107,13 @@ static void usage(const struct cli *c, FILE *f)
     int col = USAGE_COL;
     char buf[160];
 
-    for (size_t i = 0; i < NCOMMON; i++)
-        if (flag_width(common[i].name, common[i].arg) + 4 > col)
-            col = flag_width(common[i].name, common[i].arg) + 4;
-    for (size_t i = 0; i < c->nextra; i++)
-        if (flag_width(c->extra[i].name, c->extra[i].arg) + 4 > col)
-            col = flag_width(c->extra[i].name, c->extra[i].arg) + 4;
+    /* The help column fits the widest flag, within USAGE_COL_MAX. */
+    for (size_t i = 0; i < NCOMMON + c->nextra; i++) {
+        int w = i < NCOMMON ? flag_width(common[i].name, common[i].arg)
+                            : flag_width(c->extra[i - NCOMMON].name, c->extra[i - NCOMMON].arg);
+        if (w + 4 > col && w + 4 <= USAGE_COL_MAX)
+            col = w + 4;
+    }
 
     if (c->summary && *c->summary)
         fprintf(f, "%s\n", c->summary);
