@@ -322,6 +322,7 @@ BEGIN {
 
 {
     line = $0; outl = ""
+    gsub(/\\\{\{/, "\001", line)          # \{{ is a literal "{{", not a blank
     while ((s = index(line, "{{")) > 0) {
         rest = substr(line, s + 2); t = index(rest, "}}")
         if (t == 0) { outl = outl substr(line, 1, s - 1) problem("'{{' without '}}' on the same line"); line = ""; break }
@@ -332,6 +333,7 @@ BEGIN {
         line = substr(rest, t + 2)
     }
     outl = outl line
+    gsub(/\001/, "{{", outl)
     if (!lint) {
         print outl
         if (FNR == 1 && outl ~ /^# /) {
