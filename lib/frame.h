@@ -1,8 +1,9 @@
 /* frame.h: length-prefixed frames over a byte stream (pipe, socketpair, socket).
  * A frame is a 4-byte little-endian body length, then the body; a body longer
- * than FRAME_MAX is an error on both sides. Blocking helpers survive partial
- * reads and writes and EINTR; the framer is the same decoder for non-blocking
- * readers (libuv) that receive bytes in arbitrary pieces. */
+ * than FRAME_MAX is an error on both sides. The blocking helpers survive partial
+ * reads and writes and EINTR; they are for blocking fds (on a non-blocking one,
+ * EAGAIN in the middle would leave half a frame behind). The framer is the same
+ * decoder for non-blocking readers (libuv) that receive bytes in arbitrary pieces. */
 #ifndef KIT_FRAME_H
 #define KIT_FRAME_H
 

@@ -52,7 +52,7 @@ END_TEST
 START_TEST(test_cmd_quoting)
 {
     char *argv[] = { "prog", "plain", "two words", "it's", "tab\there", "new\nline", "", "$HOME", "a\\b", NULL };
-    int argc = 9;
+    int argc = 9, fds = kit_count_fds();
     char *text = capture_meta(argc, argv);
     char *cmd = strstr(text, "# cmd=");
     ck_assert_ptr_nonnull(cmd);
@@ -70,6 +70,8 @@ START_TEST(test_cmd_quoting)
     kit_run_free(&r);
     free(script);
     free(text);
+    ck_assert_msg(kit_count_fds() == fds, "fd leak: expected %d open fds, got %d", fds, kit_count_fds());
+    ck_assert_msg(!kit_children_alive(), "bash is still alive");
 }
 END_TEST
 
