@@ -1,0 +1,70 @@
+/* pool.h: phase 3's process table (nginx's master/worker, in miniature).
+ *
+ * One slot per worker, for the whole run. A worker that dies is respawned INTO
+ * THE SAME SLOT: the router maps keys to slot numbers, so the key -> worker
+ * mapping survives the restart (only the state held in the dead process is
+ * lost). A slot records the live process (pid, the supervisor's ends of its
+ * two socketpairs), its state, how often it was restarted, and the counters
+ * the supervisor needs for back-pressure and for an honest account of losses.
+ *
+ * Slot states:
+ *   EMPTY   -> RUNNING   pool_spawn() forked a worker
+ *   RUNNING -> DRAINING  the poison pill was queued (shutdown)
+ *   any     -> DEAD      its channel broke or it was reaped; waiting for the reap
+ *                        and, while the run goes on, a respawn (-> RUNNING)
+ *   DRAINING-> EXITED    reaped after shutdown
+ */
+#ifndef P3_POOL_H
+#define P3_POOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire.h"
+#include "worker.h"
+
+enum slot_state { SLOT_EMPTY, SLOT_RUNNING, SLOT_DRAINING, SLOT_DEAD, SLOT_EXITED };
+
+struct chan;
+
+struct slot {
+    unsigned id;                /* index in the table = the router's worker number */
+    pid_t pid;                  /* the live process; 0 once reaped */
+    enum slot_state state;
+    unsigned restarts;          /* respawns into this slot */
+    struct chan *data, *query;  /* supervisor's ends; NULL while no worker is attached */
+
+    /* This incarnation (reset when the worker dies): credit = routed - acked. */
+    uint64_t inc_msgs, inc_bytes;       /* routed to it (queued or written) */
+    struct wire_ack ack;                /* the last cumulative ack it sent */
+
+    /* The whole run, all incarnations. */
+    uint64_t routed;            /* messages routed to this slot */
+    uint64_t done;              /* messages acked as applied */
+    uint64_t lost_inflight;     /* routed but never acked by a worker that died */
+    uint64_t lost_applied;      /* acked, but their effect died with the worker's state */
+    uint64_t lost_keys;         /* keys whose state died with a worker (as of its last ack) */
+    int exit_status;            /* last wait status */
+    int reported;               /* 1 once the final REPORT..END arrived */
+    struct wire_report report;  /* what the worker measured (valid when reported) */
+    pid_t reported_pid;         /* the pid that sent the report */
+    void *owner;                /* the supervisor, for channel callbacks */
+};
+
+/* Fork one worker for slot s with cfg: two socketpairs (data, query), fork,
+ * and in the child: keep only its two ends and stdio, PR_SET_PDEATHSIG, run
+ * worker_run() on a fresh loop, _exit(). In the parent: s->pid and the fds in
+ * data_fd and query_fd (CLOEXEC). Returns 0, or -1 with a reason in err. */
+int pool_spawn(struct slot *s, const struct worker_cfg *cfg, int *data_fd, int *query_fd,
+               char *err, size_t errlen);
+
+/* The slot holding pid, or NULL. */
+struct slot *pool_find(struct slot *slots, unsigned n, pid_t pid);
+
+/* Send sig to every slot with a live process. Returns how many were signalled. */
+unsigned pool_signal(struct slot *slots, unsigned n, int sig);
+
+/* Describe a wait status ("exit 0", "killed by SIGKILL") into buf; returns buf. */
+const char *pool_status_str(int status, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,271 @@
+/* worker.c: the phase-3 worker's event loop (see worker.h).
+ *
+ * Why a new loop, and not the supervisor's: after fork() the child has a copy
+ * of the parent's uv_loop_t, but the kernel objects behind it are SHARED: the
+ * epoll fd (an epoll_ctl() here would change what the parent's loop watches),
+ * libuv's signal pipe (a signal here would wake the parent's handlers), and the
+ * handles in it refer to the parent's sockets. libuv's rule is "a new loop in
+ * the child, or uv_loop_fork() before using the parent's"; we want none of the
+ * parent's handles, so the child never touches that copy (it is never written,
+ * so copy-on-write never even duplicates its pages) and builds this one.
+ *
+ * The loop multiplexes two channels (data and query). Data frames are applied
+ * in slices of cfg->slice messages; between slices the loop polls again, so a
+ * GET arriving on the query channel waits for at most one slice, not for every
+ * message already queued. A uv_check handle runs after each poll phase: it
+ * sends the cumulative ACK (the supervisor's back-pressure credit) and resets
+ * the slice; a uv_idle handle keeps the loop spinning while a backlog remains.
+ *
+ * This loop never uses uv_signal_t: the child closed every inherited fd,
+ * including the lock pipe libuv's fork handler re-creates for signals. SIGTERM
+ * keeps its default action (die) and SIGINT is ignored (see pool.c). */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "channel.h"
+#include "registry.h"
+#include "timing.h"
+#include "wire.h"
+
+struct worker {
+    const struct worker_cfg *cfg;
+    uv_loop_t loop;
+    uv_idle_t idle;             /* active while applied frames wait in the framer */
+    uv_check_t check;           /* after each poll: ack, new slice */
+    struct chan *data, *query;
+    struct registry *reg;
+    struct buf scratch;         /* the json codec decodes payloads here */
+    unsigned slice_left;        /* messages still allowed in this loop turn */
+    int backlog;                /* 1: frames left in the data framer */
+    int finishing;              /* 1: pill seen, report queued; exit when flushed */
+    int exit_code;
+    uint64_t msgs, bytes, last_seq, acked;
+    uint64_t decode_ns, apply_ns, queries;
+    uint64_t sink;              /* --work results land here so the work is not optimised away */
+};
+
+static void worker_stop(struct worker *w, int code)
+{
+    if (w->exit_code == WORKER_EXIT_OK)
+        w->exit_code = code;
+    if (w->data) {
+        chan_close(w->data);
+        w->data = NULL;
+    }
+    if (w->query) {
+        chan_close(w->query);
+        w->query = NULL;
+    }
+    uv_idle_stop(&w->idle);
+    uv_close((uv_handle_t *)&w->idle, NULL);
+    uv_check_stop(&w->check);
+    uv_close((uv_handle_t *)&w->check, NULL);
+}
+
+static void worker_ack(struct worker *w)
+{
+    if (!w->data || w->finishing || w->acked == w->msgs)
+        return;
+    struct wire_ack a = {
+        .msgs = w->msgs, .bytes = w->bytes, .last_seq = w->last_seq,
+        .keys = registry_count(w->reg),
+    };
+    if (wire_put(w->data, WIRE_ACK, &a, sizeof a) < 0 || chan_flush(w->data) < 0)
+        return;                 /* a dead channel ends the worker through on_dead */
+    w->acked = w->msgs;
+}
+
+static int send_row(struct keystate *ks, void *arg)
+{
+    return wire_put(arg, WIRE_ROW, ks, sizeof *ks);
+}
+
+/* The pill: everything before it on the channel has been applied. Send the
+ * last ack, the report and (if asked) every key's state, then leave once the
+ * kernel has taken all of it. */
+static void worker_finish(struct worker *w, const struct wire_pill *pill)
+{
+    worker_ack(w);
+    w->finishing = 1;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    struct wire_report r = {
+        .msgs = w->msgs, .keys = registry_count(w->reg), .cpu_ns = cpu_ns(),
+        .decode_ns = w->decode_ns, .read_ns = w->data->io_ns, .reads = w->data->reads,
+        .apply_ns = w->apply_ns, .maxrss_kib = (uint64_t)ru.ru_maxrss, .queries = w->queries,
+    };
+    int rc = wire_put(w->data, WIRE_REPORT, &r, sizeof r);
+    if (rc == 0 && pill->want_rows)
+        rc = registry_each(w->reg, send_row, w->data);
+    if (rc == 0)
+        rc = wire_put(w->data, WIRE_END, NULL, 0);
+    if (rc != 0) {
+        worker_stop(w, WORKER_EXIT_NOMEM);
+        return;
+    }
+    chan_pause(w->data, 1);
+    chan_flush(w->data);        /* the check handle exits once nothing is pending */
+}
+
+static int apply_msg(struct worker *w, const uint8_t *body, size_t len)
+{
+    struct msg m;
+    char why[128];
+    uint64_t t0 = now_ns();
+    int rc = codec_decode(w->cfg->codec, body + 1, len - 1, &m, &w->scratch, why, sizeof why);
+    uint64_t t1 = now_ns();
+    w->decode_ns += t1 - t0;
+    if (rc < 0) {
+        fprintf(stderr, "phase3: worker %u: bad message frame: %s\n", w->cfg->slot, why);
+        worker_stop(w, WORKER_EXIT_PROTOCOL);
+        return -1;
+    }
+    struct keystate *ks = registry_get(w->reg, m.key, m.key_len);
+    if (!ks) {
+        worker_stop(w, WORKER_EXIT_NOMEM);
+        return -1;
+    }
+    if (w->cfg->work && m.op == OP_DATA)
+        w->sink ^= work_burn(w->cfg->work, m.seq);
+    fsm_apply_msg(ks, &m);      /* records ks->last_seq: what a replay would start after */
+    w->apply_ns += now_ns() - t1;
+    w->msgs++;
+    w->bytes += FRAME_HDR + len;
+    w->last_seq = m.seq;
+    return 0;
+}
+
+static void on_idle(uv_idle_t *h);
+
+static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
+{
+    (void)c;
+    struct worker *w = data;
+    if (len == 0)
+        goto bad;
+    switch (body[0]) {
+    case WIRE_MSG:
+        if (apply_msg(w, body, len) < 0)
+            return -1;
+        if (w->slice_left > 0)
+            w->slice_left--;
+        if (w->slice_left == 0) {
+            /* This turn's slice is used up: leave the rest in the framer and
+             * let the loop poll (queries!) before the next slice. */
+            w->backlog = 1;
+            uv_idle_start(&w->idle, on_idle);
+            return -1;
+        }
+        return 0;
+    case WIRE_PILL: {
+        struct wire_pill p;
+        if (wire_get_fixed(body, len, &p, sizeof p) < 0)
+            goto bad;
+        worker_finish(w, &p);
+        return -1;
+    }
+    default:
+        goto bad;
+    }
+bad:
+    fprintf(stderr, "phase3: worker %u: bad frame on the data channel\n", w->cfg->slot);
+    worker_stop(w, WORKER_EXIT_PROTOCOL);
+    return -1;
+}
+
+static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
+{
+    struct worker *w = data;
+    if (len >= 1 && body[0] == WIRE_GET) {
+        struct wire_get g;
+        if (wire_get_fixed(body, len, &g, sizeof g) < 0)
+            goto bad;
+        g.key[KEY_MAX] = '\0';
+        struct wire_answer a = { .id = g.id };
+        struct keystate *ks = registry_find(w->reg, g.key, strlen(g.key));
+        if (ks) {
+            a.found = 1;
+            a.ks = *ks;
+        }
+        w->queries++;
+        if (wire_put(c, WIRE_ANSWER, &a, sizeof a) == 0)
+            chan_flush(c);
+        return 0;
+    }
+    if (len == 1 + sizeof(uint64_t) && body[0] == WIRE_PING) {
+        if (wire_put(c, WIRE_PONG, body + 1, sizeof(uint64_t)) == 0)
+            chan_flush(c);
+        return 0;
+    }
+bad:
+    fprintf(stderr, "phase3: worker %u: bad frame on the query channel\n", w->cfg->slot);
+    worker_stop(w, WORKER_EXIT_PROTOCOL);
+    return -1;
+}
+
+/* Either channel gone: the supervisor closed it or died. Nobody is left to
+ * report to, so the worker just ends (its PDEATHSIG would end it anyway). */
+static void on_dead(struct chan *c, int err, void *data)
+{
+    (void)c;
+    struct worker *w = data;
+    if (err < 0 && err != -ECONNRESET && err != -EPIPE)
+        fprintf(stderr, "phase3: worker %u: channel error: %s\n", w->cfg->slot, strerror(-err));
+    worker_stop(w, err == -EMSGSIZE || err == -ENOMEM ? WORKER_EXIT_PROTOCOL : WORKER_EXIT_OK);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    struct worker *w = h->data;
+    w->slice_left = w->cfg->slice;
+    w->backlog = 0;
+    if (!w->data)
+        return;
+    if (chan_drain(w->data) != 1)
+        uv_idle_stop(h);        /* the backlog is gone (or the channel is) */
+    worker_ack(w);
+}
+
+static void on_check(uv_check_t *h)
+{
+    struct worker *w = h->data;
+    if (w->finishing) {
+        if (w->data && chan_pending(w->data) == 0)
+            worker_stop(w, WORKER_EXIT_OK);
+        return;
+    }
+    worker_ack(w);
+    w->slice_left = w->cfg->slice;
+}
+
+int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
+{
+    struct worker w = { .cfg = cfg, .slice_left = cfg->slice, .last_seq = UINT64_MAX };
+    w.scratch = (struct buf)BUF_INIT;
+    w.reg = registry_new();
+    if (!w.reg || uv_loop_init(&w.loop) < 0)
+        return WORKER_EXIT_NOMEM;
+    uv_idle_init(&w.loop, &w.idle);
+    uv_check_init(&w.loop, &w.check);
+    w.idle.data = w.check.data = &w;
+    w.data = chan_open(&w.loop, data_fd, on_data_frame, on_dead, &w);
+    w.query = chan_open(&w.loop, query_fd, on_query_frame, on_dead, &w);
+    if (!w.data || !w.query) {
+        fprintf(stderr, "phase3: worker %u: cannot watch its channels: %s\n", cfg->slot,
+                strerror(errno));
+        return WORKER_EXIT_NOMEM;
+    }
+    uv_check_start(&w.check, on_check);
+    uv_idle_stop(&w.idle);
+    uv_run(&w.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w.loop);
+    registry_free(w.reg);
+    buf_free(&w.scratch);
+    return w.exit_code;
+}

@@ -1,0 +1,28 @@
+/* worker.h: one phase-3 worker process: owns the state machines of the keys
+ * routed to it, applies their messages in order, answers queries about them. */
+#ifndef P3_WORKER_H
+#define P3_WORKER_H
+
+#include <stdint.h>
+
+#include "codec.h"
+
+#define WORKER_SLICE 256        /* messages applied per loop turn before queries get a look-in */
+
+#define WORKER_EXIT_OK       0  /* pill received and report sent, or supervisor gone */
+#define WORKER_EXIT_PROTOCOL 3  /* a corrupt frame on a channel */
+#define WORKER_EXIT_NOMEM    4  /* out of memory */
+
+struct worker_cfg {
+    unsigned slot;              /* which slot of the process table this is */
+    enum codec codec;           /* how messages are encoded on the data channel */
+    uint32_t work;              /* --work units per DATA message */
+    unsigned slice;             /* messages per loop turn (WORKER_SLICE) */
+};
+
+/* Run the worker on its two socketpair ends until the poison pill (then report
+ * and return WORKER_EXIT_OK) or until the supervisor disappears. Builds its own
+ * libuv loop; closes both fds. Returns the process's exit status. */
+int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd);
+
+#endif
