@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# plots/findings.sh NAME CSV: the findings of one experiment, computed from its
+# CSV alone, one plain-text sentence per line ("2 workers: 1.93x of 1").
+# The report prints them under the plot. Nothing here is typed in by hand: every
+# number is read from the CSV, and a finding whose rows are missing says so.
+set -euo pipefail
+name=$1 csv=$2
+
+# Every program below starts with this: D[row, column] for every data row, N rows.
+prelude='
+BEGIN { FS = "," }
+/^#/ || NF == 0 { next }
+!hdr { for (i = 1; i <= NF; i++) H[$i] = i; hdr = 1; next }
+{ N++; for (k in H) D[N, k] = $(H[k]) }
+function v(r, k) { return D[r, k] }
+# the first row whose columns k1 (and k2, k3) equal x1 (x2, x3); 0 if none
+function find(k1, x1, k2, x2, k3, x3,    r) {
+    for (r = 1; r <= N; r++)
+        if (D[r, k1] == x1 && (k2 == "" || D[r, k2] == x2) && (k3 == "" || D[r, k3] == x3))
+            return r
+    return 0
+}
+function us(x) { return x >= 1000 ? sprintf("%.2f ms", x / 1000) : x >= 10 ? sprintf("%.0f µs", x) : sprintf("%.2f µs", x) }
+function ns(x) { return x >= 1e6 ? sprintf("%.2f ms", x / 1e6) : x >= 1000 ? sprintf("%.1f µs", x / 1000) : sprintf("%.0f ns", x) }
+function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "n/a" }
+function pct(x) { return sprintf("%.0f %%", 100 * x) }
+function size(b) { return b >= 1048576 ? sprintf("%g MiB", b / 1048576) : b >= 1024 ? sprintf("%g KiB", b / 1024) : b " B" }
+'
+
+case $name in
+ipc_size) prog='END {
+    for (i = 1; i <= 2; i++) {
+        b = i == 1 ? 100 : 1048576
+        if (!find("bytes", b)) continue
+        p = find("transport", "pipe", "bytes", b, "pinned", 1)
+        q = find("transport", "pipe", "bytes", b, "pinned", 0)
+        if (p && q)
+            printf "pipe round trip of %s: %s pinned to one core vs %s with default scheduling (%s)\n", size(b), us(v(p, "round_trip_us")), us(v(q, "round_trip_us")), ratio(v(q, "round_trip_us"), v(p, "round_trip_us"))
+    }
+    c = find("transport", "inproc", "bytes", 100, "pinned", 0); p = find("transport", "pipe", "bytes", 100, "pinned", 0)
+    if (c && p)
+        printf "100 B: an in-process call with copy costs %s, %s less than a pipe round trip\n", us(v(c, "round_trip_us")), ratio(v(p, "round_trip_us"), v(c, "round_trip_us"))
+    big = 0; for (r = 1; r <= N; r++) if (v(r, "bytes") > big) big = v(r, "bytes")
+    line = ""
+    split("shm pipe socketpair inproc", T, " ")
+    for (t = 1; t <= 4; t++) { r = find("transport", T[t], "bytes", big, "pinned", 0); if (r) line = line sprintf("%s%s %.0f MB/s", line == "" ? "" : ", ", T[t], v(r, "mb_per_s")) }
+    if (line != "") printf "one-way stream of %s messages (default scheduling): %s\n", size(big), line
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+serialization) prog='END {
+    split("flat nested array", P, " ")
+    for (i = 1; i <= 3; i++) {
+        line = ""
+        split("raw msgpack json", C, " ")
+        for (j = 1; j <= 3; j++) {
+            r = find("codec", C[j], "payload", P[i])
+            if (r) line = line sprintf("%s%s %d B in %s", line == "" ? "" : ", ", C[j], v(r, "bytes"), ns(v(r, "encode_ns") + v(r, "decode_ns")))
+        }
+        if (line != "") printf "%s: %s (encode + decode)\n", P[i], line
+    }
+    line = ""
+    for (i = 1; i <= 3; i++) { r = find("codec", "json", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
+    if (line != "") printf "JSON share of a same-size pipe request/reply: %s\n", line
+    line = ""
+    for (i = 1; i <= 3; i++) { r = find("codec", "msgpack", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
+    if (line != "") printf "msgpack share: %s\n", line
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+startup_memory) prog='END {
+    f = find("method", "fork"); e = find("method", "fork_exec"); s = find("method", "posix_spawn"); t = find("method", "pthread")
+    if (f && e && s && t) {
+        printf "start + reap: fork %s, fork+exec %s (%s of fork), posix_spawn %s, pthread_create + join %s (fork costs %s of a thread)\n", us(v(f, "us")), us(v(e, "us")), ratio(v(e, "us"), v(f, "us")), us(v(s, "us")), us(v(t, "us")), ratio(v(f, "us"), v(t, "us"))
+        printf "one idle forked child: Pss %d KiB, of which %d KiB private; an exec of a small kit program: Pss %d KiB; one more thread: %d KiB\n", v(f, "pss_kib"), v(f, "private_kib"), v(e, "pss_kib"), v(t, "pss_kib")
+    } else print "rows missing: expected fork, fork_exec, posix_spawn and pthread"
+}' ;;
+
+scaling) prog='END {
+    split("processes threads-global threads-sharded", M, " ")
+    for (i = 1; i <= 3; i++) {
+        one = find("mode", M[i], "workers", 1); if (!one) continue
+        line = ""; best = 0; bw = 0
+        for (r = 1; r <= N; r++) if (v(r, "mode") == M[i]) {
+            if (v(r, "workers") == 2 || v(r, "workers") == 4) line = line sprintf("%s%d: %.2fx of 1", line == "" ? "" : ", ", v(r, "workers"), v(r, "msgs_per_s") / v(one, "msgs_per_s"))
+            if (v(r, "msgs_per_s") > best) { best = v(r, "msgs_per_s"); bw = v(r, "workers") }
+        }
+        printf "%s: %s; peak %.0f msgs/s at %d\n", M[i], line, best, bw
+    }
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+load_balance) prog='END {
+    for (r = 1; r <= N; r++) {
+        g = v(r, "dist") " " v(r, "zipf_s") " " v(r, "route")
+        if (!(g in tot)) { order[++ng] = g; mx[g] = 0; w[g] = 0 }
+        tot[g] += v(r, "messages"); w[g]++
+        if (v(r, "messages") + 0 > mx[g]) mx[g] = v(r, "messages")
+    }
+    for (i = 1; i <= ng; i++) {
+        g = order[i]; split(g, a, " ")
+        printf "%s%s, %s: busiest of %d workers has %s of the mean (%d of %d messages)\n", a[1], a[1] == "zipf" ? " s=" a[2] : "", a[3], w[g], ratio(mx[g], tot[g] / w[g]), mx[g], tot[g]
+    }
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+query_latency) prog='END {
+    lo = 0; hi = 0
+    for (r = 1; r <= N; r++) { if (!lo || v(r, "load") < v(lo, "load")) lo = r; if (!hi || v(r, "load") > v(hi, "load")) hi = r }
+    if (lo && hi) printf "p50 query latency %s at %s load vs %s at %s; p99 %s vs %s\n", us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
+    else print "no rows in the CSV"
+}' ;;
+
+batching) prog='END {
+    lo = 0; hi = 0
+    for (r = 1; r <= N; r++) { if (!lo || v(r, "batch") < v(lo, "batch")) lo = r; if (!hi || v(r, "batch") > v(hi, "batch")) hi = r }
+    if (lo && hi) printf "per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
+    else print "no rows in the CSV"
+}' ;;
+
+loop_lag) prog='END {
+    top = 0; for (r = 1; r <= N; r++) if (v(r, "work") + 0 > top) top = v(r, "work")
+    a = find("work", 0, "offload", "none"); b = find("work", top, "offload", "none"); c = find("work", top, "offload", "threads")
+    if (a && b) printf "heartbeat lag p99 without offload: %.2f ms at work 0 vs %.2f ms at work %d\n", v(a, "lag_p99_ms"), v(b, "lag_p99_ms"), top
+    if (b && c) printf "at work %d, offloading to the thread pool: lag p99 %.2f ms vs %.2f ms in the loop\n", top, v(c, "lag_p99_ms"), v(b, "lag_p99_ms")
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+contention) prog='END {
+    split("global registry sharded", L, " ")
+    for (i = 1; i <= 3; i++) {
+        one = find("lock", L[i], "threads", 1); two = find("lock", L[i], "threads", 2)
+        if (one && two) printf "%s lock: 2 threads %.0f msgs/s, %s of 1 thread; threads spent %s of their time waiting for the lock\n", L[i], v(two, "msgs_per_s"), ratio(v(two, "msgs_per_s"), v(one, "msgs_per_s")), pct(v(two, "lock_wait_share"))
+    }
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+threads_vs_processes | parallel_map) prog='END {
+    for (r = 1; r <= N; r++) printf "%s: %.3f s ± %.3f\n", v(r, "command"), v(r, "mean_s"), v(r, "stddev_s")
+    if (N >= 2) {
+        base = 1; fast = 1
+        for (r = 1; r <= N; r++) if (v(r, "mean_s") < v(fast, "mean_s")) fast = r
+        printf "fastest: %s, %s faster than %s\n", v(fast, "command"), ratio(v(base, "mean_s"), v(fast, "mean_s")), v(base, "command")
+    }
+    if (!N) print "no rows in the CSV"
+}' ;;
+
+task_queue) prog='END {
+    top = 0; for (r = 1; r <= N; r++) if (v(r, "tasks") + 0 > top) top = v(r, "tasks")
+    line = ""
+    split("static dynamic shm", S, " ")
+    for (i = 1; i <= 3; i++) { r = find("scheme", S[i], "tasks", top); if (r) line = line sprintf("%s%s %.0f tasks/s", line == "" ? "" : ", ", S[i], v(r, "tasks_per_s")) }
+    if (line != "") printf "%d tasks: %s\n", top, line
+    else print "no rows in the CSV"
+}' ;;
+
+*) echo "no findings defined for $name"; exit 0 ;;
+esac
+
+LC_ALL=C awk "$prelude$prog" "$csv"
