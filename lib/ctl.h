@@ -52,7 +52,9 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
 
 /* Answer a query. text is sent as given plus a newline (a multi-line block must
  * end with an empty line, SPEC §5). Safe after the client left or the server
- * closed (the answer is dropped). Frees q. */
+ * closed (the answer is dropped). Frees q. Call it on the loop's thread only
+ * (libuv handles are not thread-safe): a worker thread hands its answer to the
+ * loop with a uv_async_t first. */
 void ctl_answer(struct ctl_query *q, const char *text);
 
 /* Counters for STATS (valid until ctlsrv_close). */
