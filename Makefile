@@ -42,7 +42,8 @@ SAN_tsan   := -fsanitize=thread -fno-omit-frame-pointer
 SANFLAGS   := $(SAN_$(VARIANT))
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS     ?= $(OPT) -g
+# DWARF 4: valgrind 3.19 (Debian 12) cannot read the DWARF 5 that gcc 12 writes by default.
+CFLAGS     ?= $(OPT) -gdwarf-4
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
               -Ilib -I$(O)/gen $(PKG_CFLAGS) -MMD -MP
 LDLIBS     := $(PKG_LIBS) -lpthread -lm -lrt
