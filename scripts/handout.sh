@@ -71,7 +71,7 @@ while IFS= read -r -d '' f; do
         scripts/handout.sh|worksheets/INSTRUCTOR.md|tests/test_handout.c) continue ;;
     esac
     mkdir -p "$dest/$(dirname "$f")"
-    if [[ $f == *.[ch] ]] && grep -q 'EXERCISE(' "$f"; then
+    if [[ $f == *.[ch] ]] && grep -qE 'EXERCISE\(|END EXERCISE|/\*[[:space:]]*STUB:' "$f"; then
         awk -v file="$f" -v list="$exercises" '
         function fail(why) { printf "handout: %s:%d: %s\n", file, FNR, why > "/dev/stderr"; bad = 1 }
         function finish_text(   t) {
@@ -137,6 +137,7 @@ if [ $status -ne 0 ]; then
 fi
 
 # The student's list, with the rubric parts that check each exercise.
+mkdir -p "$dest/worksheets"
 {
     echo "# Exercises"
     echo
@@ -159,5 +160,5 @@ n=$(wc -l <"$exercises")
 rm -f "$exercises"
 
 # The handout's own manifest: its tests are the shipped ones.
-(cd "$dest" && scripts/grade.sh --manifest >/dev/null)
+(cd "$dest" && bash scripts/grade.sh --manifest >/dev/null)
 echo "handout: $nfiles files, $n exercises -> $dest (list: worksheets/EXERCISES.md)"
