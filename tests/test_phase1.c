@@ -1,0 +1,330 @@
+/* test_phase1.c: bin/phase1, the pipeline on one libuv loop. Its dump equals
+ * bin/reference's (inline, offloaded to the thread pool, from a file, paced);
+ * a query is answered while the loop is busy with heavy --work; SHUTDOWN drains;
+ * exit codes and the --csv row follow SPEC §4 and §6. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlclient.h"
+#include "kit_test.h"
+
+#define T 60                    /* seconds any one run may take */
+
+static void assert_clean(int fds)
+{
+    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
+    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+}
+
+/* Run argv (NULL-terminated, program first) and return its stdout; the run
+ * must exit with want_status. */
+static char *run_ok(int want_status, char *const argv[])
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
+    ck_assert_msg(r.status == want_status, "%s %s ...: expected exit %d, got %d; stderr: %s",
+                  argv[0], argv[1] ? argv[1] : "", want_status, r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return out;
+}
+
+static void assert_same_dump(const char *want, const char *got, const char *what)
+{
+    ck_assert_msg(strncmp(want, "key,state,", 10) == 0, "reference printed no dump: %.80s", want);
+    size_t wl = strlen(want), gl = strlen(got);
+    size_t i = 0;
+    while (i < wl && i < gl && want[i] == got[i])
+        i++;
+    ck_assert_msg(wl == gl && i == wl,
+                  "%s: dump differs from bin/reference at byte %zu (%zu vs %zu bytes): "
+                  "expected '%.60s', got '%.60s'", what, i, gl, wl, want + i, got + i);
+}
+
+/* ------------------------------------------------------------ dumps */
+
+struct dump_case {
+    const char *dist, *seed, *work, *offload, *rate;
+};
+
+static const struct dump_case dump_cases[] = {
+    { "uniform", "1", "0", "none", "0" },
+    { "uniform", "2", "3", "none", "0" },
+    { "zipf", "1", "0", "none", "0" },
+    { "uniform", "1", "20", "threads", "0" },
+    { "uniform", "3", "0", "threads", "0" },    /* work 0: nothing goes to the pool */
+    { "zipf", "2", "20", "threads", "0" },      /* hot keys: long per-key chains */
+    { "zipf", "4", "5", "threads", "20000" },   /* paced by the timer */
+};
+#define NDUMP (int)(sizeof dump_cases / sizeof dump_cases[0])
+
+START_TEST(test_dump_equals_reference)
+{
+    const struct dump_case *c = &dump_cases[_i];
+    int fds = kit_count_fds();
+    const char *msgs = strcmp(c->rate, "0") ? "4000" : "20000";
+    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--messages", (char *)msgs,
+                       "--keys", "60", "--dist", (char *)c->dist, "--seed", (char *)c->seed,
+                       "--dump-state", "-", "--quiet", NULL });
+    char *got = run_ok(0, (char *const[]){ (char *)kit_bin("phase1"), "--messages", (char *)msgs,
+                       "--keys", "60", "--dist", (char *)c->dist, "--seed", (char *)c->seed,
+                       "--work", (char *)c->work, "--offload", (char *)c->offload,
+                       "--rate", (char *)c->rate, "--dump-state", "-", "--quiet", NULL });
+    char what[160];
+    snprintf(what, sizeof what, "phase1 --dist %s --seed %s --work %s --offload %s --rate %s",
+             c->dist, c->seed, c->work, c->offload, c->rate);
+    assert_same_dump(ref, got, what);
+    free(ref);
+    free(got);
+    assert_clean(fds);
+}
+END_TEST
+
+/* --input: the file is read in slices between loop iterations; rejected lines
+ * are reported, counted, skipped, and the run exits 65 with the same dump as
+ * the reference on the same file. */
+START_TEST(test_input_file_and_rejects)
+{
+    static const char *offloads[] = { "none", "threads" };
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    char *stream = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
+                          "5000", "--keys", "30", "--dist", "zipf", NULL });
+    /* A few bad lines in the middle. */
+    size_t n = strlen(stream);
+    char *text = malloc(n + 200);
+    size_t half = n / 2;
+    while (stream[half] != '\n')
+        half++;
+    memcpy(text, stream, half + 1);
+    strcpy(text + half + 1, "k1,FOO,1\nk2,DATA,nan\nbad key,START,\n");
+    strcat(text, stream + half + 1);
+    ck_assert_int_eq(kit_write_file(path, text), 0);
+    unsigned long bad_line = 1;         /* the first bad line's number */
+    for (size_t i = 0; i <= half; i++)
+        bad_line += text[i] == '\n';
+    char report[600];
+    snprintf(report, sizeof report, "%s:%lu: ", path, bad_line);
+
+    char *ref = run_ok(65, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+                       "--dump-state", "-", "--quiet", NULL });
+    for (int i = 0; i < 2; i++) {
+        struct kit_run r;
+        ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase1"), "--input", path, "--work", "10",
+                                 "--offload", offloads[i], "--dump-state", "-", NULL), 0);
+        ck_assert_msg(r.status == 65, "offload %s: expected exit 65 for 3 bad lines, got %d: %s",
+                      offloads[i], r.status, r.err);
+        ck_assert_msg(strstr(r.err, report), "expected '%s' on stderr, got: %s", report, r.err);
+        ck_assert_msg(strstr(r.err, "3 input lines rejected"), "summary must count 3 rejects: %s", r.err);
+        assert_same_dump(ref, r.out, offloads[i]);
+        kit_run_free(&r);
+    }
+    free(ref);
+    free(stream);
+    free(text);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ queries */
+
+/* Start argv with stdout/stderr on /dev/null. Returns the pid. */
+static pid_t spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait for pid to exit (killing it after T seconds). Returns its exit status. */
+static int reap(pid_t pid)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_abort_msg("pid %d did not exit within %d s", (int)pid, T);
+    return -1;
+}
+
+static int alive(pid_t pid)
+{
+    return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Connect once the program has made its socket (or fail if it died). */
+static int connect_to(const char *path, pid_t pid)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 1000 * kit_time_scale(); i++) {
+        int fd = ctlclient_open(path, 1000);
+        if (fd >= 0)
+            return fd;
+        ck_assert_msg(alive(pid), "the program exited before opening %s", path);
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("no control socket at %s", path);
+    return -1;
+}
+
+static unsigned long long stat_field(const char *stats, const char *name)
+{
+    const char *p = strstr(stats, name);
+    ck_assert_msg(p, "STATS has no %s: '%s'", name, stats);
+    return strtoull(p + strlen(name), NULL, 10);
+}
+
+/* Heavy work per message on the loop itself (no offload): still, a query sent
+ * mid-run is answered between two messages, before the run ends. The run is
+ * paced (--rate) so that it cannot end before the test asks. */
+START_TEST(test_query_while_busy)
+{
+    static const char *offloads[] = { "none", "threads" };
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), sock[512], ans[1024];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase1"), "--messages", "400",
+                      "--work", "4000", "--rate", "40", "--offload", (char *)offloads[_i],
+                      "--control", sock, NULL });
+    int fd = connect_to(sock, pid);
+    ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0,
+                  "no answer to STATS: %s", strerror(errno));
+    unsigned long long processed = stat_field(ans, "processed=");
+    ck_assert_msg(processed < 400, "expected a mid-run answer (processed < 400), got %llu", processed);
+    ck_assert_msg(alive(pid), "the answer came only after the run ended");
+    ck_assert_msg(ctlclient_request(fd, "GET k0000", ans, sizeof ans, 20000) > 0, "no answer to GET");
+    ck_assert_msg(strncmp(ans, "k0000,", 6) == 0 || strcmp(ans, "ERR unknown key") == 0,
+                  "GET k0000: expected a dump row or ERR unknown key, got '%s'", ans);
+    ck_assert_msg(ctlclient_request(fd, "NOPE", ans, sizeof ans, 20000) > 0 &&
+                  strncmp(ans, "ERR", 3) == 0, "expected ERR for NOPE, got '%s'", ans);
+    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(fd);
+    ck_assert_int_eq(reap(pid), 0);
+    struct stat st;
+    ck_assert_msg(stat(sock, &st) < 0, "the socket file %s outlived the run", sock);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* The built-in probe measures client round trips and lands in the CSV row. */
+START_TEST(test_csv_row_and_probe)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), sock[512];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase1"), "--messages", "300",
+                       "--rate", "1000", "--control", sock, "--probe-ms", "5", "--csv",
+                       "--quiet", NULL });
+    ck_assert_msg(strncmp(out, "# date=", 7) == 0, "CSV must start with metadata: %.80s", out);
+    ck_assert_msg(strstr(out, "\n# cmd="), "no # cmd= line: %s", out);
+    const char *hdr = strstr(out, "\nmessages,seconds,msgs_per_s,work,offload,lag_p50_ms,lag_p99_ms,"
+                             "lag_max_ms,query_p50_us,query_p99_us,rejected");
+    ck_assert_msg(hdr, "header missing or wrong: %s", out);
+    const char *row = strchr(hdr + 1, '\n');
+    ck_assert_msg(row && strncmp(row + 1, "300,", 4) == 0, "row must start with 300 messages: %s", out);
+    /* The probe answered at least once: query_p50_us (9th field) is not empty. */
+    const char *f = row + 1;
+    for (int i = 0; i < 8; i++)
+        f = strchr(f, ',') + 1;
+    ck_assert_msg(*f != ',', "query_p50_us is empty although --probe-ms was on: %s", row + 1);
+    free(out);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ exit codes */
+
+static const char *const bad_flags[][4] = {
+    { "--offload", "fibers", NULL },
+    { "--rate", "-5", NULL },
+    { "--heartbeat-ms", "0", NULL },
+    { "--probe-ms", "10", NULL },           /* needs --control */
+    { "--pool", "2", NULL },                /* needs --offload threads */
+    { "--no-such-flag", NULL },
+    { "--messages", "ten", NULL },
+};
+#define NBAD (int)(sizeof bad_flags / sizeof bad_flags[0])
+
+START_TEST(test_bad_flags_exit_2)
+{
+    int fds = kit_count_fds();
+    char *argv[6] = { (char *)kit_bin("phase1") };
+    for (int i = 0; bad_flags[_i][i]; i++)
+        argv[i + 1] = (char *)bad_flags[_i][i];
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
+    ck_assert_msg(r.status == 2, "%s: expected exit 2, got %d", bad_flags[_i][0], r.status);
+    ck_assert_msg(strstr(r.err, "Usage:"), "%s: no usage on stderr: %s", bad_flags[_i][0], r.err);
+    ck_assert_msg(r.out_len == 0, "%s: stdout must stay empty: %s", bad_flags[_i][0], r.out);
+    kit_run_free(&r);
+    assert_clean(fds);
+}
+END_TEST
+
+START_TEST(test_missing_input_exit_1)
+{
+    int fds = kit_count_fds();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase1"), "--input", "/nonexistent/x.txt", NULL), 0);
+    ck_assert_msg(r.status == 1, "expected exit 1, got %d", r.status);
+    ck_assert_msg(strstr(r.err, "/nonexistent/x.txt"), "the error must name the file: %s", r.err);
+    kit_run_free(&r);
+    assert_clean(fds);
+}
+END_TEST
+
+static Suite *phase1_suite(void)
+{
+    Suite *s = suite_create("phase1");
+    TCase *tc = tcase_create("dump");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_dump_equals_reference, 0, NDUMP);
+    tcase_add_test(tc, test_input_file_and_rejects);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("query");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_query_while_busy, 0, 2);
+    tcase_add_test(tc, test_csv_row_and_probe);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("exit");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_bad_flags_exit_2, 0, NBAD);
+    tcase_add_test(tc, test_missing_input_exit_1);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+KIT_TEST_MAIN(phase1_suite)

@@ -1,0 +1,350 @@
+/* test_phase2.c: bin/phase2, the thread pool over one shared registry. Every
+ * lock mode with per-thread queues gives bin/reference's dump, at 1 to 4
+ * threads, for several seeds and Zipf keys; the shared queue runs and reports
+ * its order-break counter; --lock global with 2 threads and CPU work shows
+ * contention; a query is answered while the workers are saturated; exit codes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlclient.h"
+#include "kit_test.h"
+
+#define T 60                    /* seconds any one run may take */
+
+static void assert_clean(int fds)
+{
+    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
+    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+}
+
+static char *run_ok(int want_status, char *const argv[])
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
+    ck_assert_msg(r.status == want_status, "%s %s ...: expected exit %d, got %d; stderr: %s",
+                  argv[0], argv[1] ? argv[1] : "", want_status, r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return out;
+}
+
+static void assert_same_dump(const char *want, const char *got, const char *what)
+{
+    ck_assert_msg(strncmp(want, "key,state,", 10) == 0, "reference printed no dump: %.80s", want);
+    size_t wl = strlen(want), gl = strlen(got), i = 0;
+    while (i < wl && i < gl && want[i] == got[i])
+        i++;
+    ck_assert_msg(wl == gl && i == wl,
+                  "%s: dump differs from bin/reference at byte %zu (%zu vs %zu bytes): "
+                  "expected '%.60s', got '%.60s'", what, i, gl, wl, want + i, got + i);
+}
+
+/* The value of CSV column `name` in a --csv output (metadata, header, one row). */
+static double csv_value(const char *out, const char *name)
+{
+    const char *hdr = out;
+    while (*hdr == '#')
+        hdr = strchr(hdr, '\n') + 1;
+    const char *row = strchr(hdr, '\n');
+    ck_assert_msg(row, "no CSV row in: %s", out);
+    row++;
+    int col = 0;
+    const char *h = hdr;
+    size_t n = strlen(name);
+    while (!(strncmp(h, name, n) == 0 && (h[n] == ',' || h[n] == '\n'))) {
+        h = strpbrk(h, ",\n");
+        ck_assert_msg(h && *h == ',', "no column %s in header: %.200s", name, hdr);
+        h++;
+        col++;
+    }
+    for (int i = 0; i < col; i++)
+        row = strchr(row, ',') + 1;
+    return strtod(row, NULL);
+}
+
+/* ------------------------------------------------------------ dumps */
+
+static const char *const locks[] = { "global", "registry", "sharded" };
+static const char *const streams[][4] = {     /* dist, seed, keys, work */
+    { "uniform", "1", "100", "0" },
+    { "uniform", "2", "7", "2" },
+    { "zipf", "3", "200", "0" },
+};
+
+/* _i runs over lock x threads 1..4 x stream. */
+START_TEST(test_dump_equals_reference)
+{
+    const char *lock = locks[_i / 12];
+    char threads[4];
+    snprintf(threads, sizeof threads, "%d", _i / 3 % 4 + 1);
+    const char *const *st = streams[_i % 3];
+    int fds = kit_count_fds();
+    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--messages", "20000",
+                       "--keys", (char *)st[2], "--dist", (char *)st[0], "--seed", (char *)st[1],
+                       "--dump-state", "-", "--quiet", NULL });
+    char *got = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "20000",
+                       "--keys", (char *)st[2], "--dist", (char *)st[0], "--seed", (char *)st[1],
+                       "--work", (char *)st[3], "--threads", threads, "--lock", (char *)lock,
+                       "--queue", "per-thread", "--dump-state", "-", "--quiet", NULL });
+    char what[160];
+    snprintf(what, sizeof what, "phase2 --lock %s --threads %s --dist %s --seed %s", lock,
+             threads, st[0], st[1]);
+    assert_same_dump(ref, got, what);
+    free(ref);
+    free(got);
+    assert_clean(fds);
+}
+END_TEST
+
+/* --input with bad lines: counted, exit 65, the same dump as the reference's. */
+START_TEST(test_input_rejects_exit_65)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    ck_assert_int_eq(kit_write_file(path, "k1,START,\nk1,DATA,2.5\nk1,DATA,1e999\n# note\n"
+                                          "k2,START\nk1,DATA,-1\nk1,STOP,\n"), 0);
+    char *ref = run_ok(65, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+                       "--dump-state", "-", "--quiet", NULL });
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase2"), "--input", path, "--threads", "2",
+                             "--dump-state", "-", NULL), 0);
+    ck_assert_msg(r.status == 65, "expected exit 65, got %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, ":3: ") && strstr(r.err, ":5: "),
+                  "expected reports for lines 3 and 5: %s", r.err);
+    ck_assert_msg(strstr(r.err, "2 input lines rejected"), "summary must count 2: %s", r.err);
+    assert_same_dump(ref, r.out, "phase2 --input with bad lines");
+    kit_run_free(&r);
+    free(ref);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the lessons */
+
+/* One shared queue: the run completes and reports its order breaks (how many
+ * depends on the scheduler; on one core it may well be 0). */
+START_TEST(test_shared_queue_counts_order_breaks)
+{
+    int fds = kit_count_fds();
+    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "20000",
+                       "--keys", "4", "--threads", "4", "--queue", "shared", "--lock",
+                       (char *)locks[_i], "--csv", "--quiet", NULL });
+    ck_assert_msg(csv_value(out, "messages") == 20000, "expected 20000 messages: %s", out);
+    double breaks = csv_value(out, "order_breaks");
+    ck_assert_msg(breaks >= 0 && breaks <= 20000, "order_breaks out of range: %g", breaks);
+    free(out);
+    assert_clean(fds);
+}
+END_TEST
+
+/* The GIL in C: two threads with CPU work under one lock must queue on it. */
+START_TEST(test_global_lock_contends)
+{
+    int fds = kit_count_fds();
+    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "600",
+                       "--work", "2000", "--threads", "2", "--lock", "global", "--csv",
+                       "--quiet", NULL });
+    double contended = csv_value(out, "contended"), share = csv_value(out, "lock_wait_share");
+    ck_assert_msg(contended > 0, "--lock global, 2 threads, work 2000: expected contended > 0, "
+                  "got %g\n%s", contended, out);
+    ck_assert_msg(share > 0 && share < 1, "expected 0 < lock_wait_share < 1, got %g", share);
+    ck_assert_msg(csv_value(out, "vol_cs") > 0, "a thread that waits on a lock sleeps: "
+                  "expected voluntary context switches > 0\n%s", out);
+    free(out);
+    assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ queries */
+
+/* Start argv with its stdin on a pipe (*in gets the write end) and its
+ * stdout/stderr on /dev/null. */
+static pid_t spawn(char *const argv[], int *in)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(p[0], 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[0]);
+    *in = p[1];
+    return pid;
+}
+
+static int reap(pid_t pid)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_abort_msg("pid %d did not exit within %d s", (int)pid, T);
+    return -1;
+}
+
+static int alive(pid_t pid)
+{
+    return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+static int connect_to(const char *path, pid_t pid)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; i < 1000 * kit_time_scale(); i++) {
+        int fd = ctlclient_open(path, 1000);
+        if (fd >= 0)
+            return fd;
+        ck_assert_msg(alive(pid), "the program exited before opening %s", path);
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("no control socket at %s", path);
+    return -1;
+}
+
+static unsigned long long stat_field(const char *stats, const char *name)
+{
+    const char *p = strstr(stats, name);
+    ck_assert_msg(p, "STATS has no %s: '%s'", name, stats);
+    return strtoull(p + strlen(name), NULL, 10);
+}
+
+/* The stream comes from a pipe this test holds open, so the run cannot end
+ * before the answers are in: 2 threads are fed CPU-heavy messages, and GET and
+ * STATS are answered while they work (GET waits for the key's lock only). */
+START_TEST(test_query_while_saturated)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[512], ans[1024], line[64];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    signal(SIGPIPE, SIG_IGN);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
+                      "--work", "2000", "--lock", (char *)locks[_i], "--control", sock, NULL }, &in);
+    for (int i = 0; i < 200; i++) {
+        int n = snprintf(line, sizeof line, "k%d,%s,%d\n", i % 4, i < 4 ? "START" : "DATA", i);
+        ck_assert_int_eq(write(in, line, (size_t)n), n);
+    }
+    int fd = connect_to(sock, pid);
+    ck_assert_msg(ctlclient_request(fd, "GET k1", ans, sizeof ans, 20000) > 0,
+                  "no answer to GET k1: %s", strerror(errno));
+    ck_assert_msg(strncmp(ans, "k1,", 3) == 0 || strcmp(ans, "ERR unknown key") == 0,
+                  "GET k1: expected a dump row or ERR unknown key, got '%s'", ans);
+    ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+    ck_assert_msg(stat_field(ans, "processed=") <= 200, "processed beyond the input: %s", ans);
+    ck_assert_msg(stat_field(ans, "workers_alive=") == 2, "expected 2 workers alive: %s", ans);
+    ck_assert_msg(alive(pid), "the program ended while its input was still open");
+    close(in);                  /* end of input: the run drains and ends */
+    ck_assert_msg(ctlclient_request(fd, "GET nokey", ans, sizeof ans, 20000) < 0 ||
+                  strcmp(ans, "ERR unknown key") == 0 || strncmp(ans, "ERR", 3) == 0,
+                  "GET nokey: expected ERR, got '%s'", ans);
+    close(fd);
+    ck_assert_int_eq(reap(pid), 0);
+    struct stat stt;
+    ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* SHUTDOWN: OK, then the dispatcher stops reading and the pool drains. */
+START_TEST(test_shutdown)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[512], ans[256];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "3",
+                      "--control", sock, NULL }, &in);
+    ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
+    int fd = connect_to(sock, pid);
+    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(fd);
+    /* The dispatcher may be blocked reading the pipe: one more line wakes it. */
+    (void)!write(in, "k1,STOP,\n", 9);
+    ck_assert_int_eq(reap(pid), 0);
+    close(in);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ exit codes */
+
+static const char *const bad_flags[][4] = {
+    { "--lock", "gil", NULL },
+    { "--queue", "none", NULL },
+    { "--threads", "0", NULL },
+    { "--threads", "100000", NULL },
+    { "--shards", "0", NULL },
+    { "--bogus", NULL },
+};
+#define NBAD (int)(sizeof bad_flags / sizeof bad_flags[0])
+
+START_TEST(test_bad_flags_exit_2)
+{
+    int fds = kit_count_fds();
+    char *argv[6] = { (char *)kit_bin("phase2") };
+    for (int i = 0; bad_flags[_i][i]; i++)
+        argv[i + 1] = (char *)bad_flags[_i][i];
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
+    ck_assert_msg(r.status == 2, "%s: expected exit 2, got %d", bad_flags[_i][0], r.status);
+    ck_assert_msg(strstr(r.err, "Usage:"), "%s: no usage on stderr: %s", bad_flags[_i][0], r.err);
+    kit_run_free(&r);
+    assert_clean(fds);
+}
+END_TEST
+
+static Suite *phase2_suite(void)
+{
+    Suite *s = suite_create("phase2");
+    TCase *tc = tcase_create("dump");
+    tcase_set_timeout(tc, 180);
+    tcase_add_loop_test(tc, test_dump_equals_reference, 0, 36);
+    tcase_add_test(tc, test_input_rejects_exit_65);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("lessons");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_shared_queue_counts_order_breaks, 0, 3);
+    tcase_add_test(tc, test_global_lock_contends);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("query");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_query_while_saturated, 0, 3);
+    tcase_add_test(tc, test_shutdown);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("exit");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_bad_flags_exit_2, 0, NBAD);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+KIT_TEST_MAIN(phase2_suite)
