@@ -8,3 +8,8 @@ $(BIN)/taskq: $(call objs,$(TASKQ_SRCS) $(TQ_DIR)/taskq_main.c) $(LIBKIT)
 
 # The suites that test the ring in-process link its objects.
 $(O)/tests/test_taskq: $(call objs,$(TASKQ_SRCS))
+
+BATCH_SRCS := $(addprefix $(TQ_DIR)/,batchrec.c batchpool.c progflags.c)
+PROGRAMS += $(BIN)/batchpool
+$(BIN)/batchpool: $(call objs,$(BATCH_SRCS) $(TQ_DIR)/batch_main.c) $(LIBKIT)
+$(O)/tests/test_batchpool: $(call objs,$(TQ_DIR)/batchrec.c)
