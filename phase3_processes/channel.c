@@ -1,7 +1,10 @@
 /* channel.c: a framed, non-blocking socketpair end on a libuv loop (see channel.h).
  *
  * The fd is polled with uv_poll_t and read/written here with plain read() and
- * write(), each call timed: io_ns is what the kernel copy costs this side. */
+ * write(), each call timed: io_ns is what the kernel copy costs this side. It
+ * is CPU time (thread_cpu_ns), not wall time: on a machine with more runnable
+ * processes than cores a wall clock around a syscall also counts the time the
+ * process sat preempted, which is not a cost of the channel. */
 #include "channel.h"
 
 #include <errno.h>
@@ -118,9 +121,9 @@ int chan_flush(struct chan *c)
     if (c->dead)
         return -1;
     while (c->out_off < c->out.len) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = thread_cpu_ns();
         ssize_t w = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
-        c->io_ns += now_ns() - t0;
+        c->io_ns += thread_cpu_ns() - t0;
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -186,9 +189,9 @@ static int chan_read_some(struct chan *c, int *eof)
             chan_die(c, -ENOMEM);
             return -1;
         }
-        uint64_t t0 = now_ns();
+        uint64_t t0 = thread_cpu_ns();
         ssize_t r = read(c->fd, f->in.data + f->in.len, CHAN_READ_CHUNK);
-        c->io_ns += now_ns() - t0;
+        c->io_ns += thread_cpu_ns() - t0;
         if (r < 0) {
             if (errno == EINTR)
                 continue;

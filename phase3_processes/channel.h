@@ -48,7 +48,7 @@ struct chan {
     chan_frame_fn on_frame;
     chan_dead_fn on_dead;
     void *data;                 /* the owner's context for the callbacks */
-    uint64_t io_ns;             /* time spent inside read() and write() */
+    uint64_t io_ns;             /* CPU time spent inside read() and write() */
     uint64_t writes, reads;     /* syscalls that moved bytes */
     uint64_t bytes_out, bytes_in;
     void (*on_closed)(struct chan *c);  /* optional: called after uv_close completes, then c is freed */

@@ -9,8 +9,6 @@ PHASE3_SRCS := $(addprefix phase3_processes/,channel.c wire.c worker.c pool.c qu
 PROGRAMS += $(BIN)/phase3
 $(BIN)/phase3: $(call objs,$(PHASE3_SRCS) phase3_processes/phase3_main.c) $(LIBKIT)
 
-# The suites that poke at the channel and gather modules in-process.
-$(O)/tests/test_phase3_units: $(call objs,$(PHASE3_SRCS))
 
 # `make phase3`: build what the demo needs, then the ~20 s narrated demo.
 phase3: $(BIN)/phase3 $(BIN)/reference $(BIN)/kitctl

@@ -120,13 +120,15 @@ static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
     s->held = 1;
     s->held_slot = w;
     s->stalls++;
+    s->stalled = 1;
     s->stall_t0 = now_ns();
     uv_idle_stop(&s->pump);
 }
 
 static void stall_check(struct sup *s, const struct slot *sl)
 {
-    if (s->held && s->held_slot == sl->id && s->phase == SUP_RUN && slot_can_accept(s, sl)) {
+    if (s->stalled && s->held_slot == sl->id && s->phase == SUP_RUN && slot_can_accept(s, sl)) {
+        s->stalled = 0;
         s->stall_ns += now_ns() - s->stall_t0;
         uv_idle_start(&s->pump, on_pump);
     }
@@ -183,10 +185,13 @@ static void on_pump(uv_idle_t *h)
         }
         struct slot *sl = &s->slots[w];
         if (!slot_can_accept(s, sl)) {
-            if (!s->held)
+            if (!s->held) {
                 stall_begin(s, &m, w);
-            else
+            } else {            /* still full (or still restarting): the same stall goes on */
+                s->stalled = 1;
+                s->stall_t0 = now_ns();
                 uv_idle_stop(&s->pump);
+            }
             break;
         }
         s->held = 0;
@@ -406,7 +411,9 @@ void sup_stop(struct sup *s, const char *reason)
         /* Read but not sent: send it past the credit limit if its worker is
          * there, since the pill follows anyway. */
         struct slot *sl = &s->slots[s->held_slot];
-        s->stall_ns += now_ns() - s->stall_t0;
+        if (s->stalled)
+            s->stall_ns += now_ns() - s->stall_t0;
+        s->stalled = 0;
         if (sl->data && !sl->data->dead && sl->state == SLOT_RUNNING)
             route_msg(s, sl, &s->held_msg);
         else

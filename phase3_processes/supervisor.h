@@ -60,8 +60,9 @@ struct sup {
     const char *stop_reason;    /* "end of input", "SHUTDOWN", "SIGINT", ... */
 
     /* Back-pressure: a message read for a worker with no credit waits here and
-     * the pump stops; stalled <=> held. */
+     * the pump stops until that worker acks (stalled). */
     int held;
+    int stalled;
     unsigned held_slot;
     struct msg held_msg;
     struct buf held_payload;
