@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "timing.h"
+
 int jobq_init(struct jobq *q, size_t cap)
 {
     int rc;
@@ -41,12 +43,16 @@ void jobq_push(struct jobq *q, const struct job *j)
     pthread_mutex_unlock(&q->mu);
 }
 
-size_t jobq_pop(struct jobq *q, struct job *out, size_t max)
+size_t jobq_pop(struct jobq *q, struct job *out, size_t max, uint64_t *idle_ns)
 {
     size_t n = 0;
     pthread_mutex_lock(&q->mu);
-    while (q->len == 0)
-        pthread_cond_wait(&q->not_empty, &q->mu);
+    if (q->len == 0) {
+        uint64_t t0 = now_ns();
+        while (q->len == 0)
+            pthread_cond_wait(&q->not_empty, &q->mu);
+        *idle_ns += now_ns() - t0;
+    }
     while (n < max && q->len > 0) {
         out[n] = q->slot[q->head];
         q->head = (q->head + 1) % q->cap;

@@ -37,9 +37,10 @@ int jobq_init(struct jobq *q, size_t cap);
 void jobq_push(struct jobq *q, const struct job *j);
 
 /* Take up to max jobs (oldest first) into out, blocking while the queue is
- * empty; a batch ends after the first sentinel, so that every sentinel pushed
- * reaches a different worker. Returns the number taken (>= 1). */
-size_t jobq_pop(struct jobq *q, struct job *out, size_t max);
+ * empty (the ns spent blocked are added to *idle_ns); a batch ends after the
+ * first sentinel, so that every sentinel pushed reaches a different worker.
+ * Returns the number taken (>= 1). */
+size_t jobq_pop(struct jobq *q, struct job *out, size_t max, uint64_t *idle_ns);
 
 /* Pushes so far that had to wait for room (takes the lock). */
 uint64_t jobq_full_waits(struct jobq *q);

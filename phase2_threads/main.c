@@ -64,8 +64,8 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
 
 /* Whole-run figures, summed over the workers after they were joined. */
 struct totals {
-    uint64_t processed, acquired, contended, wait_ns, run_ns, vol_cs, invol_cs, breaks;
-    double secs, rate, wait_share;
+    uint64_t processed, acquired, contended, wait_ns, idle_ns, run_ns, vol_cs, invol_cs, breaks;
+    double secs, rate, wait_share, idle_share;
 };
 
 static void sum_up(struct pool *p, struct totals *t)
@@ -79,12 +79,14 @@ static void sum_up(struct pool *p, struct totals *t)
         t->wait_ns += stat_read(&w->locks.wait_ns);
         t->breaks += stat_read(&w->order_breaks);
         t->run_ns += w->run_ns;
+        t->idle_ns += w->idle_ns;
         t->vol_cs += (uint64_t)w->ru.ru_nvcsw;
         t->invol_cs += (uint64_t)w->ru.ru_nivcsw;
     }
     t->secs = (p->t_end - p->t_start) / 1e9;
     t->rate = t->secs > 0 ? t->processed / t->secs : 0;
     t->wait_share = t->run_ns ? (double)t->wait_ns / (double)t->run_ns : 0;
+    t->idle_share = t->run_ns ? (double)t->idle_ns / (double)t->run_ns : 0;
 }
 
 static void summary(const struct cli *c, const struct p2_flags *f, struct pool *p,
@@ -97,10 +99,12 @@ static void summary(const struct cli *c, const struct p2_flags *f, struct pool *
             "(lock %s%s, queue %s, work %u units per DATA)\n",
             (unsigned long long)t->processed, t->secs, t->rate, p->nthreads,
             lockmode_name(f->lock), shards, f->shared ? "shared" : "per-thread", c->work);
-    fprintf(stderr, "phase2: locks: %llu acquisitions, %llu contended (%.1f %%); the workers "
-            "spent %.1f %% of their time blocked on a taken lock\n",
+    fprintf(stderr, "phase2: locks: %llu acquisitions, %llu contended (%.1f %%); of the workers' "
+            "time, %.1f %% was spent blocked on a taken lock and %.1f %% waiting for work "
+            "(queue empty)\n",
             (unsigned long long)t->acquired, (unsigned long long)t->contended,
-            t->acquired ? 100.0 * t->contended / t->acquired : 0.0, 100.0 * t->wait_share);
+            t->acquired ? 100.0 * t->contended / t->acquired : 0.0, 100.0 * t->wait_share,
+            100.0 * t->idle_share);
     fprintf(stderr, "phase2: context switches of the workers (getrusage RUSAGE_THREAD, "
             "summed): %llu voluntary (blocked), %llu involuntary (preempted)\n",
             (unsigned long long)t->vol_cs, (unsigned long long)t->invol_cs);
@@ -127,14 +131,14 @@ static void csv_row(const struct cli *c, const struct p2_flags *f, struct pool *
 {
     csv_meta(stdout, c->argc, c->argv);
     printf("messages,seconds,msgs_per_s,threads,lock,queue,work,lock_wait_share,contended,"
-           "vol_cs,invol_cs,rejected,order_breaks,acquisitions,shards\n");
-    printf("%llu,%.6f,%.1f,%u,%s,%s,%u,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+           "vol_cs,invol_cs,rejected,order_breaks,acquisitions,shards,idle_share\n");
+    printf("%llu,%.6f,%.1f,%u,%s,%s,%u,%.4f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.4f\n",
            (unsigned long long)t->processed, t->secs, t->rate, p->nthreads,
            lockmode_name(f->lock), f->shared ? "shared" : "per-thread", c->work, t->wait_share,
            (unsigned long long)t->contended, (unsigned long long)t->vol_cs,
            (unsigned long long)t->invol_cs, (unsigned long long)stat_read(&p->rejected),
            (unsigned long long)t->breaks, (unsigned long long)t->acquired,
-           (unsigned long long)(f->lock == LOCK_SHARDED ? f->shards : 1));
+           (unsigned long long)(f->lock == LOCK_SHARDED ? f->shards : 1), t->idle_share);
 }
 
 int main(int argc, char **argv)

@@ -22,7 +22,7 @@ static void *worker_main(void *arg)
     uint64_t t0 = now_ns(), breaks = 0;
 
     for (;;) {
-        size_t n = jobq_pop(w->q, batch, JOBQ_BATCH);
+        size_t n = jobq_pop(w->q, batch, JOBQ_BATCH, &w->idle_ns);
         for (size_t i = 0; i < n; i++) {
             if (batch[i].stop)
                 goto out;

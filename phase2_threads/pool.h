@@ -27,6 +27,7 @@ struct worker {
     _Atomic uint64_t order_breaks;
     /* Written by the worker just before it exits, read after pthread_join. */
     uint64_t run_ns;            /* wall time from start to exit */
+    uint64_t idle_ns;           /* time blocked on an empty queue (waiting for work) */
     struct rusage ru;           /* RUSAGE_THREAD at exit: context switches */
     int error;                  /* errno of a failed apply (ENOMEM), else 0 */
     uint64_t sink;              /* folds --work results */
