@@ -51,6 +51,7 @@ struct offload {
     size_t held;                /* slots in use */
     size_t running, peak_running;
     uint64_t submitted;
+    uint64_t sink;              /* folds the work results so the compiler keeps the work */
     /* keystate pointer -> chain, open addressing (linear probing), grows at 1/2 full */
     struct chain *map;
     size_t map_cap, map_len;
@@ -173,9 +174,7 @@ static void after_work_cb(uv_work_t *req, int status)
     struct job *jb = req->data;
     struct offload *o = jb->o;
     struct chain *c = jb->chain;
-    static volatile uint64_t sink;
-
-    sink ^= jb->result;         /* the work's result is used, never stored */
+    o->sink ^= jb->result;      /* the work's result is used, never stored */
     o->running--;
     c->busy = false;
     fsm_apply_msg(c->ks, &jb->m);
