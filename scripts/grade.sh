@@ -220,7 +220,7 @@ score=0 max=0 parts_json="" full=1
 for i in "${SEL[@]}"; do
     id=${P_ID[i]} pts=${P_PTS[i]}
     echo
-    echo "== $id: ${P_REQ[i]} ($pts points)"
+    echo "== $id: ${P_REQ[i]} ($pts point$([ "$pts" = 1 ] || echo s))"
     n=0 passed=0 tests_json=""
     for key in "${ORDER[@]}"; do
         hit=0
