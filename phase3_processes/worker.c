@@ -10,9 +10,10 @@
  * so copy-on-write never even duplicates its pages) and builds this one.
  *
  * The loop multiplexes two channels (data and query). Data frames are applied
- * in slices of cfg->slice messages; between slices the loop polls again, so a
- * GET arriving on the query channel waits for at most one slice, not for every
- * message already queued. A uv_check handle runs after each poll phase: it
+ * in slices of at most cfg->slice messages or WORKER_SLICE_NS of work, whichever
+ * ends first; between slices the loop polls again, so a GET arriving on the
+ * query channel waits for at most one slice (a quarter of a millisecond, whatever
+ * --work is), not for every message already queued. A uv_check handle runs after each poll phase: it
  * sends the cumulative ACK (the supervisor's back-pressure credit) and resets
  * the slice; a uv_idle handle keeps the loop spinning while a backlog remains.
  *
@@ -42,6 +43,8 @@ struct worker {
     struct registry *reg;
     struct buf scratch;         /* the json codec decodes payloads here */
     unsigned slice_left;        /* messages still allowed in this loop turn */
+    uint64_t slice_t0;          /* when this turn's slice began (ns) */
+    uint64_t last_apply_end;    /* when the last message was applied (ns) */
     int backlog;                /* 1: frames left in the data framer */
     int finishing;              /* 1: pill seen, report queued; exit when flushed */
     int exit_code;
@@ -134,7 +137,8 @@ static int apply_msg(struct worker *w, const uint8_t *body, size_t len)
     if (w->cfg->work && m.op == OP_DATA)
         w->sink ^= work_burn(w->cfg->work, m.seq);
     fsm_apply_msg(ks, &m);      /* records ks->last_seq: what a replay would start after */
-    w->apply_ns += now_ns() - t1;
+    w->last_apply_end = now_ns();
+    w->apply_ns += w->last_apply_end - t1;
     w->msgs++;
     w->bytes += FRAME_HDR + len;
     w->last_seq = m.seq;
@@ -155,7 +159,7 @@ static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *
             return -1;
         if (w->slice_left > 0)
             w->slice_left--;
-        if (w->slice_left == 0) {
+        if (w->slice_left == 0 || w->last_apply_end - w->slice_t0 >= WORKER_SLICE_NS) {
             /* This turn's slice is used up: leave the rest in the framer and
              * let the loop poll (queries!) before the next slice. */
             w->backlog = 1;
@@ -224,6 +228,7 @@ static void on_idle(uv_idle_t *h)
 {
     struct worker *w = h->data;
     w->slice_left = w->cfg->slice;
+    w->slice_t0 = now_ns();
     w->backlog = 0;
     if (!w->data)
         return;
@@ -242,11 +247,12 @@ static void on_check(uv_check_t *h)
     }
     worker_ack(w);
     w->slice_left = w->cfg->slice;
+    w->slice_t0 = now_ns();
 }
 
 int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
 {
-    struct worker w = { .cfg = cfg, .slice_left = cfg->slice, .last_seq = UINT64_MAX };
+    struct worker w = { .cfg = cfg, .slice_left = cfg->slice, .slice_t0 = now_ns(), .last_seq = UINT64_MAX };
     w.scratch = (struct buf)BUF_INIT;
     w.reg = registry_new();
     if (!w.reg || uv_loop_init(&w.loop) < 0)

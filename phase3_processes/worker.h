@@ -7,7 +7,8 @@
 
 #include "codec.h"
 
-#define WORKER_SLICE 256        /* messages applied per loop turn before queries get a look-in */
+#define WORKER_SLICE 256        /* most messages applied per loop turn before queries get a look-in */
+#define WORKER_SLICE_NS 250000u /* ... or this much time (250 µs), whichever comes first */
 
 #define WORKER_EXIT_OK       0  /* pill received and report sent, or supervisor gone */
 #define WORKER_EXIT_PROTOCOL 3  /* a corrupt frame on a channel */
