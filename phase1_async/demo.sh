@@ -32,7 +32,7 @@ run() {
     "$P1" --messages 300 --rate 150 --control "$dir/ctl.sock" --probe-ms 5 --csv --quiet "$@" \
         > "$dir/$label.csv"
     local row; row=$(tail -n 1 "$dir/$label.csv")
-    IFS=, read -r _ secs mps _ _ l50 l99 lmax qp50 qp99 _ <<<"$row"
+    IFS=, read -r _ _ mps _ _ l50 l99 lmax qp50 qp99 _ <<<"$row"
     lag50[$label]=$l50 lag99[$label]=$l99 lagmax[$label]=$lmax q50[$label]=$qp50 q99[$label]=$qp99
     rate[$label]=$mps
 }
