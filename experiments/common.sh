@@ -113,10 +113,11 @@ csv_col() {
 }
 
 # median: the median of the numbers on stdin, one per line.
+# Blank lines are ignored.
 median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) exit 1
-        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    grep -v '^[[:space:]]*$' | sort -g | awk '{ v[++n] = $1 } END {
+        if (n == 0) exit 1
+        if (n % 2) print v[(n + 1) / 2]; else printf "%.6g\n", (v[n / 2] + v[n / 2 + 1]) / 2 }'
 }
 
 # fmt NUMBER [DIGITS]: a number with a fixed number of decimals (default 3).
@@ -127,4 +128,35 @@ fmt() {
 # cores: CPUs online.
 cores() {
     getconf _NPROCESSORS_ONLN
+}
+
+# run PROG ARG...: run a kit pipeline with --csv --quiet and keep its output in
+# RUN_OUT for col. A failure stops the driver with the program's own message.
+run() {
+    run_csv "$@" --quiet
+}
+
+# run_csv PROG ARG...: the same for a program that has --csv but no --quiet.
+run_csv() {
+    local prog=$1 err
+    shift
+    err=$(mktemp)
+    if ! RUN_OUT=$("$KIT_BIN/$prog" "$@" --csv 2> "$err"); then
+        echo "$EXP: $KIT_BIN/$prog $* failed:" >&2
+        cat "$err" >&2
+        rm -f "$err"
+        exit 1
+    fi
+    rm -f "$err"
+}
+
+# col NAME: column NAME of the last run's --csv row (fails if it has none).
+col() {
+    local v
+    v=$(csv_col "$1" <<< "$RUN_OUT")
+    if [ -z "$v" ]; then
+        echo "$EXP: no column '$1' in the --csv row of the last run" >&2
+        exit 1
+    fi
+    echo "$v"
 }

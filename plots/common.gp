@@ -17,7 +17,7 @@ set grid lc rgb '#dddddd'
 set key noautotitle
 set border lc rgb '#444444'
 machine = system("awk -f plots/meta.awk '" . csv . "'")
-set label 100 machine at screen 0.01, screen 0.975 left font ',8' tc rgb '#666666'
+set label 100 machine at screen 0.008, screen 0.982 left font ',8' tc rgb '#666666'
 
 # One colour per series name, the same in every plot.
 color(name) = name eq 'inproc' ? '#000000' : name eq 'pipe' ? '#1f77b4' : \

@@ -11,5 +11,5 @@ END {
     if (machine == "") machine = "unknown machine"
     if (date == "") date = "undated"
     sub(/, Linux.*/, "", machine)            # the kernel is in the CSV, not needed here
-    printf "%s cores, %s, %s%s", cores, machine, date, mode != "" ? ", " mode " run" : ""
+    printf "%s cores, %s\n%s%s", cores, machine, date, mode != "" ? ", " mode " run" : ""
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# scaling: throughput vs number of workers for a fixed CPU-bound load (--work
+# per DATA message), in three modes:
+#   processes        bin/phase3 --workers N  (each worker its own process)
+#   threads-global   bin/phase2 --threads N --lock global  (one lock held for all
+#                    the work: the GIL in C, so threads take turns)
+#   threads-sharded  bin/phase2 --threads N --lock sharded (striped locks)
+# speedup = msgs/s at N / msgs/s at 1 of the same mode. Each point is the median
+# of `repeats` runs. Past the number of cores nothing can get faster.
+# Columns: mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores
+source "$(dirname "$0")/common.sh"
+kit_begin scaling
+need phase3 phase2
+
+workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
+messages=$(pick 2000 20000 100000)
+work=$(pick 20 50 50)
+repeats=$(pick 1 3 5)
+meta "repeats=$repeats" "work=$work (units of lib/fsm.c work_burn per DATA message; bin/workcal prints one unit's cost)" \
+     "messages=$messages"
+echo "mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores" >> "$TMP"
+
+modes="processes threads-global threads-sharded"
+total=$(( $(wc -w <<< "$modes") * $(wc -w <<< "$workers") ))
+i=0
+for mode in $modes; do
+    base=""
+    for n in $workers; do
+        i=$((i + 1))
+        rates="" secs=""
+        for r in $(seq "$repeats"); do
+            case $mode in
+                processes) run phase3 --workers "$n" --messages "$messages" --work "$work" ;;
+                threads-global) run phase2 --threads "$n" --lock global --messages "$messages" --work "$work" ;;
+                threads-sharded) run phase2 --threads "$n" --lock sharded --messages "$messages" --work "$work" ;;
+            esac
+            rates+="$(col msgs_per_s)"$'\n'
+            secs+="$(col seconds)"$'\n'
+        done
+        rate=$(median <<< "$rates")
+        sec=$(median <<< "$secs")
+        [ -z "$base" ] && base=$rate
+        speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+        row "$mode" "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)"
+        progress "$i/$total $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
+    done
+done
+kit_end
