@@ -199,7 +199,7 @@ function resolve(    name, c, i, r, n, m, v, best, bestr, sum, vals, k, j, t) {
     c = col[name, P_col]; m = 0
     for (r = 1; r <= nrows[name]; r++)
         if (row_matches(name, r)) match_row[++m] = r
-    if (m == 0) return "_(no row of results/" name ".csv has " sel_text() ": run make results/" name ".csv FULL=1?)_"
+    if (m == 0) return "_(no row of results/" name ".csv has " sel_text() "; FULL=1 measures more points)_"
     if (P_fn == "count") {
         R_val = m; R_src = "results/" name ".csv: " m " rows" where_text(); return ""
     }
