@@ -13,3 +13,14 @@ BATCH_SRCS := $(addprefix $(TQ_DIR)/,batchrec.c batchpool.c progflags.c)
 PROGRAMS += $(BIN)/batchpool
 $(BIN)/batchpool: $(call objs,$(BATCH_SRCS) $(TQ_DIR)/batch_main.c) $(LIBKIT)
 $(O)/tests/test_batchpool: $(call objs,$(TQ_DIR)/batchrec.c)
+
+# The classic demos (seeds 003 and 004).
+PROGRAMS += $(BIN)/clean_order $(BIN)/poolmap $(BIN)/pipeq $(BIN)/counter
+$(BIN)/clean_order: $(call objs,$(TQ_DIR)/clean_order.c $(TQ_DIR)/progflags.c) $(LIBKIT)
+$(BIN)/poolmap: $(call objs,$(TQ_DIR)/poolmap_main.c $(TQ_DIR)/poolmap.c $(TQ_DIR)/primes.c $(TQ_DIR)/progflags.c) $(LIBKIT)
+$(BIN)/pipeq: $(call objs,$(TQ_DIR)/pipeq.c $(TQ_DIR)/progflags.c) $(LIBKIT)
+$(BIN)/counter: $(call objs,$(TQ_DIR)/counter.c $(TQ_DIR)/progflags.c) $(LIBKIT)
+$(O)/tests/test_demos: $(call objs,$(TQ_DIR)/poolmap.c $(TQ_DIR)/primes.c)
+
+# Our suites include the modules' headers.
+$(O)/tests/test_taskq.o $(O)/tests/test_batchpool.o $(O)/tests/test_demos.o: ALL_CFLAGS += -I$(TQ_DIR)

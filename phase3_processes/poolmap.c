@@ -1,0 +1,158 @@
+/* poolmap.c: the fork pool behind bin/poolmap (see poolmap.h).
+ *
+ * Per worker two pipes: chunks in, mapped chunks out. A frame (lib/frame.h) is
+ * an 8-byte start index and the int64 values. The parent poll()s the result
+ * pipes and gives each worker its next chunk as soon as it returns one: dynamic
+ * scheduling, so an unlucky chunk full of big primes does not hold everyone up. */
+#include "poolmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "param.h"
+
+static void worker(poolmap_fn fn, int in, int out)
+{
+    struct buf f = BUF_INIT;
+    for (;;) {
+        int r = frame_read(in, &f);
+        if (r == 0)
+            _exit(0);
+        if (r < 0 || f.len < 8 || (f.len - 8) % 8)
+            _exit(1);
+        int64_t *v = (int64_t *)(void *)(f.data + 8);   /* buf data is malloc-aligned */
+        for (size_t i = 0; i < (f.len - 8) / 8; i++)
+            v[i] = fn(v[i]);
+        if (frame_write(out, f.data, f.len) < 0)
+            _exit(1);
+    }
+}
+
+static int send_chunk(int fd, const int64_t *in, size_t n, size_t start, size_t chunk, struct buf *b)
+{
+    size_t len = n - start < chunk ? n - start : chunk;
+    uint64_t s = start;
+    buf_reset(b);
+    if (buf_append(b, &s, 8) < 0 || buf_append(b, in + start, len * 8) < 0)
+        return -1;
+    return frame_write(fd, b->data, b->len);
+}
+
+int poolmap_run(poolmap_fn fn, const int64_t *in, int64_t *out, size_t n, unsigned workers,
+                size_t chunk, char *err, size_t errlen)
+{
+    if (workers == 0) {                 /* the sequential reference */
+        for (size_t i = 0; i < n; i++)
+            out[i] = fn(in[i]);
+        return 0;
+    }
+    if (chunk == 0)
+        chunk = 1;
+    if (workers > WORKERS_MAX)
+        workers = WORKERS_MAX;
+    int to[WORKERS_MAX], from[WORKERS_MAX];
+    pid_t pid[WORKERS_MAX];
+    unsigned started = 0;
+    int rc = -1;
+    struct buf b = BUF_INIT;
+    for (; started < workers; started++) {
+        int a[2], c[2];
+        if (pipe2(a, O_CLOEXEC) < 0) {
+            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
+            goto out;
+        }
+        if (pipe2(c, O_CLOEXEC) < 0) {
+            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
+            close(a[0]), close(a[1]);
+            goto out;
+        }
+        pid_t sup = getpid();
+        fflush(NULL);
+        pid_t p = fork();
+        if (p < 0) {
+            snprintf(err, errlen, "fork() failed spawning worker %u: %s", started, strerror(errno));
+            close(a[0]), close(a[1]), close(c[0]), close(c[1]);
+            goto out;
+        }
+        if (p == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != sup)
+                _exit(0);
+            for (unsigned j = 0; j < started; j++)     /* the older workers' parent ends */
+                close(to[j]), close(from[j]);
+            close(a[1]), close(c[0]);
+            worker(fn, a[0], c[1]);
+        }
+        close(a[0]), close(c[1]);
+        to[started] = a[1], from[started] = c[0], pid[started] = p;
+    }
+    size_t next = 0, done_elems = 0;
+    unsigned busy = 0;
+    int working[WORKERS_MAX] = { 0 };
+    for (unsigned w = 0; w < workers && next < n; w++, next += chunk) {
+        if (send_chunk(to[w], in, n, next, chunk, &b) < 0)
+            goto io;
+        working[w] = 1, busy++;
+    }
+    struct pollfd pfd[WORKERS_MAX];
+    while (busy) {
+        for (unsigned w = 0; w < workers; w++)
+            pfd[w] = (struct pollfd){ .fd = working[w] ? from[w] : -1, .events = POLLIN };
+        if (poll(pfd, workers, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            goto io;
+        }
+        for (unsigned w = 0; w < workers; w++) {
+            if (!working[w] || !(pfd[w].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (frame_read(from[w], &b) != 1 || b.len < 8)
+                goto died;
+            uint64_t start;
+            memcpy(&start, b.data, 8);
+            size_t len = (b.len - 8) / 8;
+            if (start >= n || len > n - start)
+                goto died;
+            memcpy(out + start, b.data + 8, len * 8);
+            done_elems += len;
+            working[w] = 0, busy--;
+            if (next < n) {
+                if (send_chunk(to[w], in, n, next, chunk, &b) < 0)
+                    goto io;
+                next += chunk;
+                working[w] = 1, busy++;
+            }
+        }
+    }
+    rc = done_elems == n ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, errlen, "only %zu of %zu results came back", done_elems, n);
+    goto out;
+io:
+    snprintf(err, errlen, "pipe I/O with a worker failed: %s", strerror(errno));
+    goto out;
+died:
+    snprintf(err, errlen, "a worker died or sent a malformed chunk");
+out:
+    for (unsigned w = 0; w < started; w++)
+        close(to[w]);               /* EOF: the workers leave */
+    for (unsigned w = 0; w < started; w++) {
+        if (rc < 0)
+            kill(pid[w], SIGKILL);
+        while (waitpid(pid[w], NULL, 0) < 0 && errno == EINTR)
+            ;
+        close(from[w]);
+    }
+    buf_free(&b);
+    return rc;
+}
