@@ -1,0 +1,134 @@
+/* test_demos.c: the classic demos. Pool.map equals the sequential map (in
+ * process and through bin/poolmap), the locked counter is exact, pipe and queue
+ * deliver every message, clean_order's flags. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_test.h"
+#include "poolmap.h"
+#include "primes.h"
+
+#define T 60
+
+static void assert_clean(int fds)
+{
+    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
+    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+}
+
+static int64_t triple(int64_t x) { return 3 * x + 1; }
+
+START_TEST(test_poolmap_equals_sequential)
+{
+    static const size_t chunks[] = { 1, 7, 1000, 100000 };
+    int fds = kit_count_fds();
+    size_t n = 20011;
+    int64_t *in = malloc(n * sizeof *in), *seq = malloc(n * sizeof *seq), *par = malloc(n * sizeof *par);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (int64_t)(i * 7919 % 1000003);
+    char err[256];
+    ck_assert_int_eq(poolmap_run(is_prime, in, seq, n, 0, 1, err, sizeof err), 0);
+    for (size_t c = 0; c < 4; c++) {
+        memset(par, 0xff, n * sizeof *par);
+        ck_assert_msg(poolmap_run(c % 2 ? triple : is_prime, in, par, n, 3, chunks[c], err, sizeof err) == 0,
+                      "chunk %zu: %s", chunks[c], err);
+        for (size_t i = 0; i < n; i++) {
+            int64_t want = c % 2 ? triple(in[i]) : seq[i];
+            ck_assert_msg(par[i] == want, "chunk %zu: out[%zu] = %lld, expected %lld", chunks[c], i,
+                          (long long)par[i], (long long)want);
+        }
+    }
+    free(in), free(seq), free(par);
+    assert_clean(fds);
+}
+END_TEST
+
+START_TEST(test_poolmap_program)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/nums.txt", dir);
+    const char *pm = kit_bin("poolmap");
+    struct kit_run g, s, p, q;
+    ck_assert_int_eq(kit_run(&g, NULL, T, pm, "--gen-primes", path, "--count", "50000", "--seed", "4", NULL), 0);
+    ck_assert_msg(g.status == 0, "gen: exit %d: %s", g.status, g.err);
+    ck_assert_int_eq(kit_run(&s, NULL, T, pm, "--count-primes", path, "--workers", "0", NULL), 0);
+    ck_assert_int_eq(kit_run(&p, NULL, T, pm, "--count-primes", path, "--workers", "2", "--chunk", "999", NULL), 0);
+    ck_assert_msg(s.status == 0 && p.status == 0, "exit %d/%d: %s %s", s.status, p.status, s.err, p.err);
+    ck_assert_msg(atoll(s.out) > 1000, "implausible prime count %s", s.out);
+    ck_assert_msg(strcmp(s.out, p.out) == 0, "parallel count %s differs from sequential %s", p.out, s.out);
+    ck_assert_int_eq(kit_run(&q, NULL, T, pm, "--sum-squares", "100000", "--workers", "2", NULL), 0);
+    ck_assert_msg(q.status == 0 && strcmp(q.out, "333328333350000\n") == 0, "sum of squares: %s", q.out);
+    kit_run_free(&g), kit_run_free(&s), kit_run_free(&p), kit_run_free(&q);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+START_TEST(test_locked_counter_exact)
+{
+    int fds = kit_count_fds();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("counter"), "--procs", "4", "--increments", "200000",
+                             "--csv", NULL), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "\nlocked,4,200000,800000,800000,0,"), "locked row not exact: %s", r.out);
+    ck_assert_msg(strstr(r.out, "\nunlocked,4,200000,800000,"), "no unlocked row: %s", r.out);
+    kit_run_free(&r);
+    assert_clean(fds);
+}
+END_TEST
+
+START_TEST(test_pipe_and_queue)
+{
+    int fds = kit_count_fds();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("pipeq"), "--messages", "100000", "--consumers", "3",
+                             "--csv", NULL), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "\npipe,1,100000,") && strstr(r.out, "\nqueue,3,100000,"), "rows: %s", r.out);
+    ck_assert_msg(!strstr(r.out, ",0\n"), "a sum was wrong: %s", r.out);
+    kit_run_free(&r);
+    assert_clean(fds);
+}
+END_TEST
+
+START_TEST(test_clean_order_flags)
+{
+    int fds = kit_count_fds();
+    const char *co = kit_bin("clean_order");
+    struct kit_run a, b, c;
+    ck_assert_int_eq(kit_run(&a, NULL, T, co, "--threads", "2", "--iterations", "1000000", NULL), 0);
+    ck_assert_int_eq(kit_run(&b, NULL, T, co, "--processes", "2", "--iterations", "1000000", "--csv", NULL), 0);
+    ck_assert_int_eq(kit_run(&c, NULL, T, co, "--threads", "2", "--processes", "2", NULL), 0);
+    ck_assert_msg(a.status == 0 && strstr(a.err, "as threads"), "threads: %d %s", a.status, a.err);
+    ck_assert_msg(b.status == 0 && strstr(b.out, "\nprocesses,2,1000000,"), "processes: %d %s", b.status, b.out);
+    ck_assert_msg(c.status == 2 && strstr(c.err, "usage:"), "both: exit %d", c.status);
+    kit_run_free(&a), kit_run_free(&b), kit_run_free(&c);
+    assert_clean(fds);
+}
+END_TEST
+
+static Suite *demos_suite(void)
+{
+    Suite *s = suite_create("demos");
+    TCase *tc = tcase_create("poolmap");
+    tcase_add_test(tc, test_poolmap_equals_sequential);
+    tcase_add_test(tc, test_poolmap_program);
+    tcase_set_timeout(tc, 90);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("shared");
+    tcase_add_test(tc, test_locked_counter_exact);
+    tcase_add_test(tc, test_pipe_and_queue);
+    tcase_set_timeout(tc, 90);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("clean_order");
+    tcase_add_test(tc, test_clean_order_flags);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+KIT_TEST_MAIN(demos_suite)
