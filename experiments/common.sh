@@ -160,3 +160,28 @@ col() {
     fi
     echo "$v"
 }
+
+# bench CSV_ROWS_FILE NAME CMD [NAME CMD ...]: time whole programs with hyperfine
+# (HF_RUNS runs after one warm-up, no shell in between: -N) and append rows
+#   command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs
+# to the result, converted from hyperfine's --export-csv. Its own progress goes
+# to stderr.
+bench() {
+    local raw args=()
+    raw=$(mktemp)
+    while [ $# -ge 2 ]; do
+        args+=(-n "$1" "$2")
+        shift 2
+    done
+    if ! hyperfine -N --style basic --warmup 1 --runs "${HF_RUNS:-5}" --export-csv "$raw" \
+            "${args[@]}" >&2; then
+        echo "$EXP: hyperfine failed (see above)" >&2
+        rm -f "$raw"
+        exit 1
+    fi
+    awk -F, -v runs="${HF_RUNS:-5}" '
+        NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+        { printf "%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d\n", $h["command"], $h["mean"], $h["stddev"],
+              $h["min"], $h["max"], $h["median"], $h["user"], $h["system"], runs }' "$raw" >> "$TMP"
+    rm -f "$raw"
+}

@@ -59,10 +59,10 @@ experiments: $(ALL_EXP_PROGS)
 	done
 
 # ------------------------------------------------------------------ plots, report
-PLOT_SCRIPTS := $(filter-out plots/common.gp,$(wildcard plots/*.gp))
+PLOT_SCRIPTS := $(wildcard plots/*.gp)
 PLOT_PNGS    := $(patsubst plots/%.gp,$(PLOTS_OUT)/%.png,$(PLOT_SCRIPTS))
 
-$(PLOTS_OUT)/%.png: plots/%.gp $(RESULTS_DIR)/%.csv plots/common.gp plots/meta.awk
+$(PLOTS_OUT)/%.png: plots/%.gp $(RESULTS_DIR)/%.csv plots/common.gpi plots/hyperfine.gpi plots/meta.awk
 	@mkdir -p $(dir $@)
 	@gnuplot -e "csv='$(RESULTS_DIR)/$*.csv'; out='$@.tmp'" plots/$*.gp && mv $@.tmp $@
 	@echo "plots: $@"

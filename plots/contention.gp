@@ -1,7 +1,7 @@
 # contention: phase 2's throughput (left) and lock-wait share (right) vs threads,
 # one line per lock mode. One global lock held during the work makes threads take
 # turns (the GIL in C): its throughput stays flat while its wait share climbs.
-load 'plots/common.gp'
+load 'plots/common.gpi'
 lcol(l) = l eq 'global' ? '#d62728' : l eq 'registry' ? '#ff7f0e' : '#2ca02c'
 stats csv using 'threads' nooutput
 set logscale x 2

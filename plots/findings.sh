@@ -113,9 +113,15 @@ query_latency) prog='END {
 
 batching) prog='END {
     lo = 0; hi = 0
-    for (r = 1; r <= N; r++) { if (!lo || v(r, "batch") < v(lo, "batch")) lo = r; if (!hi || v(r, "batch") > v(hi, "batch")) hi = r }
-    if (lo && hi) printf "per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
-    else print "no rows in the CSV"
+    for (r = 1; r <= N; r++) if (v(r, "mode") == "pool") {
+        if (!lo || v(r, "batch") < v(lo, "batch")) lo = r
+        if (!hi || v(r, "batch") > v(hi, "batch")) hi = r
+    }
+    if (lo && hi) printf "pool, per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
+    s = find("mode", "sequential", "batch", v(hi, "batch")); s1 = find("mode", "sequential", "batch", v(lo, "batch"))
+    if (hi && s) printf "at B=%d the pool costs %s per record, the same batches in one process %s\n", v(hi, "batch"), us(v(hi, "per_record_us")), us(v(s, "per_record_us"))
+    if (lo && s1) printf "the fixed cost of one pool call (pool minus sequential at B=%d): %s\n", v(lo, "batch"), us((v(lo, "per_record_us") - v(s1, "per_record_us")) * v(lo, "batch"))
+    if (!lo) print "no pool rows in the CSV"
 }' ;;
 
 loop_lag) prog='END {
@@ -135,14 +141,21 @@ contention) prog='END {
     if (!N) print "no rows in the CSV"
 }' ;;
 
-threads_vs_processes | parallel_map) prog='END {
-    for (r = 1; r <= N; r++) printf "%s: %.3f s ± %.3f\n", v(r, "command"), v(r, "mean_s"), v(r, "stddev_s")
-    if (N >= 2) {
-        base = 1; fast = 1
-        for (r = 1; r <= N; r++) if (v(r, "mean_s") < v(fast, "mean_s")) fast = r
-        printf "fastest: %s, %s faster than %s\n", v(fast, "command"), ratio(v(base, "mean_s"), v(fast, "mean_s")), v(base, "command")
-    }
+threads_vs_processes) prog='END {
+    t1 = find("command", "1 thread"); t2 = find("command", "2 threads")
+    p1 = find("command", "1 process"); p2 = find("command", "2 processes")
+    if (t1 && t2) printf "2 orders as threads: %.3f s, %s of 1 order (%.3f s)\n", v(t2, "mean_s"), ratio(v(t2, "mean_s"), v(t1, "mean_s")), v(t1, "mean_s")
+    if (p1 && p2) printf "2 orders as processes: %.3f s, %s of 1 order (%.3f s)\n", v(p2, "mean_s"), ratio(v(p2, "mean_s"), v(p1, "mean_s")), v(p1, "mean_s")
+    if (t2 && p2) printf "2 threads vs 2 processes: %.3f s vs %.3f s (CPU: %.3f s vs %.3f s user)\n", v(t2, "mean_s"), v(p2, "mean_s"), v(t2, "user_s"), v(p2, "user_s")
     if (!N) print "no rows in the CSV"
+}' ;;
+
+parallel_map) prog='END {
+    s = find("command", "sequential")
+    if (!s) { print "no sequential row in the CSV"; exit }
+    line = ""
+    for (r = 1; r <= N; r++) if (r != s) line = line sprintf("%s%s %.3f s (speedup %s)", line == "" ? "" : ", ", v(r, "command"), v(r, "mean_s"), ratio(v(s, "mean_s"), v(r, "mean_s")))
+    printf "sequential %.3f s; %s\n", v(s, "mean_s"), line
 }' ;;
 
 task_queue) prog='END {

@@ -2,7 +2,7 @@
 # Left: round trip (log-log). Right: one-way throughput. Solid lines: both ends
 # pinned to one core; dashed: default scheduling, where a small message mostly
 # pays for waking the peer on the other core.
-load 'plots/common.gp'
+load 'plots/common.gpi'
 set multiplot layout 1,2 title "IPC cost vs message size (ipc_size)" font ',14'
 set logscale xy
 set format x '%.0s%cB'

@@ -2,7 +2,7 @@
 # modulo (top) and consistent-hash (bottom) routing. The dashed line is a perfect
 # split; a hot key cannot be split (its messages must stay in order on one
 # worker), so the more skewed the keys, the busier one worker gets.
-load 'plots/common.gp'
+load 'plots/common.gpi'
 stats csv using 'workers' nooutput
 W = int(STATS_max)
 stats csv using 'total_messages' nooutput

@@ -1,7 +1,7 @@
 # loop_lag: how late phase 1's 1 ms heartbeat fires vs the CPU work per message,
 # with the work on the event loop and offloaded to the thread pool. On the loop,
 # the lag follows the work of one message: the loop cannot interrupt it.
-load 'plots/common.gp'
+load 'plots/common.gpi'
 set xlabel 'CPU work per message (ms, from --work units x bin/workcal)'
 set ylabel 'heartbeat lag (ms)'
 set key top left font ',9'

@@ -2,7 +2,7 @@
 # load, processes vs threads under one global lock vs threads with sharded locks.
 # Grey dashed: ideal linear scaling; grey dotted: the ideal on this machine,
 # which cannot go past its number of cores.
-load 'plots/common.gp'
+load 'plots/common.gpi'
 cores = int(system("awk -F= '/^# cores=/ { print $2; exit }' '" . csv . "'"))
 if (cores < 1) cores = 1
 stats csv using (strcol('mode') eq 'processes' && column('workers') == 1 ? column('msgs_per_s') : NaN) nooutput

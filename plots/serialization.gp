@@ -2,7 +2,7 @@
 # Left: encode + decode time (log); middle: encoded size (log); right: the share
 # of a same-size pipe request/reply that goes to serialization.
 width = 1300
-load 'plots/common.gp'
+load 'plots/common.gpi'
 pidx(p) = p eq 'flat' ? 0 : p eq 'nested' ? 1 : 2
 cidx(c) = c eq 'raw' ? -1 : c eq 'msgpack' ? 0 : 1
 set xtics ('flat msg' 0, 'nested' 1, '1000 doubles' 2)

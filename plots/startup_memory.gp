@@ -1,5 +1,5 @@
 # startup_memory: what a new worker costs to start (left) and to keep (right).
-load 'plots/common.gp'
+load 'plots/common.gpi'
 midx(m) = m eq 'fork' ? 0 : m eq 'fork_exec' ? 1 : m eq 'posix_spawn' ? 2 : 3
 set xtics ('fork' 0, 'fork+exec' 1, 'posix_spawn' 2, 'pthread' 3)
 set xrange [-0.6:3.6]
