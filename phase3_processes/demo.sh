@@ -23,7 +23,7 @@ trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 
-say "1. All cores busy: $CORES workers, each DATA message burns --work 400 (~100 µs of CPU)"
+say "1. All cores busy: $CORES workers, each DATA message burns --work 400 (400 units: bin/workcal says what one costs)"
 note "Each worker is its own process with its own event loop; the supervisor only routes."
 note "Watch cpu_s per worker: each close to the wall time = each core fully used."
 $P3 --workers "$CORES" --work 400 --messages 40000 --keys 64 2>&1 | sed -n '1,/supervisor cpu/p' | sed 's/^/   /'

@@ -75,7 +75,7 @@ START_TEST(test_dump_equals_reference)
     for (int si = 0; si < NSTREAMS; si++) {
         char *ref = run_dump(kit_bin("reference"), NULL, 0, si);
         for (int n = 1; n <= 8; n++) {
-            char nb[8];
+            char nb[16];
             snprintf(nb, sizeof nb, "%d", n);
             const char *extra[] = { "--workers", nb, "--route", route };
             char *got = run_dump(kit_bin("phase3"), extra, 4, si);
