@@ -11,11 +11,12 @@
 # (experiments/common.sh takes a lock in the results folder).
 
 # ------------------------------------------------------------------ programs
-PROGRAMS += $(BIN)/ipcbench $(BIN)/serbench $(BIN)/startbench $(BIN)/csvmeta
+PROGRAMS += $(BIN)/ipcbench $(BIN)/serbench $(BIN)/startbench $(BIN)/csvmeta $(BIN)/qload
 $(BIN)/ipcbench: $(call objs,experiments/ipcbench.c experiments/chan.c) $(LIBKIT)
 $(BIN)/serbench: $(call objs,experiments/serbench.c experiments/record.c experiments/chan.c) $(LIBKIT)
 $(BIN)/startbench: $(call objs,experiments/startbench.c) $(LIBKIT)
 $(BIN)/csvmeta: $(call objs,experiments/csvmeta.c) $(LIBKIT)
+$(BIN)/qload: $(call objs,experiments/qload.c) $(LIBKIT)
 
 # csvmeta records the commit through lib/csv.c.
 $(O)/experiments/csvmeta.o: $(O)/gen/kit_version.h
@@ -33,7 +34,7 @@ EXP_NEEDS_scaling              := phase3 phase2
 EXP_NEEDS_ipc_size             := ipcbench
 EXP_NEEDS_serialization        := serbench
 EXP_NEEDS_load_balance         := phase3 lbcount
-EXP_NEEDS_query_latency        := phase1 phase3 qload
+EXP_NEEDS_query_latency        := phase3 qload
 EXP_NEEDS_batching             := batchpool
 EXP_NEEDS_loop_lag             := phase1
 EXP_NEEDS_contention           := phase2
