@@ -495,6 +495,33 @@ START_TEST(test_sigint_drains)
 }
 END_TEST
 
+/* A worker that cannot answer (SIGSTOPped) yields "ERR timeout", not a hang,
+ * and the supervisor keeps answering STATS meanwhile. --route map asks every
+ * worker, so stopping any one of them is enough. */
+START_TEST(test_query_timeout)
+{
+    int fds = kit_count_fds();
+    struct bg b;
+    const char *flags[] = { "--messages", "0", "--workers", "2", "--route", "map", "--quiet", NULL };
+    bg_start(&b, flags);
+    char stats[1024], ans[1024];
+    bg_cmd(&b, "STATS", stats, sizeof stats);
+    pid_t pids[4];
+    ck_assert_int_eq(pids_of(stats, pids, 4), 2);
+    ck_assert_int_eq(kill(pids[0], SIGSTOP), 0);
+    bg_cmd(&b, "GET k0001", ans, sizeof ans);
+    ck_assert_msg(strcmp(ans, "ERR timeout") == 0, "GET to a stopped worker answered '%s'", ans);
+    bg_cmd(&b, "STATS", stats, sizeof stats);
+    ck_assert_msg(stat_of(stats, "workers_alive") == 2, "STATS while a worker is stopped: %s", stats);
+    kill(pids[0], SIGCONT);
+    bg_cmd(&b, "SHUTDOWN", ans, sizeof ans);
+    int st = bg_wait(&b, 30);
+    ck_assert_msg(st == 0, "exit %d", st);
+    bg_done(&b);
+    assert_clean(fds);
+}
+END_TEST
+
 static Suite *phase3_suite(void)
 {
     Suite *s = suite_create("phase3");
@@ -526,6 +553,7 @@ static Suite *phase3_suite(void)
 
     tc = tcase_create("query_mid_run");
     tcase_add_test(tc, test_query_mid_run);
+    tcase_add_test(tc, test_query_timeout);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
 
