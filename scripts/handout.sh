@@ -74,6 +74,17 @@ while IFS= read -r -d '' f; do
     if [[ $f == *.[ch] ]] && grep -qE 'EXERCISE\(|END EXERCISE|/\*[[:space:]]*STUB:' "$f"; then
         awk -v file="$f" -v list="$exercises" '
         function fail(why) { printf "handout: %s:%d: %s\n", file, FNR, why > "/dev/stderr"; bad = 1 }
+        # Print text as a comment block of lines at most 88 columns wide.
+        function wrap(ind, text,    n, w, i, line, width, first, lines) {
+            width = 88 - length(ind); n = split(text, w, " "); line = ""; first = 1; lines = 1
+            for (i = 1; i <= n; i++) {
+                if (line != "" && length(line) + 1 + length(w[i]) > width) {
+                    print ind (first ? "" : " * ") line; first = 0; line = w[i]; lines++
+                } else line = line (line == "" ? "" : " ") w[i]
+            }
+            print ind (first ? "" : " * ") line
+            return lines
+        }
         function finish_text(   t) {
             t = text; gsub(/[ \t]+/, " ", t); sub(/^ /, "", t); sub(/ $/, "", t)
             return t
@@ -103,10 +114,10 @@ while IFS= read -r -d '' f; do
         state == 2 && /\/\*[ \t]*END EXERCISE[ \t]*\*\// {
             t = finish_text()
             if (t == "") fail("exercise " id " has no text")
-            print indent "/* TODO(" id "): " t " */"
+            nl = wrap(indent, "/* TODO(" id "): " t " */")
             for (i = 1; i <= nstub; i++) print stub[i]
             printf "%s\t%s\t%d\t%s\n", id, file, outline + 1, t >> list
-            outline += 1 + nstub
+            outline += nl + nstub
             state = 0
             next
         }
