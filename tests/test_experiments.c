@@ -1,0 +1,555 @@
+/* test_experiments.c: the experiment drivers, their plots and the report.
+ *
+ *   drivers   each experiments/NAME.sh, run with QUICK=tiny into a private
+ *             folder, writes results/NAME.csv with the SPEC §6 metadata, the SPEC
+ *             §8 columns, plausible rows (no NaN, every field filled, counts that
+ *             add up) and nothing left behind;
+ *   plots     each plots/NAME.gp renders a non-empty PNG from the small CSV in
+ *             tests/fixtures/experiments/NAME.csv; every plot has a driver and a
+ *             fixture;
+ *   findings  plots/findings.sh says something for every fixture;
+ *   report    plots/report.sh names every plot that exists, embeds it, and no other;
+ *   programs  the measuring programs' command lines (exit 2 on bad flags).
+ * Drivers and scripts are found relative to the repository root ($KIT_SRC, else
+ * the current directory, which is where `make test` runs). Timing is never
+ * asserted: only that numbers exist, are finite and are consistent. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "kit_test.h"
+
+#define T 120                   /* seconds for one tiny driver run (scaled by CK_TIMEOUT_MULTIPLIER) */
+#define MAX_COLS 64
+#define MAX_ROWS 1024
+
+struct exp {
+    const char *name;
+    const char *required;       /* SPEC §8 columns, comma-separated */
+    int min_rows;               /* in the tiny run */
+};
+
+/* The catalogue, in experiments/README.md's order. */
+static const struct exp exps[] = {
+    { "scaling", "mode,workers,work,messages,seconds,msgs_per_s,speedup", 6 },
+    { "ipc_size", "transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s", 16 },
+    { "serialization", "codec,payload,bytes,encode_ns,decode_ns", 9 },
+    { "load_balance", "dist,zipf_s,route,worker,messages,keys", 32 },
+    { "query_latency", "load,offered_msgs_per_s,p50_us,p99_us,max_us", 2 },
+    { "batching", "batch,records,seconds,per_record_us", 4 },
+    { "loop_lag", "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms", 4 },
+    { "contention", "lock,threads,msgs_per_s,lock_wait_share", 6 },
+    { "threads_vs_processes", "command,mean_s,stddev_s,min_s,max_s", 4 },
+    { "parallel_map", "command,mean_s,stddev_s,min_s,max_s", 4 },
+    { "startup_memory", "method,us,pss_kib", 4 },
+    { "task_queue", "scheme,tasks,seconds,tasks_per_s", 6 },
+};
+#define NEXP ((int)(sizeof exps / sizeof exps[0]))
+
+static const char *src(const char *rel)
+{
+    static char paths[4][1024];
+    static unsigned next;
+    const char *root = getenv("KIT_SRC");
+    char *p = paths[next++ % 4];
+    snprintf(p, sizeof paths[0], "%s/%s", root && *root ? root : ".", rel);
+    return p;
+}
+
+/* ------------------------------------------------------------------ a tiny CSV reader */
+
+struct table {
+    char *text;                 /* the file, cut in place */
+    char *meta;                 /* the '#' lines, joined, for error messages and checks */
+    int ncols, nrows;
+    char *col[MAX_COLS];
+    char *cell[MAX_ROWS][MAX_COLS];
+};
+
+static int split(char *line, char **out, int max)
+{
+    int n = 0;
+    for (char *f = line;; f++) {
+        if (n == max)
+            return -1;
+        out[n++] = f;
+        f = strchr(f, ',');
+        if (!f)
+            return n;
+        *f = '\0';
+    }
+}
+
+/* Read path into t; fails the test on a malformed file. */
+static void table_read(struct table *t, const char *path)
+{
+    memset(t, 0, sizeof *t);
+    size_t len;
+    t->text = kit_read_file(path, &len);
+    ck_assert_msg(t->text != NULL, "cannot read %s", path);
+    t->meta = calloc(1, len + 1);
+    char *save = NULL;
+    for (char *line = strtok_r(t->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#') {
+            ck_assert_msg(t->ncols == 0, "%s: a '#' line after the header: %s", path, line);
+            strcat(t->meta, line);
+            strcat(t->meta, "\n");
+            continue;
+        }
+        if (t->ncols == 0) {
+            t->ncols = split(line, t->col, MAX_COLS);
+            ck_assert_msg(t->ncols > 0, "%s: header too wide", path);
+            continue;
+        }
+        ck_assert_msg(t->nrows < MAX_ROWS, "%s: too many rows", path);
+        int n = split(line, t->cell[t->nrows], MAX_COLS);
+        ck_assert_msg(n == t->ncols, "%s: row %d has %d fields, the header %d", path,
+                      t->nrows + 1, n, t->ncols);
+        t->nrows++;
+    }
+    ck_assert_msg(t->ncols > 0, "%s: no header", path);
+}
+
+static void table_free(struct table *t)
+{
+    free(t->text);
+    free(t->meta);
+}
+
+static int table_col(const struct table *t, const char *name)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->col[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static const char *cell(const struct table *t, int r, const char *name)
+{
+    int c = table_col(t, name);
+    ck_assert_msg(c >= 0, "no column %s", name);
+    return t->cell[r][c];
+}
+
+static double num(const struct table *t, int r, const char *name)
+{
+    const char *s = cell(t, r, name);
+    char *end;
+    double v = strtod(s, &end);
+    ck_assert_msg(*s && !*end && isfinite(v), "row %d: %s = '%s' is not a finite number", r + 1,
+                  name, s);
+    return v;
+}
+
+/* ------------------------------------------------------------------ the checks */
+
+/* True for the spellings of a non-number: nan, -nan, inf, -Infinity, n/a. */
+static int not_a_number(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    return strcasecmp(s, "nan") == 0 || strcasecmp(s, "inf") == 0 ||
+           strcasecmp(s, "infinity") == 0 || strcasecmp(s, "n/a") == 0 ||
+           strncasecmp(s, "nan(", 4) == 0;
+}
+
+/* SPEC §6 metadata, SPEC §8 columns, every field filled, no NaN or inf. */
+static void check_shape(const struct table *t, const struct exp *e, const char *mode)
+{
+    static const char *const meta[] = { "# date=", "# cores=", "# machine=", "# commit=", "# cmd=" };
+    for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
+        ck_assert_msg(strstr(t->meta, meta[i]), "%s: no '%s' metadata line in:\n%s", e->name,
+                      meta[i], t->meta);
+    if (mode) {
+        char want[64];
+        snprintf(want, sizeof want, "# mode=%s\n", mode);
+        ck_assert_msg(strstr(t->meta, want), "%s: expected '%s' in the metadata:\n%s", e->name,
+                      want, t->meta);
+    }
+    char req[256], *save = NULL;
+    snprintf(req, sizeof req, "%s", e->required);
+    for (char *c = strtok_r(req, ",", &save); c; c = strtok_r(NULL, ",", &save))
+        ck_assert_msg(table_col(t, c) >= 0, "%s: required column '%s' missing", e->name, c);
+    ck_assert_msg(t->nrows >= e->min_rows, "%s: expected at least %d rows, got %d", e->name,
+                  e->min_rows, t->nrows);
+    for (int r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = t->cell[r][c];
+            ck_assert_msg(*s, "%s: row %d, column %s is empty", e->name, r + 1, t->col[c]);
+            ck_assert_msg(!not_a_number(s), "%s: row %d, column %s = '%s'", e->name, r + 1,
+                          t->col[c], s);
+        }
+    }
+}
+
+/* What each experiment's numbers must satisfy, beyond being there. */
+static void check_plausible(const struct table *t, const char *name)
+{
+    for (int r = 0; r < t->nrows; r++) {
+        if (strcmp(name, "scaling") == 0) {
+            ck_assert_msg(num(t, r, "msgs_per_s") > 0, "scaling row %d: no throughput", r + 1);
+            if (num(t, r, "workers") == 1)
+                ck_assert_msg(fabs(num(t, r, "speedup") - 1) < 1e-9,
+                              "scaling row %d: speedup of 1 worker is %s, expected 1", r + 1,
+                              cell(t, r, "speedup"));
+        } else if (strcmp(name, "ipc_size") == 0) {
+            ck_assert_msg(num(t, r, "round_trip_us") > 0 && num(t, r, "one_way_us") > 0 &&
+                          num(t, r, "mb_per_s") > 0, "ipc_size row %d: a zero cost", r + 1);
+            double p = num(t, r, "pinned");
+            ck_assert_msg(p == 0 || p == 1, "ipc_size row %d: pinned = %g", r + 1, p);
+        } else if (strcmp(name, "serialization") == 0) {
+            ck_assert_msg(num(t, r, "bytes") > 0 && num(t, r, "encode_ns") > 0 &&
+                          num(t, r, "decode_ns") > 0, "serialization row %d: a zero", r + 1);
+            double s = num(t, r, "round_trip_share");
+            ck_assert_msg(s > 0 && s < 1, "serialization row %d: share %g", r + 1, s);
+        } else if (strcmp(name, "load_balance") == 0) {
+            ck_assert_msg(num(t, r, "messages") >= 0 && num(t, r, "keys") >= 0, "negative count");
+        } else if (strcmp(name, "query_latency") == 0) {
+            ck_assert_msg(num(t, r, "queries") > 0, "query_latency row %d: no query answered", r + 1);
+            ck_assert_msg(num(t, r, "p50_us") > 0 && num(t, r, "p50_us") <= num(t, r, "p99_us") &&
+                          num(t, r, "p99_us") <= num(t, r, "max_us"),
+                          "query_latency row %d: p50 %s, p99 %s, max %s out of order", r + 1,
+                          cell(t, r, "p50_us"), cell(t, r, "p99_us"), cell(t, r, "max_us"));
+        } else if (strcmp(name, "batching") == 0) {
+            ck_assert_msg(num(t, r, "per_record_us") > 0, "batching row %d: zero cost", r + 1);
+            ck_assert_msg(num(t, r, "calls") * num(t, r, "batch") >= num(t, r, "records"),
+                          "batching row %d: %s calls of %s cannot carry %s records", r + 1,
+                          cell(t, r, "calls"), cell(t, r, "batch"), cell(t, r, "records"));
+        } else if (strcmp(name, "loop_lag") == 0) {
+            ck_assert_msg(num(t, r, "lag_p50_ms") >= 0 &&
+                          num(t, r, "lag_p50_ms") <= num(t, r, "lag_p99_ms") &&
+                          num(t, r, "lag_p99_ms") <= num(t, r, "lag_max_ms"),
+                          "loop_lag row %d: percentiles out of order", r + 1);
+        } else if (strcmp(name, "contention") == 0) {
+            double w = num(t, r, "lock_wait_share");
+            ck_assert_msg(num(t, r, "msgs_per_s") > 0 && w >= 0 && w <= 1,
+                          "contention row %d: rate %s, wait share %g", r + 1,
+                          cell(t, r, "msgs_per_s"), w);
+        } else if (strcmp(name, "threads_vs_processes") == 0 || strcmp(name, "parallel_map") == 0) {
+            ck_assert_msg(num(t, r, "min_s") > 0 && num(t, r, "min_s") <= num(t, r, "mean_s") &&
+                          num(t, r, "mean_s") <= num(t, r, "max_s"),
+                          "%s row %d: min %s, mean %s, max %s", name, r + 1, cell(t, r, "min_s"),
+                          cell(t, r, "mean_s"), cell(t, r, "max_s"));
+        } else if (strcmp(name, "startup_memory") == 0) {
+            ck_assert_msg(num(t, r, "us") > 0 && num(t, r, "pss_kib") >= 0,
+                          "startup_memory row %d", r + 1);
+        } else if (strcmp(name, "task_queue") == 0) {
+            ck_assert_msg(num(t, r, "tasks_per_s") > 0, "task_queue row %d: no rate", r + 1);
+            ck_assert_msg(num(t, r, "exactly_once") == 1,
+                          "task_queue row %d: taskq did not run every task exactly once", r + 1);
+        }
+    }
+    if (strcmp(name, "load_balance") == 0) {
+        /* Per configuration, the workers' messages add up to what was sent and
+         * every one of the source's keys is owned by exactly one worker. */
+        for (int r = 0; r < t->nrows; r++) {
+            if (num(t, r, "worker") != 0)
+                continue;
+            double msgs = 0, keys = 0, w = num(t, r, "workers");
+            for (int q = r; q < r + (int)w && q < t->nrows; q++) {
+                ck_assert_msg(strcmp(cell(t, q, "dist"), cell(t, r, "dist")) == 0 &&
+                              strcmp(cell(t, q, "route"), cell(t, r, "route")) == 0,
+                              "load_balance: rows of one configuration are not together");
+                msgs += num(t, q, "messages");
+                keys += num(t, q, "keys");
+            }
+            ck_assert_msg(msgs == num(t, r, "total_messages"),
+                          "load_balance %s %s %s: workers' messages add up to %g, expected %s",
+                          cell(t, r, "dist"), cell(t, r, "zipf_s"), cell(t, r, "route"), msgs,
+                          cell(t, r, "total_messages"));
+            ck_assert_msg(keys > 0 && keys <= 100, "load_balance: %g keys owned", keys);
+        }
+    }
+    if (strcmp(name, "startup_memory") == 0) {
+        static const char *const methods[] = { "fork", "fork_exec", "posix_spawn", "pthread" };
+        for (int m = 0; m < 4; m++) {
+            int found = 0;
+            for (int r = 0; r < t->nrows; r++)
+                found |= strcmp(cell(t, r, "method"), methods[m]) == 0;
+            ck_assert_msg(found, "startup_memory: no row for %s", methods[m]);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ drivers */
+
+START_TEST(test_driver_tiny)
+{
+    const struct exp *e = &exps[_i];
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), script[512], csv[512];
+    snprintf(script, sizeof script, "%s", src("experiments/"));
+    strncat(script, e->name, sizeof script - strlen(script) - 4);
+    strcat(script, ".sh");
+    snprintf(csv, sizeof csv, "%s/%s.csv", dir, e->name);
+    setenv("QUICK", "tiny", 1);
+    unsetenv("FULL");
+    unsetenv("OUT");
+    setenv("RESULTS", dir, 1);
+    if (!getenv("KIT_BIN"))
+        setenv("KIT_BIN", "bin", 1);
+
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", script, NULL), 0);
+    ck_assert_msg(r.status == 0, "%s (QUICK=tiny) exited %d:\n%s\nrerun: CK_RUN_CASE=drivers",
+                  script, r.status, r.err);
+    ck_assert_msg(strstr(r.err, e->name), "%s printed no progress on stderr", script);
+
+    struct table t;
+    table_read(&t, csv);
+    check_shape(&t, e, "tiny");
+    check_plausible(&t, e->name);
+    table_free(&t);
+
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", csv);
+    struct stat st;
+    ck_assert_msg(stat(tmp, &st) < 0, "%s left %s behind", script, tmp);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
+    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+}
+END_TEST
+
+/* The fixtures are real tiny runs: they too must pass every check. */
+START_TEST(test_fixture_valid)
+{
+    const struct exp *e = &exps[_i];
+    char path[512];
+    snprintf(path, sizeof path, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    struct table t;
+    table_read(&t, path);
+    check_shape(&t, e, NULL);
+    check_plausible(&t, e->name);
+    table_free(&t);
+}
+END_TEST
+
+/* A driver that cannot find its program says so in one line and writes nothing. */
+START_TEST(test_driver_missing_program)
+{
+    char *dir = kit_tmpdir();
+    setenv("KIT_BIN", dir, 1);           /* an empty folder: no programs at all */
+    setenv("RESULTS", dir, 1);
+    setenv("QUICK", "tiny", 1);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", src("experiments/ipc_size.sh"), NULL), 0);
+    ck_assert_msg(r.status == 1, "expected exit 1, got %d", r.status);
+    ck_assert_msg(strstr(r.err, "ipc_size: ") && strstr(r.err, "ipcbench is missing"),
+                  "expected a one-line reason naming ipcbench, got: %s", r.err);
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/ipc_size.csv", dir);
+    struct stat st;
+    ck_assert_msg(stat(csv, &st) < 0, "a failed driver wrote %s", csv);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ plots */
+
+static void render(const char *name, const char *csv, const char *png)
+{
+    char expr[1200], script[512];
+    snprintf(expr, sizeof expr, "csv='%s'; out='%s'", csv, png);
+    snprintf(script, sizeof script, "%s%s.gp", src("plots/"), name);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/gnuplot", "-e", expr, script, NULL), 0);
+    ck_assert_msg(r.status == 0 && r.err_len == 0, "gnuplot %s exited %d:\n%s", script, r.status,
+                  r.err);
+    kit_run_free(&r);
+    size_t len;
+    char *img = kit_read_file(png, &len);
+    ck_assert_msg(img && len > 1000, "%s: %zu bytes, expected a real PNG", png, img ? len : 0);
+    ck_assert_msg(memcmp(img, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", png);
+    free(img);
+}
+
+START_TEST(test_plot_renders)
+{
+    const struct exp *e = &exps[_i];
+    char *dir = kit_tmpdir(), csv[512], png[512];
+    snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    snprintf(png, sizeof png, "%s/%s.png", dir, e->name);
+    render(e->name, csv, png);
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Every plots/NAME.gp belongs to the catalogue: a driver and a fixture exist. */
+START_TEST(test_every_plot_has_driver_and_fixture)
+{
+    struct kit_run r;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ls plots/*.gp", src(""));
+    ck_assert_int_eq(kit_run(&r, NULL, 10, "/bin/sh", "-c", cmd, NULL), 0);
+    ck_assert_msg(r.status == 0, "no plots/*.gp: %s", r.err);
+    int n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[256], path[512];
+        snprintf(name, sizeof name, "%.*s", (int)(strlen(line) - strlen("plots/") - 3),
+                 line + strlen("plots/"));
+        int known = 0;
+        for (int i = 0; i < NEXP; i++)
+            known |= strcmp(exps[i].name, name) == 0;
+        ck_assert_msg(known, "plots/%s.gp is not in the catalogue of this suite", name);
+        struct stat st;
+        snprintf(path, sizeof path, "%s%s.sh", src("experiments/"), name);
+        ck_assert_msg(stat(path, &st) == 0, "plots/%s.gp has no driver %s", name, path);
+        n++;
+    }
+    ck_assert_msg(n == NEXP, "expected %d plot scripts, found %d", NEXP, n);
+    kit_run_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ findings, report */
+
+START_TEST(test_findings)
+{
+    const struct exp *e = &exps[_i];
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", src("plots/findings.sh"), e->name, csv,
+                             NULL), 0);
+    ck_assert_msg(r.status == 0, "findings.sh %s exited %d: %s", e->name, r.status, r.err);
+    ck_assert_msg(r.out_len > 10 && !strstr(r.out, "no rows") && !strstr(r.out, "missing") &&
+                  !strstr(r.out, "n/a") && !strcasestr(r.out, "nan"),
+                  "findings for %s: '%s'", e->name, r.out);
+    ck_assert_msg(strpbrk(r.out, "0123456789"), "findings for %s contain no number: %s",
+                  e->name, r.out);
+    kit_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_report_names_every_plot)
+{
+    char *dir = kit_tmpdir(), pngs[512], csv[512], png[600];
+    snprintf(pngs, sizeof pngs, "%s/out", dir);
+    mkdir(pngs, 0700);
+    /* Every plot but the last: the page must name exactly the ones that exist. */
+    for (int i = 0; i < NEXP - 1; i++) {
+        snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), exps[i].name);
+        snprintf(png, sizeof png, "%s/%s.png", pngs, exps[i].name);
+        render(exps[i].name, csv, png);
+    }
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", src("plots/report.sh"),
+                             src("tests/fixtures/experiments"), pngs, NULL), 0);
+    ck_assert_msg(r.status == 0, "report.sh exited %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "<html") && strstr(r.out, "</html>"), "not an HTML page");
+    for (int i = 0; i < NEXP; i++) {
+        char id[128], img[128];
+        snprintf(id, sizeof id, "<h2 id=\"%s\">", exps[i].name);
+        snprintf(img, sizeof img, "<img alt=\"%s\" src=\"data:image/png;base64,iVBORw0KGgo",
+                 exps[i].name);
+        if (i < NEXP - 1) {
+            ck_assert_msg(strstr(r.out, id), "the report does not name %s", exps[i].name);
+            ck_assert_msg(strstr(r.out, img), "the report does not embed %s's PNG", exps[i].name);
+        } else {
+            ck_assert_msg(!strstr(r.out, id), "the report names %s, which has no plot",
+                          exps[i].name);
+        }
+    }
+    ck_assert_msg(!strstr(r.out, "src=\"plots/") && !strstr(r.out, "src=\"http"),
+                  "the report links to an outside file instead of embedding it");
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ programs */
+
+START_TEST(test_programs_command_line)
+{
+    static const char *const progs[] = { "ipcbench", "serbench", "startbench", "qload" };
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        struct kit_run h, b;
+        ck_assert_int_eq(kit_run(&h, NULL, 10, kit_bin(progs[i]), "--help", NULL), 0);
+        ck_assert_msg(h.status == 0 && strstr(h.out, "usage:"), "%s --help: exit %d", progs[i],
+                      h.status);
+        ck_assert_int_eq(kit_run(&b, NULL, 10, kit_bin(progs[i]), "--no-such-flag", NULL), 0);
+        ck_assert_msg(b.status == 2 && strstr(b.err, "usage:") && b.out_len == 0,
+                      "%s --no-such-flag: expected exit 2 with the usage on stderr, got %d",
+                      progs[i], b.status);
+        kit_run_free(&h), kit_run_free(&b);
+    }
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 10, kit_bin("ipcbench"), "--sizes", "0", NULL), 0);
+    ck_assert_msg(r.status == 2, "ipcbench --sizes 0: expected exit 2, got %d", r.status);
+    kit_run_free(&r);
+    ck_assert_int_eq(kit_run(&r, NULL, 10, kit_bin("qload"), "--qps", "10", NULL), 0);
+    ck_assert_msg(r.status == 2, "qload without --control or --pace: expected 2, got %d", r.status);
+    kit_run_free(&r);
+    ck_assert_int_eq(kit_run(&r, NULL, 10, kit_bin("csvmeta"), NULL), 0);
+    ck_assert_msg(r.status == 2, "csvmeta without a command: expected 2, got %d", r.status);
+    kit_run_free(&r);
+}
+END_TEST
+
+/* The pacer passes every line through, in order, and stops at --count. */
+START_TEST(test_qload_pace)
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, "a,DATA,1\nb,DATA,2\nc,DATA,3\n", 10, kit_bin("qload"),
+                             "--pace", "1000", "--count", "2", NULL), 0);
+    ck_assert_msg(r.status == 0 && strcmp(r.out, "a,DATA,1\nb,DATA,2\n") == 0,
+                  "qload --pace --count 2: exit %d, out '%s'", r.status, r.out);
+    kit_run_free(&r);
+    ck_assert_int_eq(kit_run(&r, "x\ny\n", 10, kit_bin("qload"), "--pace", "50", NULL), 0);
+    ck_assert_msg(r.status == 0 && strcmp(r.out, "x\ny\n") == 0, "qload --pace: out '%s'", r.out);
+    kit_run_free(&r);
+}
+END_TEST
+
+static Suite *experiments_suite(void)
+{
+    Suite *s = suite_create("experiments");
+    TCase *tc;
+
+    tc = tcase_create("drivers");
+    tcase_set_timeout(tc, T + 30);
+    tcase_add_loop_test(tc, test_driver_tiny, 0, NEXP);
+    tcase_add_test(tc, test_driver_missing_program);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fixtures");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_fixture_valid, 0, NEXP);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("plots");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_plot_renders, 0, NEXP);
+    tcase_add_test(tc, test_every_plot_has_driver_and_fixture);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("findings");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_findings, 0, NEXP);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("report");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_report_names_every_plot);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("programs");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_programs_command_line);
+    tcase_add_test(tc, test_qload_pace);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+KIT_TEST_MAIN(experiments_suite)
