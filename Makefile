@@ -39,6 +39,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 OPT        ?= -O2
 SAN_asan   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_tsan   := -fsanitize=thread -fno-omit-frame-pointer
+SAN_fuzz   := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SANFLAGS   := $(SAN_$(VARIANT))
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

@@ -7,3 +7,4 @@ TEST_HELPER := $(call objs,tests/kit_test.c)
 
 # Test objects see Check's headers.
 $(O)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -Itests
+-include tests/fuzz/fuzz.mk tests/checks.mk

@@ -1,0 +1,8 @@
+/* fuzz_codec_json.c: codec_decode(CODEC_JSON) on arbitrary bytes; the checks are
+ * in fuzz_codec.h. */
+#include "fuzz_codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_codec(CODEC_JSON, data, size);
+}
