@@ -45,6 +45,13 @@ int codec_reject(char *why, size_t whylen, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(why, whylen, fmt, ap);
         va_end(ap);
+        /* A reason may quote the input (jansson's "near '...'" does), and it ends
+         * up on a terminal or in a log: control bytes and non-ASCII become '?', as
+         * in ctl.c, so hostile bytes cannot inject escape sequences or newlines
+         * (found by tests/fuzz/fuzz_codec_json). */
+        for (char *p = why; *p; p++)
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+                *p = '?';
     }
     errno = EBADMSG;
     return -1;

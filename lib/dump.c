@@ -53,6 +53,10 @@ static bool parse_double(const char *s, double *out)
 {
     if (!*s || !(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
         return false;           /* no spaces, no "inf"/"nan" spelled by strtod */
+    /* Nor hex: strtod reads "0x10" as 16 and "-0x1p3" as -8, forms %.17g never
+     * prints (found by tests/fuzz/fuzz_dump_row). A decimal float has only these. */
+    if (s[strspn(s, "0123456789.eE+-")] != '\0')
+        return false;
     char *end;
     double v = strtod(s, &end);
     if (*end || !isfinite(v))

@@ -450,6 +450,32 @@ START_TEST(test_json_base64_lengths)
 }
 END_TEST
 
+/* A reason may quote the input (jansson's "near '...'"); it goes to terminals
+ * and logs, so it must be printable ASCII whatever the bytes were. Regression:
+ * tests/fuzz/fuzz_codec_json found a control byte copied into the reason. */
+START_TEST(test_reason_printable)
+{
+    static const char *const bad[] = {
+        "{\"key\":\"k1\",\"op\":\"%STOP\",\"va|ue\":null,\"seq\"\021:-0,]payload\":\"\"}",
+        "\033[2J{\"key\":\"k1\"}",
+        "{\"key\":\"k\xc3\xa9\",\"op\":\"DATA\"}\n\x7f",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct msg m;
+        struct buf scratch = BUF_INIT;
+        char why[200] = "";
+        ck_assert_int_eq(codec_decode(CODEC_JSON, (const uint8_t *)bad[i], strlen(bad[i]), &m,
+                                      &scratch, why, sizeof why), -1);
+        ck_assert_msg(why[0] != '\0', "case %zu: expected a reason", i);
+        for (const char *p = why; *p; p++)
+            ck_assert_msg((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f,
+                          "case %zu: expected a printable reason, got byte 0x%02x in '%s'", i,
+                          (unsigned char)*p, why);
+        buf_free(&scratch);
+    }
+}
+END_TEST
+
 START_TEST(test_names)
 {
     enum codec c;
@@ -479,6 +505,7 @@ static Suite *codec_suite(void)
         { "json_schema", test_json_schema, 10 },
         { "json_base64_lengths", test_json_base64_lengths, 10 },
         { "names", test_names, 10 },
+        { "reason_printable", test_reason_printable, 10 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);

@@ -136,6 +136,10 @@ START_TEST(test_parse_rejects)
         "k1,RUNNING,4,3,9.6,,12.5,-3,1.8,0",                      /* data_count 3, min empty */
         "k0,IDLE,1,0,0,5,,,0,1",                                  /* data_count 0, min set */
         "k0,IDLE,1,0,0,,,,0,1\n",                                 /* the newline is not the row's */
+        /* strtod reads hex floats; %.17g never prints them (found by fuzz_dump_row). */
+        "k1,IDLE,0,0,0x10,,,,0,0",
+        "k1,RUNNING,4,3,9.6,-0x1p3,12.5,-3,1.8,0",
+        "k1,RUNNING,4,3,9.6,-3,12.5,-3,0X1.8P1,0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct keystate ks;
