@@ -91,11 +91,15 @@ static void summary(const struct cli *c, const struct pipeline *p, const struct 
             "(work %u units per DATA, offload %s)\n",
             (unsigned long long)p->processed, secs, rate, c->work,
             p->off ? "threads" : "none");
-    fprintf(stderr, "phase1: loop lag (heartbeat every %llu ms, %llu beats, how late each "
-            "fired): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-            (unsigned long long)p->hb.period_ms, (unsigned long long)lag->count,
-            ms(hist_quantile(lag, 0.5)), ms(hist_quantile(lag, 0.99)),
-            ms(hist_quantile(lag, 1.0)));
+    if (lag->count)
+        fprintf(stderr, "phase1: loop lag (heartbeat every %llu ms, %llu beats, how late each "
+                "fired): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+                (unsigned long long)p->hb.period_ms, (unsigned long long)lag->count,
+                ms(hist_quantile(lag, 0.5)), ms(hist_quantile(lag, 0.99)),
+                ms(hist_quantile(lag, 1.0)));
+    else
+        fprintf(stderr, "phase1: loop lag: no heartbeat fired (the run was shorter than its "
+                "%llu ms period)\n", (unsigned long long)p->hb.period_ms);
     if (probed)
         fprintf(stderr, "phase1: query round trip (probe thread, STATS, %llu answered): "
                 "p50 %.1f us, p99 %.1f us, max %.1f us\n",
