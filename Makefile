@@ -109,6 +109,8 @@ clean:
 
 .PHONY: all test sanitize tsan clean deps FORCE
 .DELETE_ON_ERROR:
+# Keep objects that only pattern rules mention (test suites), so a rebuild is incremental.
+.SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
