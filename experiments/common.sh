@@ -100,7 +100,7 @@ progress() {
 kit_end() {
     mv "$TMP" "$OUT"
     trap - EXIT
-    progress "wrote $OUT ($(grep -vc '^#' "$OUT") lines)"
+    progress "wrote $OUT ($(grep -vc '^#' "$OUT") lines) in ${SECONDS} s"
 }
 
 # csv_col COLUMN < program --csv output: the value of COLUMN in the first data

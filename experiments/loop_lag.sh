@@ -12,7 +12,7 @@ need phase1 workcal
 
 works=$(pick "0 1000" "0 300 1000 3000" "0 100 300 1000 3000 6000")
 rate=$(pick 500 200 100)
-messages=$(pick 50 100 500)
+messages=$(pick 50 100 300)
 repeats=$(pick 1 3 5)
 
 run_csv workcal --units 100000 --runs 3
