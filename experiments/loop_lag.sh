@@ -22,8 +22,9 @@ echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeat
 
 total=$(( 2 * $(wc -w <<< "$works") ))
 i=0
-for w in $works; do
-    for off in none threads; do
+# One offload mode's rows together: a plotted line is a run of consecutive rows.
+for off in none threads; do
+    for w in $works; do
         i=$((i + 1))
         p50="" p99="" pmax=""
         for r in $(seq "$repeats"); do

@@ -159,12 +159,14 @@ parallel_map) prog='END {
 }' ;;
 
 task_queue) prog='END {
-    top = 0; for (r = 1; r <= N; r++) if (v(r, "tasks") + 0 > top) top = v(r, "tasks")
+    top = 0; for (r = 1; r <= N; r++) if (v(r, "fn") != "empty" && v(r, "tasks") + 0 > top) top = v(r, "tasks")
     line = ""
     split("static dynamic shm", S, " ")
-    for (i = 1; i <= 3; i++) { r = find("scheme", S[i], "tasks", top); if (r) line = line sprintf("%s%s %.0f tasks/s", line == "" ? "" : ", ", S[i], v(r, "tasks_per_s")) }
-    if (line != "") printf "%d tasks: %s\n", top, line
+    for (i = 1; i <= 3; i++) { r = find("scheme", S[i], "tasks", top, "fn", "spin"); if (r) line = line sprintf("%s%s %.0f tasks/s", line == "" ? "" : ", ", S[i], v(r, "tasks_per_s")) }
+    if (line != "") printf "%d uniform tasks: %s\n", top, line
     else print "no rows in the CSV"
+    a = find("scheme", "shm", "fn", "empty"); b = find("scheme", "dynamic", "fn", "empty")
+    if (a && b) printf "the queue alone (%d empty tasks): ring %.0f tasks/s vs pipe pool %.0f tasks/s (%s)\n", v(a, "tasks"), v(a, "tasks_per_s"), v(b, "tasks_per_s"), ratio(v(a, "tasks_per_s"), v(b, "tasks_per_s"))
 }' ;;
 
 *) echo "no findings defined for $name"; exit 0 ;;
