@@ -94,12 +94,13 @@ load_balance) prog='END {
     for (r = 1; r <= N; r++) {
         g = v(r, "dist") " " v(r, "zipf_s") " " v(r, "route")
         if (!(g in tot)) { order[++ng] = g; mx[g] = 0; w[g] = 0 }
-        tot[g] += v(r, "messages"); w[g]++
-        if (v(r, "messages") + 0 > mx[g]) mx[g] = v(r, "messages")
+        tot[g] += v(r, "messages"); w[g]++; cpu[g] += v(r, "cpu_s")
+        if (v(r, "messages") + 0 > mx[g]) { mx[g] = v(r, "messages"); mxcpu[g] = v(r, "cpu_s") }
     }
     for (i = 1; i <= ng; i++) {
         g = order[i]; split(g, a, " ")
-        printf "%s%s, %s: busiest of %d workers has %s of the mean (%d of %d messages)\n", a[1], a[1] == "zipf" ? " s=" a[2] : "", a[3], w[g], ratio(mx[g], tot[g] / w[g]), mx[g], tot[g]
+        c = cpu[g] > 0 ? sprintf("; its CPU time %.3f s vs %.3f s mean", mxcpu[g], cpu[g] / w[g]) : ""
+        printf "%s%s, %s: busiest of %d workers has %s of the mean (%d of %d messages)%s\n", a[1], a[1] == "zipf" ? " s=" a[2] : "", a[3], w[g], ratio(mx[g], tot[g] / w[g]), mx[g], tot[g], c
     }
     if (!N) print "no rows in the CSV"
 }' ;;
