@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 kit_begin batching
 need batchpool
 
-batches=$(pick "1 100" "1 10 100 1000" "1 2 5 10 20 50 100 200 500 1000")
+batches=$(pick "1 100" "1 2 5 10 20 50 100 200 500 1000" "1 2 5 10 20 50 100 200 500 1000")
 records=$(pick 2000 20000 100000)
 workers=2
 repeats=$(pick 1 3 5)

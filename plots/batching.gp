@@ -4,6 +4,7 @@
 load 'plots/common.gpi'
 set logscale xy
 set xlabel 'batch size B (records per pool call, log)'
+set xrange [0.8:1250]
 set ylabel 'cost per record (µs, log, median of repeats)'
 set key top right font ',9'
 set title "Batching amortizes the per-call IPC cost (batching, bin/batchpool)" font ',13'
