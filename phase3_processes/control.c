@@ -4,9 +4,13 @@
  * loop never waits for a worker. */
 #include "control.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "channel.h"
 #include "query.h"
@@ -72,19 +76,81 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
 void control_stats(struct sup *s, char *out, size_t len)
 {
     const char *phase = s->phase == SUP_RUN ? "running" : s->phase == SUP_DRAIN ? "draining" : "done";
-    uint64_t inflight = 0, keys = 0;
+    uint64_t inflight = 0, keys = 0, log_max = 0, log_total = 0;
+    size_t log_bytes = 0;
     for (unsigned i = 0; i < s->o->workers; i++) {
-        inflight += s->slots[i].inc_msgs - s->slots[i].ack.msgs;
-        keys += s->slots[i].ack.keys;
+        const struct slot *sl = &s->slots[i];
+        inflight += sl->inc_msgs - sl->ack.msgs;
+        keys += sl->ack.keys;
+        /* replay_buffered: the fullest worker's log (at most --replay-max). */
+        if (sl->rec.log_n > log_max)
+            log_max = sl->rec.log_n;
+        log_total += sl->rec.log_n;
+        log_bytes += recovery_log_bytes(&sl->rec);
     }
     int n = snprintf(out, len,
                      "messages_in=%" PRIu64 " routed=%" PRIu64 " processed=%" PRIu64 " rejected=%" PRIu64
                      " queries=%lu workers=%u workers_alive=%u restarts=%" PRIu64 " stalls=%" PRIu64
-                     " in_flight=%" PRIu64 " lost=%" PRIu64 " keys=%" PRIu64 " phase=%s uptime_s=%.3f pids=",
+                     " in_flight=%" PRIu64 " lost=%" PRIu64 " keys=%" PRIu64 " phase=%s uptime_s=%.3f"
+                     " recovery=%s checkpoints=%" PRIu64 " replayed=%" PRIu64 " replay_buffered=%" PRIu64
+                     " replay_total=%" PRIu64 " replay_bytes=%zu replay_stalls=%" PRIu64 " pids=",
                      stream_delivered(s->in), s->routed, sup_processed(s), stream_rejected(s->in),
                      s->ctl ? ctlsrv_queries(s->ctl) : (unsigned long)s->queries, s->o->workers,
                      sup_alive(s), s->restarts, s->stalls, inflight, sup_lost(s), keys, phase,
-                     (double)(now_ns() - s->t_start) / 1e9);
+                     (double)(now_ns() - s->t_start) / 1e9, s->o->recovery ? "on" : "off",
+                     s->checkpoints, s->replayed, log_max, log_total, log_bytes, s->replay_stalls);
     for (unsigned i = 0; i < s->o->workers && n > 0 && (size_t)n < len; i++)
         n += snprintf(out + n, len - (size_t)n, "%s%ld", i ? "," : "", (long)s->slots[i].pid);
+}
+
+int control_private_dir(const char *sock_path, char **made, char *err, size_t errlen)
+{
+    *made = NULL;
+    const char *slash = strrchr(sock_path, '/');
+    if (!slash || slash == sock_path) {
+        snprintf(err, errlen, "--control-private needs a socket path inside a directory of its own "
+                              "(like /tmp/run.XXXX/ctl.sock), not '%s'", sock_path);
+        return -1;
+    }
+    char *dir = strndup(sock_path, (size_t)(slash - sock_path));
+    if (!dir) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* mkdir() creates it 0700 or fails: no window in which it is open to others. */
+    if (mkdir(dir, 0700) == 0) {
+        *made = dir;
+        return 0;
+    }
+    if (errno != EEXIST) {
+        snprintf(err, errlen, "mkdir() failed making the control directory '%s': %s", dir, strerror(errno));
+        free(dir);
+        return -1;
+    }
+    /* It exists: trust it only if nobody else can get in, or could swap it. */
+    struct stat st;
+    if (lstat(dir, &st) < 0) {
+        snprintf(err, errlen, "lstat() failed on the control directory '%s': %s", dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "'%s' is not a directory (a symlink?): refusing it for the control socket", dir);
+    } else if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "'%s' belongs to uid %ld, not to us: refusing it for the control socket", dir,
+                 (long)st.st_uid);
+    } else if (st.st_mode & 077) {
+        snprintf(err, errlen, "'%s' has mode %04o: others can enter it; a private control directory must be 0700",
+                 dir, (unsigned)(st.st_mode & 07777));
+    } else {
+        free(dir);
+        return 0;
+    }
+    free(dir);
+    return -1;
+}
+
+void control_private_done(char *made)
+{
+    if (!made)
+        return;
+    rmdir(made);                /* fails harmlessly if someone put a file in it */
+    free(made);
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "recovery.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -35,12 +36,21 @@ struct slot {
     struct chan *data, *query;  /* supervisor's ends; NULL while no worker is attached */
 
     /* This incarnation (reset when the worker dies): credit = routed - acked. */
-    uint64_t inc_msgs, inc_bytes;       /* routed to it (queued or written) */
+    uint64_t inc_msgs, inc_bytes;       /* routed to it (queued or written), replay included */
     struct wire_ack ack;                /* the last cumulative ack it sent */
+    uint64_t inc_base;          /* slot messages whose effect it started with (its checkpoint) */
+    uint64_t inc_replay;        /* messages replayed to it when it started */
+    uint64_t t_died;            /* when its predecessor was reaped (ns); 0 once it caught up */
+    int ckpt_asked;             /* a CKPT_REQ is outstanding */
+    uint64_t ckpt_at;           /* when the last checkpoint was committed (ns) */
+
+    /* Recovery (--recovery on): the checkpoint and the replay log of this slot. */
+    struct recovery rec;
+    unsigned fails;             /* deaths in a row without progress (a crash loop) */
 
     /* The whole run, all incarnations. */
     uint64_t routed;            /* messages routed to this slot */
-    uint64_t done;              /* messages acked as applied */
+    uint64_t done;              /* messages acked as applied (a replayed message counts once) */
     uint64_t lost_inflight;     /* routed but never acked by a worker that died */
     uint64_t lost_applied;      /* acked, but their effect died with the worker's state */
     uint64_t lost_keys;         /* keys whose state died with a worker (as of its last ack) */

@@ -30,14 +30,16 @@ struct querytab {
     uint64_t next_id;
     unsigned n;
     uint64_t timeouts;
+    int recovery;               /* a dead worker's keys come back with its respawn */
     struct hist lat;
 };
 
-struct querytab *querytab_new(void)
+struct querytab *querytab_new(int recovery)
 {
     struct querytab *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->recovery = recovery;
     t->next_id = 1;
     hist_init(&t->lat);
     return t;
@@ -63,7 +65,9 @@ static void pending_settle(struct querytab *t, struct pending **link, uint64_t n
         if (dump_row(&p->ks, row, sizeof row) < 0)
             snprintf(row, sizeof row, "ERR row too long");
     } else if (p->died && p->asked == 1) {
-        snprintf(row, sizeof row, "ERR worker %u died before answering; its keys' state is lost", p->died_slot);
+        snprintf(row, sizeof row, t->recovery ? "ERR worker %u died before answering; it is being restored, ask again"
+                                              : "ERR worker %u died before answering; its keys' state is lost",
+                 p->died_slot);
     } else {
         snprintf(row, sizeof row, "ERR unknown key");
     }

@@ -19,8 +19,9 @@
 
 struct querytab;
 
-/* An empty table, or NULL on ENOMEM. */
-struct querytab *querytab_new(void);
+/* An empty table, or NULL on ENOMEM. recovery: dead workers are respawned
+ * from a checkpoint (their keys survive), which the died-answer says. */
+struct querytab *querytab_new(int recovery);
 
 /* Record a GET for key awaiting answers from the `n` slots listed in slots.
  * Returns its correlation id (> 0), or 0 with ENOMEM (q is then answered). */

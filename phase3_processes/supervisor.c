@@ -33,6 +33,46 @@
  *   SIGTERM kills at once. The loop ends when every slot is reaped, and
  *   sup_run() checks with a blocking waitpid() that ECHILD says so.
  *
+ * Zero-loss recovery (--recovery on, the default): a worker may be SIGKILLed at
+ * any moment and every message is still applied exactly once. Three pieces:
+ *   checkpoint   every --checkpoint-every messages routed to a slot, or every
+ *                --checkpoint-ms, or when its replay log fills, the supervisor
+ *                asks the worker (CKPT_REQ, on the query channel so it does not
+ *                queue behind data). At the end of its current slice the worker
+ *                sends the rows of the keys it changed since its last checkpoint
+ *                and CKPT_END{applied = A}: "these rows are my keys after exactly
+ *                A messages of this slot". The supervisor stages the rows and
+ *                folds them into the slot's checkpoint only when CKPT_END
+ *                arrives (recovery.c), so a worker killed halfway through
+ *                sending leaves the previous checkpoint in force.
+ *   replay log   every frame routed to a slot is also copied, as is, into the
+ *                slot's log; a committed checkpoint drops the log's first
+ *                A - A_previous frames.
+ *   respawn      a worker that dies is reaped, whatever it sent before dying is
+ *                read (a CKPT_END among it still commits), the staged rows are
+ *                dropped, and a new worker is forked into the same slot. Being
+ *                a fork of the supervisor it inherits the checkpoint in its copy
+ *                of memory and copies the rows into its registry; then the whole
+ *                log is written to it, before any new message. Also while
+ *                draining: the pill follows the replay.
+ * Why exactly once. Invariant: checkpoint messages + log frames = messages
+ * routed to the slot, in order (A is counted in whole messages, the worker
+ * checkpoints only between two messages, and the channel is FIFO). The new
+ * worker starts from the state after messages 0..A-1 and is sent A.. in order,
+ * so each message takes effect once: messages the dead worker had applied after
+ * its checkpoint are rolled back with it and applied again, never added twice.
+ * A second guard in the worker: a message whose seq is not after its key's
+ * last_seq was already applied and is skipped (counted as dups; 0 when the
+ * boundary is exact, which the tests check).
+ * Memory stays bounded: a log holds at most --replay-max messages and about
+ * --replay-max-bytes bytes; a full log stops the pump exactly like the credit
+ * window (back-pressure: input waits, nothing is dropped) and asks for a
+ * checkpoint, which empties the log of everything the worker has applied. The
+ * checkpoint itself is one row per key the slot ever saw. The price, reported
+ * in the summary: one extra copy of every frame, and the checkpoints' bytes
+ * and time. --recovery off keeps the old lesson: a death loses the worker's
+ * state and what was in flight, and the summary counts it.
+ *
  * Input reading happens on the loop thread, a batch per turn, so control
  * queries interleave with it. A FILE read may block: with --input from a
  * slow pipe the loop waits for the writer's next line (regular files and the
@@ -54,6 +94,7 @@
 #include "ctl.h"
 #include "gather.h"
 #include "query.h"
+#include "recovery.h"
 #include "stream.h"
 #include "timing.h"
 #include "wire.h"
@@ -99,11 +140,30 @@ unsigned sup_alive(const struct sup *s)
 
 /* ------------------------------------------------------------- back-pressure */
 
+/* Room in the slot's replay log (always, with --recovery off). */
+static int replay_room(const struct sup *s, const struct slot *sl)
+{
+    return !s->o->recovery
+        || (sl->rec.log_n < s->o->replay_max && recovery_log_bytes(&sl->rec) < s->o->replay_max_bytes);
+}
+
 static int slot_can_accept(const struct sup *s, const struct slot *sl)
 {
     return sl->state == SLOT_RUNNING && sl->data && !sl->data->dead
         && sl->inc_msgs - sl->ack.msgs < s->o->depth
-        && sl->inc_bytes - sl->ack.bytes < s->o->depth_bytes;
+        && sl->inc_bytes - sl->ack.bytes < s->o->depth_bytes
+        && replay_room(s, sl);
+}
+
+/* Ask slot's worker for a checkpoint (one request outstanding at a time). */
+static void ckpt_ask(struct sup *s, struct slot *sl)
+{
+    if (sl->ckpt_asked || sl->state != SLOT_RUNNING || !sl->query || sl->query->dead)
+        return;
+    if (wire_put(sl->query, WIRE_CKPT_REQ, NULL, 0) == 0 && chan_flush(sl->query) == 0) {
+        sl->ckpt_asked = 1;
+        s->ckpt_asks++;
+    }
 }
 
 static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
@@ -138,11 +198,23 @@ static void stall_check(struct sup *s, const struct slot *sl)
 
 static int route_msg(struct sup *s, struct slot *sl, const struct msg *m)
 {
+    struct buf *out = chan_outbuf(sl->data);
+    size_t start = out->len;
     uint64_t t0 = now_ns();
     long n = wire_put_msg(sl->data, s->o->codec, m);
-    s->encode_ns += now_ns() - t0;
+    uint64_t t1 = now_ns();
+    s->encode_ns += t1 - t0;
     if (n < 0)
         return -1;
+    if (s->o->recovery) {
+        /* The price of recovery on the hot path: one more copy of the frame. */
+        if (recovery_log(&sl->rec, out->data + start, (size_t)n) < 0)
+            return -1;
+        s->log_ns += now_ns() - t1;
+        s->log_bytes += (uint64_t)n;
+        if (sl->rec.log_n >= s->o->ckpt_every || recovery_log_bytes(&sl->rec) >= s->o->replay_max_bytes / 2)
+            ckpt_ask(s, sl);
+    }
     sl->inc_msgs++;
     sl->inc_bytes += (uint64_t)n;
     sl->routed++;
@@ -185,6 +257,12 @@ static void on_pump(uv_idle_t *h)
         }
         struct slot *sl = &s->slots[w];
         if (!slot_can_accept(s, sl)) {
+            if (!replay_room(s, sl)) {
+                /* The replay log is full: wait (never drop) for a checkpoint to empty it. */
+                ckpt_ask(s, sl);
+                if (!s->held)
+                    s->replay_stalls++;
+            }
             if (!s->held) {
                 stall_begin(s, &m, w);
             } else {            /* still full (or still restarting): the same stall goes on */
@@ -211,6 +289,35 @@ static void on_data_frame_done(struct sup *s)
     s->last_progress = now_ns();
 }
 
+/* A complete checkpoint from slot's worker: commit it and trim the log. */
+static int ckpt_commit(struct sup *s, struct slot *sl, const struct wire_ckpt *c)
+{
+    if (!s->o->recovery) {
+        errno = EBADMSG;
+        return -1;
+    }
+    uint64_t t0 = now_ns();
+    if (recovery_commit(&sl->rec, c) < 0) {
+        if (errno == ENOMEM)
+            sup_fail(s, "out of memory committing worker %u's checkpoint", sl->id);
+        return -1;
+    }
+    uint64_t t1 = now_ns();
+    hist_add(&s->ckpt_commit, t1 - t0);
+    hist_add(&s->ckpt_build, c->build_ns);
+    uint64_t frames = (c->rows + WIRE_CKPT_ROWS_MAX - 1) / WIRE_CKPT_ROWS_MAX;
+    s->checkpoints++;
+    s->ckpt_rows += c->rows;
+    s->ckpt_bytes += c->rows * sizeof(struct keystate) + frames * (FRAME_HDR + 1)
+                   + FRAME_HDR + 1 + sizeof *c;
+    sl->ckpt_asked = 0;
+    sl->ckpt_at = t1;
+    if (!replay_room(s, sl))
+        ckpt_ask(s, sl);        /* still full of messages the worker has not reached: again */
+    stall_check(s, sl);
+    return 0;
+}
+
 static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
 {
     struct slot *sl = data;
@@ -221,9 +328,27 @@ static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *
         struct wire_ack a;
         if ((rc = wire_get_fixed(body, len, &a, sizeof a)) < 0)
             break;
-        sl->done += a.msgs - sl->ack.msgs;
+        if (sl->inc_base + a.msgs > sl->done) {
+            /* A replayed message was counted when first acked: count new ground only. */
+            sl->done = sl->inc_base + a.msgs;
+            sl->fails = 0;
+        }
         sl->ack = a;
+        if (sl->t_died && a.msgs >= sl->inc_replay) {
+            hist_add(&s->recover, now_ns() - sl->t_died);
+            sl->t_died = 0;
+        }
         stall_check(s, sl);
+        break;
+    }
+    case WIRE_CKPT_ROWS:
+        if ((rc = recovery_stage(&sl->rec, body + 1, len - 1)) < 0 && errno == ENOMEM)
+            sup_fail(s, "out of memory staging worker %u's checkpoint", sl->id);
+        break;
+    case WIRE_CKPT_END: {
+        struct wire_ckpt ck;
+        if ((rc = wire_get_fixed(body, len, &ck, sizeof ck)) == 0)
+            rc = ckpt_commit(s, sl, &ck);
         break;
     }
     case WIRE_REPORT:
@@ -302,10 +427,20 @@ static void chan_retire(struct sup *s, struct chan **cp, int data_side)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* Fork a worker into sl. With --recovery on it starts from the slot's
+ * checkpoint (inherited through fork) and is sent the replay log before
+ * anything else; while draining, the pill follows. */
 static int slot_spawn(struct sup *s, struct slot *sl)
 {
     int dfd, qfd;
     s->wcfg.slot = sl->id;
+    s->wcfg.restore = NULL;
+    s->wcfg.base = s->wcfg.base_seq = 0;
+    if (s->o->recovery && sl->rec.ckpt_applied > 0) {
+        s->wcfg.restore = sl->rec.ckpt;
+        s->wcfg.base = sl->rec.ckpt_applied;
+        s->wcfg.base_seq = sl->rec.ckpt_seq;
+    }
     if (pool_spawn(sl, &s->wcfg, &dfd, &qfd, s->why, sizeof s->why) < 0) {
         s->failed = 1;
         return -1;
@@ -317,21 +452,67 @@ static int slot_spawn(struct sup *s, struct slot *sl)
         return -1;
     }
     sl->reported = 0;
+    sl->ckpt_asked = 0;
+    sl->ckpt_at = now_ns();
+    sl->inc_msgs = sl->inc_bytes = 0;
+    memset(&sl->ack, 0, sizeof sl->ack);
+    sl->inc_base = s->o->recovery ? sl->rec.ckpt_applied : sl->done;
+    sl->inc_replay = 0;
+    if (s->o->recovery && sl->rec.log_n > 0) {
+        if (recovery_replay(&sl->rec, chan_outbuf(sl->data)) < 0) {
+            sup_fail(s, "out of memory replaying worker %u's log", sl->id);
+            return -1;
+        }
+        sl->inc_replay = sl->inc_msgs = sl->rec.log_n;
+        sl->inc_bytes = recovery_log_bytes(&sl->rec);
+        chan_flush(sl->data);
+    }
+    if (s->phase == SUP_DRAIN) {
+        struct wire_pill pill = { .want_rows = 1 };
+        if (wire_put(sl->data, WIRE_PILL, &pill, sizeof pill) == 0)
+            sl->state = SLOT_DRAINING;
+        chan_flush(sl->data);
+    }
     return 0;
 }
 
 static void sup_finish(struct sup *s);
 
+/* What a death cost, with --recovery off or when no respawn can follow. */
+static void account_loss(struct sup *s, struct slot *sl, pid_t pid, const char *st)
+{
+    uint64_t inflight = sl->inc_msgs - sl->ack.msgs;
+    uint64_t applied = sl->ack.msgs, keys = sl->ack.keys;
+    if (s->o->recovery) {
+        /* Nobody will replay: the checkpoint and the log die too. */
+        applied += sl->inc_base;
+        if (registry_count(sl->rec.ckpt) > keys)
+            keys = registry_count(sl->rec.ckpt);
+    }
+    sl->lost_inflight += inflight;
+    sl->lost_applied += applied;
+    sl->lost_keys += keys;
+    if (!s->o->cli->quiet || s->phase == SUP_RUN)
+        fprintf(stderr,
+                "phase3: worker %u (pid %ld) %s: the state of its %" PRIu64 " keys is lost "
+                "(%" PRIu64 " messages it had applied), and %" PRIu64 " messages in flight to it%s\n",
+                sl->id, (long)pid, st, keys, applied, inflight,
+                s->phase == SUP_RUN ? "; respawning into the same slot" : "");
+}
+
 static void slot_reaped(struct sup *s, struct slot *sl, int status)
 {
     pid_t pid = sl->pid;
+    uint64_t t_reap = now_ns();
     char st[64];
-    sl->exit_status = status;
-    sl->pid = 0;
+    /* Read what it sent before dying (acks, a whole checkpoint, its report)
+     * while sl->pid still names it: rows are filed under that pid. */
     chan_retire(s, &sl->data, 1);
     chan_retire(s, &sl->query, 0);
-    querytab_slot_gone(s->qt, sl->id, now_ns());
-    s->last_progress = now_ns();
+    sl->exit_status = status;
+    sl->pid = 0;
+    querytab_slot_gone(s->qt, sl->id, t_reap);
+    s->last_progress = t_reap;
     pool_status_str(status, st, sizeof st);
     if (sl->reported && sl->reported_pid == pid) {
         sl->state = SLOT_EXITED;
@@ -339,36 +520,60 @@ static void slot_reaped(struct sup *s, struct slot *sl, int status)
             fprintf(stderr, "phase3: worker %u (pid %ld) reported, then ended with %s\n", sl->id, (long)pid, st);
         return;
     }
-    /* Died without finishing: everything this incarnation held is gone. */
-    uint64_t inflight = sl->inc_msgs - sl->ack.msgs;
-    sl->lost_inflight += inflight;
-    sl->lost_applied += sl->ack.msgs;
-    sl->lost_keys += sl->ack.keys;
+    /* Died without finishing: everything this incarnation held is gone; half
+     * a final report would be worse than none. */
     gather_drop(s->gather, pid);
-    if (!s->o->cli->quiet || s->phase == SUP_RUN)
-        fprintf(stderr,
-                "phase3: worker %u (pid %ld) %s: the state of its %" PRIu64 " keys is lost "
-                "(%" PRIu64 " messages it had applied), and %" PRIu64 " messages in flight to it%s\n",
-                sl->id, (long)pid, st, sl->ack.keys, sl->ack.msgs, inflight,
-                s->phase == SUP_RUN ? "; respawning into the same slot" : "");
+    recovery_abort(&sl->rec);
+    int respawn = s->phase == SUP_RUN
+               || (s->o->recovery && s->phase == SUP_DRAIN && !s->killed && !s->term_at);
+    if (!s->o->recovery || !respawn) {
+        account_loss(s, sl, pid, st);
+    } else {
+        uint64_t applied = sl->inc_base + sl->ack.msgs;
+        uint64_t back = applied > sl->rec.ckpt_applied ? applied - sl->rec.ckpt_applied : 0;
+        s->rolled_back += back;
+        s->replayed += sl->rec.log_n;
+        s->replayed_bytes += recovery_log_bytes(&sl->rec);
+        s->restored_rows += registry_count(sl->rec.ckpt);
+        if (!s->o->cli->quiet)
+            fprintf(stderr,
+                    "phase3: worker %u (pid %ld) %s: respawning it from its checkpoint (%zu keys after "
+                    "%" PRIu64 " messages) and replaying the %" PRIu64 " messages routed since "
+                    "(%" PRIu64 " it had applied, the rest in flight)\n",
+                    sl->id, (long)pid, st, registry_count(sl->rec.ckpt), sl->rec.ckpt_applied,
+                    sl->rec.log_n, back);
+    }
     sl->inc_msgs = sl->inc_bytes = 0;
     memset(&sl->ack, 0, sizeof sl->ack);
-    if (s->phase != SUP_RUN) {
+    if (!respawn) {
         sl->state = SLOT_DEAD;
         return;
     }
-    if (sl->restarts >= SUP_RESTART_MAX) {
-        sup_fail(s, "worker %u keeps dying (%u restarts, last: %s)", sl->id, sl->restarts, st);
+    if (++sl->fails > SUP_RESTART_MAX) {
+        sup_fail(s, "worker %u keeps dying (%u deaths in a row without progress, last: %s)", sl->id,
+                 sl->fails - 1, st);
         sl->state = SLOT_DEAD;
         sup_stop(s, "a worker keeps dying");
         return;
     }
     sl->restarts++;
     s->restarts++;
+    uint64_t t0 = now_ns();
     if (slot_spawn(s, sl) < 0) {
+        if (s->o->recovery) {   /* nobody to replay to after all */
+            sl->lost_applied += sl->rec.ckpt_applied;
+            sl->lost_inflight += sl->rec.log_n;
+            sl->lost_keys += registry_count(sl->rec.ckpt);
+        }
         sl->state = SLOT_DEAD;
         sup_stop(s, "respawn failed");
         return;
+    }
+    s->respawn_ns += now_ns() - t0;
+    sl->t_died = t_reap;
+    if (sl->inc_replay == 0) {
+        hist_add(&s->recover, now_ns() - sl->t_died);
+        sl->t_died = 0;
     }
     stall_check(s, sl);
 }
@@ -447,11 +652,14 @@ static void sup_finish(struct sup *s)
     querytab_fail_all(s->qt, "ERR shutting down", s->t_end);
     if (s->ctl) {
         s->queries = ctlsrv_queries(s->ctl);
-        ctlsrv_close(s->ctl);
+        ctlsrv_close(s->ctl);   /* removes the socket file now */
         s->ctl = NULL;
     }
+    control_private_done(s->ctl_dir);
+    s->ctl_dir = NULL;
     uv_close((uv_handle_t *)&s->pump, close_cb_none);
     uv_close((uv_handle_t *)&s->tick, close_cb_none);
+    uv_close((uv_handle_t *)&s->ckpt_timer, close_cb_none);
     uv_close((uv_handle_t *)&s->sigchld, close_cb_none);
     uv_close((uv_handle_t *)&s->sigint, close_cb_none);
     uv_close((uv_handle_t *)&s->sigterm, close_cb_none);
@@ -472,6 +680,19 @@ static void on_signal(uv_signal_t *h, int sig)
         fprintf(stderr, "phase3: second %s while draining: killing %u workers\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", pool_signal(s->slots, s->o->workers, SIGKILL));
         s->killed = 1;
+    }
+}
+
+/* --checkpoint-ms: a worker that has had messages since its last checkpoint
+ * for that long is asked for one, so a quiet slot's log does not linger. */
+static void on_ckpt_timer(uv_timer_t *h)
+{
+    struct sup *s = h->data;
+    uint64_t now = now_ns();
+    for (unsigned i = 0; i < s->o->workers; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->rec.log_n > 0 && now - sl->ckpt_at >= (uint64_t)s->o->ckpt_ms * 1000000u)
+            ckpt_ask(s, sl);
     }
 }
 
@@ -514,7 +735,11 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     s->in = in;
     s->held_payload = (struct buf)BUF_INIT;
     hist_init(&s->ping);
-    s->wcfg = (struct worker_cfg){ .codec = o->codec, .work = o->cli->work, .slice = WORKER_SLICE };
+    hist_init(&s->ckpt_build);
+    hist_init(&s->ckpt_commit);
+    hist_init(&s->recover);
+    s->wcfg = (struct worker_cfg){ .codec = o->codec, .work = o->cli->work, .slice = WORKER_SLICE,
+                                   .checkpoints = o->recovery };
     if (!(s->router = router_new(o->route, o->workers))) {
         snprintf(s->why, sizeof s->why, "cannot make the %s router: %s", route_name(o->route), strerror(errno));
         return -1;
@@ -527,12 +752,17 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
         return -1;
     }
     s->slots = calloc(o->workers, sizeof *s->slots);
-    s->qt = querytab_new();
+    s->qt = querytab_new(o->recovery);
     s->gather = gather_new();
     if (!s->slots || !s->qt || !s->gather) {
         snprintf(s->why, sizeof s->why, "out of memory");
         return -1;
     }
+    for (unsigned i = 0; i < o->workers; i++)
+        if (recovery_init(&s->slots[i].rec) < 0) {
+            snprintf(s->why, sizeof s->why, "out of memory");
+            return -1;
+        }
     int rc = uv_loop_init(&s->loop);
     if (rc < 0) {
         snprintf(s->why, sizeof s->why, "uv_loop_init() failed: %s", uv_strerror(rc));
@@ -551,7 +781,8 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     }
     uv_idle_init(&s->loop, &s->pump);
     uv_timer_init(&s->loop, &s->tick);
-    s->pump.data = s->tick.data = s;
+    uv_timer_init(&s->loop, &s->ckpt_timer);
+    s->pump.data = s->tick.data = s->ckpt_timer.data = s;
 
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < o->workers; i++) {
@@ -564,6 +795,8 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     s->t_spawn_ns = now_ns() - t0;
 
     if (o->cli->control) {
+        if (o->control_private && control_private_dir(o->cli->control, &s->ctl_dir, s->why, sizeof s->why) < 0)
+            return -1;
         s->ctl = ctlsrv_start(&s->loop, o->cli->control, control_on_cmd, s, s->why, sizeof s->why);
         if (!s->ctl)
             return -1;
@@ -577,6 +810,8 @@ int sup_run(struct sup *s)
     s->last_progress = s->t_start;
     uv_idle_start(&s->pump, on_pump);
     uv_timer_start(&s->tick, on_tick, SUP_TICK_MS, SUP_TICK_MS);
+    if (s->o->recovery)
+        uv_timer_start(&s->ckpt_timer, on_ckpt_timer, s->o->ckpt_ms, s->o->ckpt_ms);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     /* Every slot was reaped in the loop; make sure no child at all is left. */
     int status;
@@ -617,6 +852,7 @@ void sup_free(struct sup *s)
         if (s->slots[i].query)
             chan_close(s->slots[i].query);
         s->slots[i].data = s->slots[i].query = NULL;
+        recovery_free(&s->slots[i].rec);
     }
     if (s->loop_ok) {
         uv_walk(&s->loop, walk_close, NULL);
@@ -630,4 +866,6 @@ void sup_free(struct sup *s)
     gather_free(s->gather);
     buf_free(&s->held_payload);
     free(s->slots);
+    control_private_done(s->ctl_dir);
+    s->ctl_dir = NULL;
 }

@@ -20,7 +20,11 @@
 #define SUP_PUMP_BATCH   256         /* default messages read from the input per loop turn */
 #define SUP_GRACE_MS     5000        /* drain: SIGTERM after this long without progress, SIGKILL 1 s later */
 #define SUP_TICK_MS      100         /* housekeeping timer: query timeouts, pings, drain deadline */
-#define SUP_RESTART_MAX  100         /* respawns per slot before the run gives up */
+#define SUP_RESTART_MAX  100         /* deaths in a row without progress before the run gives up */
+#define SUP_CKPT_EVERY   4096        /* default --checkpoint-every: ask after this many messages logged */
+#define SUP_CKPT_MS      100         /* default --checkpoint-ms: ask a worker with anything logged this often */
+#define SUP_REPLAY_MAX   16384       /* default --replay-max: messages in one worker's replay log */
+#define SUP_REPLAY_BYTES (32u << 20) /* default --replay-max-bytes: bytes in one worker's replay log */
 
 struct sup_opts {
     const struct cli *cli;      /* the common flags */
@@ -33,6 +37,12 @@ struct sup_opts {
     const char *route_map;      /* --route-map FILE for --route map, or NULL */
     const char *key_owners;     /* --key-owners FILE, or NULL */
     unsigned grace_ms;          /* --grace-ms */
+    int recovery;               /* --recovery on|off: checkpoints + replay, or count the losses */
+    unsigned ckpt_every;        /* --checkpoint-every N messages */
+    unsigned ckpt_ms;           /* --checkpoint-ms MS */
+    uint64_t replay_max;        /* --replay-max: messages per worker's replay log */
+    size_t replay_max_bytes;    /* --replay-max-bytes */
+    int control_private;        /* --control-private: --control's directory is made 0700 by us */
 };
 
 enum sup_phase { SUP_RUN, SUP_DRAIN, SUP_DONE };
@@ -52,6 +62,7 @@ struct sup {
     struct worker_cfg wcfg;
     uv_idle_t pump;             /* active while input may be read */
     uv_timer_t tick;
+    uv_timer_t ckpt_timer;      /* --checkpoint-ms: ask workers with a non-empty replay log */
     uv_signal_t sigchld, sigint, sigterm;
     struct ctlsrv *ctl;
     struct querytab *qt;
@@ -74,6 +85,24 @@ struct sup {
     uint64_t chan_ns;           /* inside read()/write() on the data channels, this side */
     uint64_t chan_writes;       /* write() calls that moved bytes on data channels */
     uint64_t restarts;
+
+    /* Recovery (--recovery on): what checkpoints and replays cost. */
+    uint64_t checkpoints;       /* committed */
+    uint64_t ckpt_rows;         /* keystates in them */
+    uint64_t ckpt_bytes;        /* frame bytes of them (rows + headers + CKPT_END) */
+    uint64_t ckpt_asks;         /* CKPT_REQ sent */
+    struct hist ckpt_build;     /* worker time building one (ns, as the worker measured it) */
+    struct hist ckpt_commit;    /* supervisor time committing one (ns) */
+    uint64_t log_ns;            /* copying every routed frame into its replay log */
+    uint64_t log_bytes;         /* bytes copied into the replay logs */
+    uint64_t replay_stalls;     /* stalls because a replay log was full (a subset of stalls) */
+    uint64_t replayed;          /* messages re-sent to respawned workers */
+    uint64_t replayed_bytes;
+    uint64_t rolled_back;       /* of those, messages a dead worker had acked (past its checkpoint) */
+    uint64_t restored_rows;     /* checkpoint rows respawned workers started from */
+    uint64_t respawn_ns;        /* fork() time of respawns */
+    struct hist recover;        /* a death reaped -> its replay acked by the new worker (ns) */
+    char *ctl_dir;              /* --control-private: the directory we made (removed at the end) */
     uint64_t t_spawn_ns;        /* forking the workers at startup */
     uint64_t t_start, t_end;    /* first pump .. last worker reaped */
     uint64_t last_progress;     /* drain: the last ack/report seen */

@@ -8,8 +8,9 @@
  * and byte order agree by construction; this would not hold across machines.
  *
  * Two socketpairs per worker:
- *   data   down: MSG* then PILL             up: ACK*, then REPORT, ROW*, END
- *   query  down: GET, PING                  up: ANSWER, PONG
+ *   data   down: MSG* then PILL             up: ACK*, CKPT_ROWS* CKPT_END (a checkpoint),
+ *                                               then REPORT, ROW*, END
+ *   query  down: GET, PING, CKPT_REQ        up: ANSWER, PONG
  * Queries have their own socketpair so they do not wait behind up to
  * --queue-depth messages already queued on the data channel; the worker polls
  * both and processes data in slices, so a query waits at most one slice. */
@@ -36,7 +37,12 @@ enum wire_kind {
     WIRE_ANSWER = 'R',          /* query up: struct wire_answer */
     WIRE_PING = 'p',            /* query down: uint64_t send time (ns) */
     WIRE_PONG = 'o',            /* query up: the same uint64_t, echoed at once */
+    WIRE_CKPT_REQ = 'C',        /* query down: checkpoint at the end of this slice (no body) */
+    WIRE_CKPT_ROWS = 'k',       /* up: n whole struct keystate, the keys changed since the last checkpoint */
+    WIRE_CKPT_END = 'c',        /* up: struct wire_ckpt; the checkpoint is complete (commit it) */
 };
+
+#define WIRE_CKPT_ROWS_MAX 1024 /* keystates per CKPT_ROWS frame (~112 KiB) */
 
 struct wire_pill {
     uint8_t want_rows;          /* 1: send every key's state before END */
@@ -51,6 +57,16 @@ struct wire_ack {
     uint64_t keys;              /* keys in this worker's registry */
 };
 
+/* The end of a checkpoint: the rows sent since the last CKPT_END are the state
+ * of every key this worker changed since its previous checkpoint, after exactly
+ * `applied` messages of its slot (counted over all incarnations). */
+struct wire_ckpt {
+    uint64_t applied;           /* slot messages applied, all incarnations: the replay boundary */
+    uint64_t last_seq;          /* stream seq of the last of them (valid when applied > 0) */
+    uint64_t rows;              /* keystates in the CKPT_ROWS frames before this one */
+    uint64_t build_ns;          /* worker time copying those rows into frames */
+};
+
 /* What a worker measured about itself, sent once after the pill. */
 struct wire_report {
     uint64_t msgs;              /* messages applied */
@@ -62,6 +78,8 @@ struct wire_report {
     uint64_t apply_ns;          /* time applying messages (state machine + --work) */
     uint64_t maxrss_kib;        /* peak resident memory (getrusage) */
     uint64_t queries;           /* GETs answered */
+    uint64_t checkpoints;       /* checkpoints sent by this incarnation */
+    uint64_t dups;              /* messages skipped as already applied (seq <= the key's last_seq) */
 };
 
 struct wire_get {

@@ -17,6 +17,19 @@
  * sends the cumulative ACK (the supervisor's back-pressure credit) and resets
  * the slice; a uv_idle handle keeps the loop spinning while a backlog remains.
  *
+ * Checkpoints (--recovery on; the whole design is in supervisor.c). The
+ * worker keeps a list of the keys it changed since its last checkpoint (a key
+ * joins the list the first time it is touched after one: new, or its last_seq
+ * is not after the checkpoint's seq). When the supervisor asks (CKPT_REQ on the
+ * query channel), at the end of the current slice it sends those keys' rows and
+ * a CKPT_END saying how many of its slot's messages they include: everything
+ * applied so far, since a slice ends between two messages. A respawned worker
+ * starts from its slot's last checkpoint (cfg->restore, inherited through
+ * fork) and the supervisor replays what came after it. As a second line of
+ * defence, a message whose seq is not after its key's last_seq was applied
+ * already and is skipped (and counted: it never happens while the boundary is
+ * exact, which is what the tests check).
+ *
  * This loop never uses uv_signal_t: the child closed every inherited fd,
  * including the lock pipe libuv's fork handler re-creates for signals. SIGTERM
  * keeps its default action (die) and SIGINT is ignored (see pool.c). */
@@ -48,8 +61,15 @@ struct worker {
     int backlog;                /* 1: frames left in the data framer */
     int finishing;              /* 1: pill seen, report queued; exit when flushed */
     int exit_code;
-    uint64_t msgs, bytes, last_seq, acked;
+    uint64_t msgs, bytes, last_seq, acked;   /* msgs: applied by this incarnation */
     uint64_t decode_ns, apply_ns, queries;
+    /* Checkpoints: keys changed since the last one (registry pointers are stable). */
+    struct keystate **dirty;
+    size_t ndirty, capdirty;
+    int ckpt_wanted;            /* a CKPT_REQ arrived: checkpoint at the end of this slice */
+    int ckpt_valid;             /* ckpt_seq holds the seq of the last message in the last checkpoint */
+    uint64_t ckpt_seq;
+    uint64_t checkpoints, dups;
     uint64_t sink;              /* --work results land here so the work is not optimised away */
 };
 
@@ -84,6 +104,65 @@ static void worker_ack(struct worker *w)
     w->acked = w->msgs;
 }
 
+/* The keys changed since the last checkpoint, then CKPT_END with the boundary.
+ * Called between slices only, so `applied` counts whole messages. */
+static void worker_checkpoint(struct worker *w)
+{
+    if (!w->ckpt_wanted || !w->data || w->finishing)
+        return;
+    w->ckpt_wanted = 0;
+    uint64_t t0 = now_ns();
+    for (size_t i = 0; i < w->ndirty;) {
+        size_t n = w->ndirty - i < WIRE_CKPT_ROWS_MAX ? w->ndirty - i : WIRE_CKPT_ROWS_MAX;
+        uint8_t *p = chan_put_begin(w->data, WIRE_CKPT_ROWS, n * sizeof(struct keystate));
+        if (!p) {
+            worker_stop(w, WORKER_EXIT_NOMEM);
+            return;
+        }
+        for (size_t k = 0; k < n; k++)
+            memcpy(p + k * sizeof(struct keystate), w->dirty[i + k], sizeof(struct keystate));
+        i += n;
+    }
+    struct wire_ckpt c = {
+        .applied = w->cfg->base + w->msgs, .last_seq = w->last_seq, .rows = w->ndirty,
+        .build_ns = now_ns() - t0,
+    };
+    if (wire_put(w->data, WIRE_CKPT_END, &c, sizeof c) < 0) {
+        worker_stop(w, WORKER_EXIT_NOMEM);
+        return;
+    }
+    chan_flush(w->data);        /* a dead channel ends the worker through on_dead */
+    w->ndirty = 0;
+    w->ckpt_valid = c.applied > 0;
+    w->ckpt_seq = c.last_seq;
+    w->checkpoints++;
+}
+
+/* Put ks on the changed-keys list if this is its first change since the last
+ * checkpoint (called before the message is applied). */
+static int worker_mark_dirty(struct worker *w, struct keystate *ks)
+{
+    if (ks->messages > 0 && !(w->ckpt_valid && ks->last_seq <= w->ckpt_seq))
+        return 0;               /* changed since the checkpoint: listed already */
+    if (w->ndirty == w->capdirty) {
+        size_t cap = w->capdirty ? 2 * w->capdirty : 256;
+        struct keystate **d = realloc(w->dirty, cap * sizeof *d);
+        if (!d)
+            return -1;
+        w->dirty = d;
+        w->capdirty = cap;
+    }
+    w->dirty[w->ndirty++] = ks;
+    return 0;
+}
+
+/* The end of a slice: ack (credit), then a checkpoint if one was asked for. */
+static void worker_slice_end(struct worker *w)
+{
+    worker_ack(w);
+    worker_checkpoint(w);
+}
+
 static int send_row(struct keystate *ks, void *arg)
 {
     return wire_put(arg, WIRE_ROW, ks, sizeof *ks);
@@ -102,6 +181,7 @@ static void worker_finish(struct worker *w, const struct wire_pill *pill)
         .msgs = w->msgs, .keys = registry_count(w->reg), .cpu_ns = cpu_ns(),
         .decode_ns = w->decode_ns, .read_ns = w->data->io_ns, .reads = w->data->reads,
         .apply_ns = w->apply_ns, .maxrss_kib = (uint64_t)ru.ru_maxrss, .queries = w->queries,
+        .checkpoints = w->checkpoints, .dups = w->dups,
     };
     int rc = wire_put(w->data, WIRE_REPORT, &r, sizeof r);
     if (rc == 0 && pill->want_rows)
@@ -130,13 +210,17 @@ static int apply_msg(struct worker *w, const uint8_t *body, size_t len)
         return -1;
     }
     struct keystate *ks = registry_get(w->reg, m.key, m.key_len);
-    if (!ks) {
+    if (!ks || (w->cfg->checkpoints && worker_mark_dirty(w, ks) < 0)) {
         worker_stop(w, WORKER_EXIT_NOMEM);
         return -1;
     }
-    if (w->cfg->work && m.op == OP_DATA)
-        w->sink ^= work_burn(w->cfg->work, m.seq);
-    fsm_apply_msg(ks, &m);      /* records ks->last_seq: what a replay would start after */
+    if (ks->messages > 0 && m.seq <= ks->last_seq) {
+        w->dups++;              /* already in the state this worker restored: never twice */
+    } else {
+        if (w->cfg->work && m.op == OP_DATA)
+            w->sink ^= work_burn(w->cfg->work, m.seq);
+        fsm_apply_msg(ks, &m);  /* records ks->last_seq, the per-key guard above */
+    }
     w->last_apply_end = now_ns();
     w->apply_ns += w->last_apply_end - t1;
     w->msgs++;
@@ -202,6 +286,10 @@ static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void 
             chan_flush(c);
         return 0;
     }
+    if (len == 1 && body[0] == WIRE_CKPT_REQ && w->cfg->checkpoints) {
+        w->ckpt_wanted = 1;     /* sent by on_check/on_idle once this slice is over */
+        return 0;
+    }
     if (len == 1 + sizeof(uint64_t) && body[0] == WIRE_PING) {
         if (wire_put(c, WIRE_PONG, body + 1, sizeof(uint64_t)) == 0)
             chan_flush(c);
@@ -234,7 +322,7 @@ static void on_idle(uv_idle_t *h)
         return;
     if (chan_drain(w->data) != 1)
         uv_idle_stop(h);        /* the backlog is gone (or the channel is) */
-    worker_ack(w);
+    worker_slice_end(w);
 }
 
 static void on_check(uv_check_t *h)
@@ -245,9 +333,16 @@ static void on_check(uv_check_t *h)
             worker_stop(w, WORKER_EXIT_OK);
         return;
     }
-    worker_ack(w);
+    worker_slice_end(w);
     w->slice_left = w->cfg->slice;
     w->slice_t0 = now_ns();
+}
+
+/* A respawn: copy the checkpoint's rows (the child's inherited copy of the
+ * supervisor's record) into this worker's own registry. */
+static int restore_row(struct keystate *ks, void *arg)
+{
+    return registry_put(arg, ks);
 }
 
 int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
@@ -257,6 +352,13 @@ int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
     w.reg = registry_new();
     if (!w.reg || uv_loop_init(&w.loop) < 0)
         return WORKER_EXIT_NOMEM;
+    if (cfg->restore && registry_each(cfg->restore, restore_row, w.reg) != 0)
+        return WORKER_EXIT_NOMEM;
+    if (cfg->base > 0) {
+        w.last_seq = cfg->base_seq;
+        w.ckpt_valid = 1;       /* every restored key is clean until touched */
+        w.ckpt_seq = cfg->base_seq;
+    }
     uv_idle_init(&w.loop, &w.idle);
     uv_check_init(&w.loop, &w.check);
     w.idle.data = w.check.data = &w;
@@ -273,5 +375,6 @@ int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
     uv_loop_close(&w.loop);
     registry_free(w.reg);
     buf_free(&w.scratch);
+    free(w.dirty);
     return w.exit_code;
 }
