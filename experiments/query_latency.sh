@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# query_latency: how long a `GET key` on bin/phase3's control socket takes while
-# messages flow at 10 %..100 % of what the pool can process.
-#   1. capacity: phase3 reads a recorded stream (--emit) from a file as fast as
-#      it can, with CPU work per message (median msgs/s of `repeats` runs);
-#   2. for each load L: `qload --pace` feeds the same stream to phase3's stdin at
-#      L x capacity messages/s for `duration` seconds, while `qload --control`
-#      sends GETs at a fixed rate and times every answer.
+# query_latency: how long a `GET key` on a pipeline's control socket takes while
+# messages flow at 10 %..100 % of what it can process, for the three phases:
+# bin/phase1 (one event loop), bin/phase2 (2 threads, sharded locks) and bin/phase3
+# (2 worker processes), all with the same CPU work per message. Per program:
+#   1. capacity: it reads a recorded stream (--emit) from a file as fast as it
+#      can (median msgs/s of `repeats` runs);
+#   2. for each load L: `qload --pace` feeds the same stream to its stdin
+#      (--input -) at L x capacity messages/s for `duration` seconds, while
+#      `qload --control` sends GETs at a fixed rate and times every answer.
+# The same pacing for all three, so the programs are compared on equal terms.
 # p50/p99/max are over all the queries of that run (client side, µs: send to
-# answer); server_p50/p99 are phase3's own figures for the same queries. A query
-# waits behind the messages already queued for its worker, so the latency grows
-# with the load, and past capacity with the backlog.
-# Columns: load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,mean_us,
-#          queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,workers,duration_s
+# answer); server_p50/p99 are the program's own figures where it reports them.
+# Past capacity the backlog grows, and so does the wait of a query queued behind it.
+# Columns: program,load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,
+#          mean_us,queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,
+#          workers,duration_s
 source "$(dirname "$0")/common.sh"
 kit_begin query_latency
-need phase3 qload
+need phase1 phase2 phase3 qload
 
+programs=${PROGRAMS:-phase1 phase2 phase3}
 loads=$(pick "0.5 1.0" "0.1 0.5 0.9 1.0" "0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0")
 cap_messages=$(pick 3000 30000 100000)
 duration=$(pick 0.5 2 5)
@@ -28,54 +32,71 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$TMP"' EXIT
 chmod 700 "$tmp"
 
-# 1. Capacity, from the same recorded stream the loaded runs replay.
-"$KIT_BIN/phase3" --emit --messages "$cap_messages" > "$tmp/cap.txt"
-rates=""
-for r in $(seq "$repeats"); do
-    run phase3 --input "$tmp/cap.txt" --workers "$workers" --work "$work"
-    rates+="$(col msgs_per_s)"$'\n'
-done
-capacity=$(median <<< "$rates")
-progress "capacity: $(fmt "$capacity" 0) msgs/s ($workers workers, --work $work, median of $repeats)"
+# The flags that give each program its workers.
+pflags() {
+    case $1 in
+        phase1) echo "" ;;
+        phase2) echo "--threads $workers --lock sharded" ;;
+        phase3) echo "--workers $workers" ;;
+    esac
+}
 
-# Enough stream for the heaviest load point.
-most=$(awk -v c="$capacity" -v d="$duration" 'BEGIN { printf "%d", c * d * 1.05 + 100 }')
-"$KIT_BIN/phase3" --emit --messages "$most" > "$tmp/stream.txt"
+"$KIT_BIN/phase3" --emit --messages "$cap_messages" > "$tmp/cap.txt"
 
 meta "repeats=1 per load point (percentiles over all its queries); capacity: median of $repeats" \
-     "workers=$workers" "work=$work" "qps=$qps GET queries per second" "duration=$duration s per load point"
-echo "load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,mean_us,queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,workers,duration_s" >> "$TMP"
+     "workers=$workers (phase2 threads, phase3 processes; phase1 is one loop)" "work=$work" \
+     "qps=$qps GET queries per second" "duration=$duration s per load point" \
+     "input=a recorded stream paced into --input - by qload --pace"
+echo "program,load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,mean_us,queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,workers,duration_s" >> "$TMP"
 
-total=$(wc -w <<< "$loads")
+total=$(( $(wc -w <<< "$programs") * $(wc -w <<< "$loads") ))
 i=0
-for load in $loads; do
-    i=$((i + 1))
-    rate=$(awk -v c="$capacity" -v l="$load" 'BEGIN { printf "%.0f", c * l }')
-    n=$(awk -v r="$rate" -v d="$duration" 'BEGIN { printf "%d", r * d }')
-    sock=$tmp/ctl.sock
-    rm -f "$sock"
-    "$KIT_BIN/qload" --pace "$rate" --count "$n" < "$tmp/stream.txt" |
-        "$KIT_BIN/phase3" --input - --workers "$workers" --work "$work" --control "$sock" \
-            --csv --quiet > "$tmp/run.csv" 2> "$tmp/run.err" &
-    pipeline=$!
-    if ! "$KIT_BIN/qload" --control "$sock" --qps "$qps" --keys 100 --quiet > "$tmp/q.csv" 2> "$tmp/q.err"; then
-        kill "$pipeline" 2> /dev/null || true
-        wait "$pipeline" 2> /dev/null || true
-        echo "$EXP: the query client failed:" >&2
-        cat "$tmp/q.err" "$tmp/run.err" >&2
-        exit 1
-    fi
-    if ! wait "$pipeline"; then
-        echo "$EXP: phase3 failed under load $load:" >&2
-        cat "$tmp/run.err" >&2
-        exit 1
-    fi
-    RUN_OUT=$(cat "$tmp/run.csv")
-    achieved=$(col msgs_per_s) sp50=$(col query_p50_us) sp99=$(col query_p99_us)
-    RUN_OUT=$(cat "$tmp/q.csv")
-    p50=$(col p50_us)
-    row "$load" "$rate" "$achieved" "$p50" "$(col p99_us)" "$(col max_us)" "$(col mean_us)" \
-        "$(col queries)" "$(col errors)" "$sp50" "$sp99" "$capacity" "$work" "$workers" "$duration"
-    progress "$i/$total load $load ($rate msgs/s offered, $(fmt "$achieved" 0) achieved): query p50 $p50 µs, p99 $(col p99_us) µs over $(col queries) queries"
+for prog in $programs; do
+    # 1. Capacity, from the same recorded stream the loaded runs replay.
+    rates=""
+    for r in $(seq "$repeats"); do
+        run "$prog" --input "$tmp/cap.txt" $(pflags "$prog") --work "$work"
+        rates+="$(col msgs_per_s)"$'\n'
+    done
+    capacity=$(median <<< "$rates")
+    progress "$prog capacity: $(fmt "$capacity" 0) msgs/s (--work $work, median of $repeats)"
+    most=$(awk -v c="$capacity" -v d="$duration" 'BEGIN { printf "%d", c * d * 1.05 + 100 }')
+    "$KIT_BIN/phase3" --emit --messages "$most" > "$tmp/stream.txt"
+
+    # 2. The loaded runs.
+    for load in $loads; do
+        i=$((i + 1))
+        rate=$(awk -v c="$capacity" -v l="$load" 'BEGIN { printf "%.0f", c * l }')
+        n=$(awk -v r="$rate" -v d="$duration" 'BEGIN { printf "%d", r * d }')
+        sock=$tmp/ctl.sock
+        rm -f "$sock"
+        "$KIT_BIN/qload" --pace "$rate" --count "$n" < "$tmp/stream.txt" |
+            "$KIT_BIN/$prog" --input - $(pflags "$prog") --work "$work" --control "$sock" \
+                --csv --quiet > "$tmp/run.csv" 2> "$tmp/run.err" &
+        pipeline=$!
+        if ! "$KIT_BIN/qload" --control "$sock" --qps "$qps" --keys 100 --quiet \
+                > "$tmp/q.csv" 2> "$tmp/q.err"; then
+            kill "$pipeline" 2> /dev/null || true
+            wait "$pipeline" 2> /dev/null || true
+            echo "$EXP: the query client failed against $prog:" >&2
+            cat "$tmp/q.err" "$tmp/run.err" >&2
+            exit 1
+        fi
+        if ! wait "$pipeline"; then
+            echo "$EXP: $prog failed under load $load:" >&2
+            cat "$tmp/run.err" >&2
+            exit 1
+        fi
+        RUN_OUT=$(cat "$tmp/run.csv")
+        achieved=$(col msgs_per_s)
+        # Not every program reports its own query latency: 0 where it does not.
+        sp50=$(csv_col query_p50_us <<< "$RUN_OUT") sp99=$(csv_col query_p99_us <<< "$RUN_OUT")
+        RUN_OUT=$(cat "$tmp/q.csv")
+        p50=$(col p50_us)
+        row "$prog" "$load" "$rate" "$achieved" "$p50" "$(col p99_us)" "$(col max_us)" "$(col mean_us)" \
+            "$(col queries)" "$(col errors)" "${sp50:-0}" "${sp99:-0}" "$capacity" "$work" \
+            "$workers" "$duration"
+        progress "$i/$total $prog load $load ($rate msgs/s offered, $(fmt "$achieved" 0) achieved): query p50 $p50 µs, p99 $(col p99_us) µs over $(col queries) queries"
+    done
 done
 kit_end

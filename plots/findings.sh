@@ -106,10 +106,16 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    lo = 0; hi = 0
-    for (r = 1; r <= N; r++) { if (!lo || v(r, "load") < v(lo, "load")) lo = r; if (!hi || v(r, "load") > v(hi, "load")) hi = r }
-    if (lo && hi) printf "p50 query latency %s at %s load vs %s at %s; p99 %s vs %s\n", us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
-    else print "no rows in the CSV"
+    split("phase1 phase2 phase3", P, " ")
+    for (i = 1; i <= 3; i++) {
+        lo = 0; hi = 0
+        for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
+            if (!lo || v(r, "load") < v(lo, "load")) lo = r
+            if (!hi || v(r, "load") > v(hi, "load")) hi = r
+        }
+        if (lo && hi) printf "%s (capacity %.0f msgs/s): query p50 %s at %s load vs %s at %s; p99 %s vs %s\n", P[i], v(lo, "capacity_msgs_per_s"), us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
+    }
+    if (!N) print "no rows in the CSV"
 }' ;;
 
 batching) prog='END {

@@ -38,7 +38,7 @@ static const struct exp exps[] = {
     { "ipc_size", "transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s", 16 },
     { "serialization", "codec,payload,bytes,encode_ns,decode_ns", 9 },
     { "load_balance", "dist,zipf_s,route,worker,messages,keys", 32 },
-    { "query_latency", "load,offered_msgs_per_s,p50_us,p99_us,max_us", 2 },
+    { "query_latency", "load,offered_msgs_per_s,p50_us,p99_us,max_us", 6 },
     { "batching", "batch,records,seconds,per_record_us", 4 },
     { "loop_lag", "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms", 4 },
     { "contention", "lock,threads,msgs_per_s,lock_wait_share", 6 },
