@@ -22,7 +22,7 @@
 void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
 {
     struct sup *s = data;
-    char line[1024];
+    char line[4096];            /* STATS with 256 pids fits */
     switch (req->cmd) {
     case CTL_STATS:
         control_stats(s, line, sizeof line);

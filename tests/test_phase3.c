@@ -9,31 +9,20 @@
  * absolute speed; the only clock is "within a time limit", and the limits
  * scale with CK_TIMEOUT_MULTIPLIER. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "ctlclient.h"
 #include "kit_test.h"
+#include "phase3_bg.h"
 
 #define T 30                    /* seconds any one foreground run may take */
-
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ------------------------------------------------------------ dump vs reference */
 
@@ -225,6 +214,8 @@ START_TEST(test_bad_flags_exit_2)
         { "--workers", "0", NULL }, { "--workers", "257", NULL }, { "--route", "random", NULL },
         { "--codec", "pickle", NULL }, { "--queue-depth", "0", NULL }, { "--no-such-flag", NULL, NULL },
         { "--route-map", "/dev/null", NULL },   /* needs --route map */
+        { "--recovery", "maybe", NULL }, { "--replay-max", "0", NULL }, { "--checkpoint-every", "0", NULL },
+        { "--control-private", NULL, NULL },     /* needs --control */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct kit_run r;
@@ -240,125 +231,6 @@ START_TEST(test_bad_flags_exit_2)
 END_TEST
 
 /* ------------------------------------------------------------ background runs */
-
-struct bg {
-    pid_t pid;
-    char *dir;
-    char sock[512], out[512], err[512];
-};
-
-/* Start phase3 with the given flags plus --control, stdout/stderr to files. */
-static void bg_start(struct bg *b, const char *const *flags)
-{
-    b->dir = kit_tmpdir();
-    snprintf(b->sock, sizeof b->sock, "%s/ctl.sock", b->dir);
-    snprintf(b->out, sizeof b->out, "%s/out", b->dir);
-    snprintf(b->err, sizeof b->err, "%s/err", b->dir);
-    char *argv[40];
-    int n = 0;
-    argv[n++] = (char *)kit_bin("phase3");
-    while (*flags && n < 36)
-        argv[n++] = (char *)*flags++;
-    argv[n++] = "--control";
-    argv[n++] = b->sock;
-    argv[n] = NULL;
-    b->pid = fork();
-    ck_assert_msg(b->pid >= 0, "fork: %s", strerror(errno));
-    if (b->pid == 0) {
-        int o = open(b->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(b->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-}
-
-/* One command, retrying while the socket is not there yet (startup). */
-static void bg_cmd(struct bg *b, const char *cmd, char *ans, size_t len)
-{
-    double limit = 10 * kit_time_scale();
-    for (int waited = 0; waited < limit * 1000; waited += 10) {
-        if (ctl_request(b->sock, cmd, ans, len, 5000) >= 0)
-            return;
-        sleep_ms(10);
-    }
-    ck_abort_msg("no answer to '%s' on %s: %s", cmd, b->sock, strerror(errno));
-}
-
-static long stat_of(const char *stats, const char *name)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%s=", name);
-    const char *p = strstr(stats, key);
-    ck_assert_msg(p, "STATS has no %s: %s", name, stats);
-    return strtol(p + strlen(key), NULL, 10);
-}
-
-/* Wait for the supervisor's exit (at most limit s); returns its exit status. */
-static int bg_wait(struct bg *b, double limit)
-{
-    int st;
-    for (int ms = 0; ms < limit * 1000 * kit_time_scale(); ms += 10) {
-        pid_t p = waitpid(b->pid, &st, WNOHANG);
-        if (p == b->pid) {
-            b->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        sleep_ms(10);
-    }
-    kill(b->pid, SIGKILL);
-    waitpid(b->pid, &st, 0);
-    b->pid = 0;
-    ck_abort_msg("phase3 did not exit within %.0f s", limit);
-    return -1;
-}
-
-static char *bg_file(const char *path)
-{
-    char *t = kit_read_file(path, NULL);
-    return t ? t : strdup("");
-}
-
-static void bg_done(struct bg *b)
-{
-    kit_rmtree(b->dir);
-    free(b->dir);
-}
-
-/* Worker pids from STATS' pids=a,b,c. Returns how many. */
-static int pids_of(const char *stats, pid_t *pids, int max)
-{
-    const char *p = strstr(stats, "pids=");
-    ck_assert_msg(p, "STATS has no pids: %s", stats);
-    p += 5;
-    int n = 0;
-    while (n < max && *p >= '0' && *p <= '9') {
-        pids[n++] = (pid_t)strtol(p, (char **)&p, 10);
-        if (*p == ',')
-            p++;
-    }
-    return n;
-}
-
-/* Alive = /proc/PID exists and is not a zombie (a re-parented worker that has
- * died may wait as a zombie for init to reap it). */
-static int pid_alive(pid_t pid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
 
 /* A GET is answered while a million messages are still flowing: the answer
  * comes back, and STATS right after it says the run is still going. */
@@ -524,6 +396,57 @@ START_TEST(test_query_timeout)
 }
 END_TEST
 
+/* --control-private: the socket's directory is created mode 0700 (the socket
+ * inside is 0600) and both are gone after the run; a directory others can
+ * enter is refused before any worker is forked. */
+START_TEST(test_control_private)
+{
+    int fds = kit_count_fds();
+    struct bg b;
+    const char *flags[] = { "--messages", "0", "--workers", "2", "--quiet", NULL };
+    /* bg_start puts the socket at DIR/ctl.sock; make it DIR/priv/ctl.sock. */
+    char *dir = kit_tmpdir(), priv[256], sock[300], ans[1024];
+    snprintf(priv, sizeof priv, "%s/priv", dir);
+    snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
+    b.dir = dir;
+    snprintf(b.sock, sizeof b.sock, "%s", sock);
+    snprintf(b.err, sizeof b.err, "%s/err", dir);
+    b.pid = fork();
+    ck_assert(b.pid >= 0);
+    if (b.pid == 0) {
+        int e = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(e, 2);
+        execl(kit_bin("phase3"), "phase3", flags[0], flags[1], flags[2], flags[3], flags[4], "--control", sock,
+              "--control-private", (char *)NULL);
+        _exit(127);
+    }
+    bg_cmd(&b, "STATS", ans, sizeof ans);
+    struct stat st;
+    ck_assert_int_eq(lstat(priv, &st), 0);
+    ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700, "directory mode %o, expected 0700",
+                  (unsigned)(st.st_mode & 0777));
+    ck_assert_int_eq(lstat(sock, &st), 0);
+    ck_assert_msg(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600, "socket mode %o, expected 0600",
+                  (unsigned)(st.st_mode & 0777));
+    bg_cmd(&b, "SHUTDOWN", ans, sizeof ans);
+    int status = bg_wait(&b, 30);
+    ck_assert_msg(status == 0, "exit %d", status);
+    ck_assert_msg(access(priv, F_OK) != 0, "the private directory was left behind");
+
+    /* A directory others may enter is refused, and left as it was. */
+    ck_assert_int_eq(mkdir(priv, 0755), 0);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase3"), "--messages", "10", "--control", sock,
+                             "--control-private", NULL), 0);
+    ck_assert_msg(r.status == 1 && strstr(r.err, "0755"), "expected exit 1 naming mode 0755, got %d: %s",
+                  r.status, r.err);
+    ck_assert_msg(access(priv, F_OK) == 0 && access(sock, F_OK) != 0, "the refused directory was touched");
+    kit_run_free(&r);
+    bg_done(&b);
+    assert_clean(fds);
+}
+END_TEST
+
 static Suite *phase3_suite(void)
 {
     Suite *s = suite_create("phase3");
@@ -557,6 +480,11 @@ static Suite *phase3_suite(void)
     tcase_add_test(tc, test_query_mid_run);
     tcase_add_test(tc, test_query_timeout);
     tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("control_private");
+    tcase_add_test(tc, test_control_private);
+    tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lifecycle");

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# phase3_processes/soak.sh: bin/phase3 under fire. SOAK_MESSAGES messages (10 M by
+# default) go through bin/phase3 while a random worker is SIGKILLed every
+# SOAK_KILL_MS ms (1000). It passes when, at the end:
+#   1. the dump equals bin/reference's for the same stream, byte for byte, and
+#      phase3 exited 0 (every killed worker was respawned from its checkpoint and
+#      replayed: nothing lost, nothing applied twice);
+#   2. the supervisor's memory and fds were flat. Sampled every SOAK_SAMPLE_MS ms
+#      (1000) from /proc/PID/status (VmRSS) and /proc/PID/fd. "Flat" means: after
+#      the warm-up (the first SOAK_WARMUP percent of the samples, 20; at least one
+#      sample), max - min of VmRSS <= SOAK_RSS_SLACK_KIB (8192) and max - min of
+#      the fd count <= SOAK_FD_SLACK (4: a respawn briefly holds the new worker's
+#      two socketpair ends beside the old ones, and a kitctl connection may be open).
+#      A leak of one fd or one log per respawn, or a replay buffer that is not
+#      trimmed, grows with the number of kills and breaks these bounds;
+#   3. no child is left: every worker pid ever seen in STATS is gone;
+#   4. no shared memory: no process of the run mapped a /dev/shm file, and
+#      /dev/shm holds no entry that was not there before (set SOAK_SHM_STRICT=0 to
+#      report rather than fail on new entries nobody of ours mapped: other
+#      programs running at the same time may create some).
+# Usage: BIN=bin phase3_processes/soak.sh     (exit 0 = passed, 1 = failed)
+# Knobs: SOAK_MESSAGES SOAK_KILL_MS SOAK_SAMPLE_MS SOAK_WORKERS SOAK_KEYS SOAK_WORK
+#        SOAK_SEED SOAK_WARMUP SOAK_RSS_SLACK_KIB SOAK_FD_SLACK SOAK_SHM_STRICT
+#        SOAK_EXTRA (more phase3 flags, e.g. "--checkpoint-every 1000")
+set -uo pipefail
+BIN=${BIN:-bin}
+P3=$BIN/phase3 REF=$BIN/reference CTL=$BIN/kitctl
+MESSAGES=${SOAK_MESSAGES:-10000000}
+KILL_MS=${SOAK_KILL_MS:-1000}
+SAMPLE_MS=${SOAK_SAMPLE_MS:-1000}
+WORKERS=${SOAK_WORKERS:-4}
+KEYS=${SOAK_KEYS:-1000}
+WORK=${SOAK_WORK:-0}
+SEED=${SOAK_SEED:-42}
+WARMUP=${SOAK_WARMUP:-20}
+RSS_SLACK=${SOAK_RSS_SLACK_KIB:-8192}
+FD_SLACK=${SOAK_FD_SLACK:-4}
+SHM_STRICT=${SOAK_SHM_STRICT:-1}
+read -r -a EXTRA <<<"${SOAK_EXTRA:-}"
+for p in "$P3" "$REF" "$CTL"; do
+    [[ -x $p ]] || { echo "soak: $p is missing: build it first (make)" >&2; exit 1; }
+done
+
+TMP=$(mktemp -d)
+P3PID=
+# shellcheck disable=SC2317  # called by the trap
+cleanup() {
+    if [[ -n $P3PID ]] && kill -0 "$P3PID" 2>/dev/null; then
+        kill -KILL "$P3PID" 2>/dev/null
+        wait "$P3PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+say() { printf 'soak: %s\n' "$*" >&2; }
+
+STREAM=(--messages "$MESSAGES" --keys "$KEYS" --seed "$SEED" --dist zipf)
+find /dev/shm -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort >"$TMP/shm.before"
+
+say "reference dump of ${MESSAGES} messages (${KEYS} keys, zipf, seed ${SEED}) ..."
+"$REF" "${STREAM[@]}" --dump-state "$TMP/ref.csv" --quiet || { say "bin/reference failed"; exit 1; }
+
+say "phase3 --workers $WORKERS --work $WORK ${EXTRA[*]}: a random worker SIGKILLed every ${KILL_MS} ms, sampling every ${SAMPLE_MS} ms"
+SOCK=$TMP/ctl.sock
+"$P3" "${STREAM[@]}" --workers "$WORKERS" --work "$WORK" "${EXTRA[@]}" --control "$SOCK" \
+    --dump-state "$TMP/p3.csv" 2>"$TMP/err" &
+P3PID=$!
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+sample() {                                  # one line: ms rss_kib fds
+    local rss fds
+    # Not once it has exited (a zombie has no memory and no fds left to count).
+    grep -q '^State:.*[ZX]' "/proc/$P3PID/status" 2>/dev/null && return 1
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$P3PID/status" 2>/dev/null) || return 1
+    fds=$(find "/proc/$P3PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+    [[ -n $rss ]] && echo "$(now_ms) $rss $fds" >>"$TMP/samples"
+}
+maps_shm() {                                # any /dev/shm mapping in our processes?
+    local p
+    for p in "$P3PID" "$@"; do
+        grep -q ' /dev/shm/' "/proc/$p/maps" 2>/dev/null && echo "$p" >>"$TMP/shm.mapped"
+    done
+}
+
+: >"$TMP/samples"
+: >"$TMP/pids"
+kills=0 next_kill=$(( $(now_ms) + KILL_MS )) next_sample=$(now_ms)
+while kill -0 "$P3PID" 2>/dev/null; do
+    t=$(now_ms)
+    if (( t >= next_sample )); then
+        sample
+        next_sample=$(( next_sample + SAMPLE_MS ))
+    fi
+    if (( t >= next_kill )); then
+        next_kill=$(( next_kill + KILL_MS ))
+        # Only while running: kills during the drain are the Check suite's business.
+        if stats=$("$CTL" "$SOCK" STATS 2>/dev/null) && [[ $stats == *phase=running* ]]; then
+            IFS=, read -r -a pids <<<"${stats##*pids=}"
+            printf '%s\n' "${pids[@]}" >>"$TMP/pids"
+            maps_shm "${pids[@]}"
+            victim=${pids[RANDOM % ${#pids[@]}]}
+            if [[ $victim != 0 ]] && kill -KILL "$victim" 2>/dev/null; then
+                kills=$((kills + 1))
+            fi
+        fi
+    fi
+    sleep 0.02
+done
+wait "$P3PID"
+rc=$?
+P3PID=
+
+fail=0
+bad() { say "FAIL: $*"; fail=1; }
+ok() { say "ok: $*"; }
+
+# 1. the dump
+summary_line() { grep -m1 -- "$1" "$TMP/err" | sed 's/^ *//'; }
+if [[ $rc -ne 0 ]]; then
+    bad "phase3 exited $rc:"; tail -n 20 "$TMP/err" >&2
+elif ! cmp -s "$TMP/ref.csv" "$TMP/p3.csv"; then
+    bad "the dump differs from bin/reference ($(diff "$TMP/ref.csv" "$TMP/p3.csv" | grep -c '^>') rows)"
+else
+    ok "dump == bin/reference ($(($(wc -l <"$TMP/ref.csv") - 1)) keys), exit 0, after $kills SIGKILLs"
+fi
+say "   $(summary_line '^phase3: [0-9]* messages')"
+say "   $(summary_line 'restarts: ')"
+say "   $(summary_line 'recovery: ')"
+grep -A3 '  recovery: ' "$TMP/err" | tail -n 3 | sed 's/^ */soak:    /' >&2
+
+# 2. flat memory and fds
+n=$(wc -l <"$TMP/samples")
+skip=$(( n * WARMUP / 100 ))
+(( skip < 1 )) && skip=1
+if (( n - skip < 2 )); then
+    bad "only $n samples: the run was too short to judge flatness (more SOAK_MESSAGES or a smaller SOAK_SAMPLE_MS)"
+else
+    read -r rmin rmax fmin fmax < <(tail -n +$((skip + 1)) "$TMP/samples" |
+        awk 'NR == 1 { a = b = $2; c = d = $3 } { if ($2 < a) a = $2; if ($2 > b) b = $2; if ($3 < c) c = $3; if ($3 > d) d = $3 }
+             END { print a, b, c, d }')
+    first=$(head -n 1 "$TMP/samples" | cut -d' ' -f2)
+    what="$((n - skip)) samples after a warm-up of $skip"
+    if (( rmax - rmin > RSS_SLACK )); then
+        bad "supervisor RSS not flat: $rmin..$rmax KiB over $what (bound: $RSS_SLACK KiB)"
+    else
+        ok "supervisor RSS flat: $rmin..$rmax KiB (max - min $((rmax - rmin)) <= $RSS_SLACK KiB) over $what; first sample $first KiB"
+    fi
+    if (( fmax - fmin > FD_SLACK )); then
+        bad "supervisor fd count not flat: $fmin..$fmax over $what (bound: $FD_SLACK)"
+    else
+        ok "supervisor fds flat: $fmin..$fmax (max - min $((fmax - fmin)) <= $FD_SLACK) over $what"
+    fi
+fi
+
+# 3. no child left
+left=0
+while read -r p; do
+    [[ $p == 0 ]] && continue
+    if [[ -r /proc/$p/stat ]] && ! awk '{ exit !($3 == "Z" || $3 == "X") }' "/proc/$p/stat" 2>/dev/null; then
+        left=$((left + 1))
+    fi
+done < <(sort -u "$TMP/pids")
+seen=$(sort -u "$TMP/pids" | grep -vc '^0$')
+if (( left > 0 )); then bad "$left of $seen worker pids seen in STATS are still alive"; else ok "none of the $seen worker pids seen is alive"; fi
+
+# 4. no shared memory
+find /dev/shm -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort >"$TMP/shm.after"
+new=$(comm -13 "$TMP/shm.before" "$TMP/shm.after" | tr '\n' ' ')
+if [[ -s $TMP/shm.mapped ]]; then
+    bad "processes of the run mapped /dev/shm files: pids $(sort -u "$TMP/shm.mapped" | tr '\n' ' ')"
+elif [[ -n $new ]]; then
+    if [[ $SHM_STRICT == 1 ]]; then bad "new in /dev/shm: $new"; else say "note: new in /dev/shm (not mapped by this run): $new"; fi
+else
+    ok "/dev/shm unchanged, and no process of the run mapped a /dev/shm file"
+fi
+if [[ $fail == 0 ]]; then say "PASSED"; else say "FAILED"; fi
+exit "$fail"
