@@ -1,0 +1,578 @@
+/* test_ctl_hostile.c: the control socket server (lib/ctlsrv.c) against clients
+ * that misbehave: random garbage, a half-sent line and then silence, 64
+ * connections at once, a flood of 100k lines from a client that never reads,
+ * NUL bytes and lines of megabytes, clients that hang up with answers due.
+ * After each: the server still answers a well-behaved client, every handle
+ * closed, the socket file is gone and no fd leaked.
+ *
+ * Set-up as in test_ctl.c: the loop runs on the test's main thread, a client
+ * thread plays the scenario through plain sockets and lib/ctlclient.h and only
+ * records what it saw (Check's asserts belong to the main thread), then sends
+ * SHUTDOWN, whose handler closes the server so that uv_run returns. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "dump.h"
+#include "fsm.h"
+#include "kit_test.h"
+#include "source.h"
+
+#define T_MS      3000          /* one client operation's limit */
+#define NOTE_MAX  64            /* findings one scenario records */
+#define MANY      64            /* connections opened at once (twice CTL_CONN_MAX) */
+#define FLOOD_N   100000        /* lines of the flood */
+
+struct harness {
+    uv_loop_t loop;
+    struct ctlsrv *srv;
+    char *dir;
+    char path[256];
+    int stopped;
+    int fds_before;
+    unsigned long handled;      /* valid commands the handler saw */
+    char row[DUMP_ROW_MAX];     /* the answer to GET k1 */
+    void (*scenario)(struct harness *);
+    /* What the client thread found, checked by the test afterwards. */
+    long n[8];                  /* counters, meaning per scenario */
+    char note[NOTE_MAX][256];   /* answers or problems, in order */
+    int nnote;
+};
+
+static struct harness H;        /* big: static, not on the stack */
+
+static void note(struct harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct harness *h, const char *fmt, ...)
+{
+    if (h->nnote >= NOTE_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->note[h->nnote++], sizeof h->note[0], fmt, ap);
+    va_end(ap);
+}
+
+static void sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+}
+
+/* ------------------------------------------------------------------ the server */
+
+static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
+{
+    struct harness *h = data;
+    char text[128];
+    h->handled++;
+    switch (req->cmd) {
+    case CTL_GET:
+        ctl_answer(q, strcmp(req->key, "k1") == 0 ? h->row : "ERR unknown key");
+        return;
+    case CTL_STATS:
+        snprintf(text, sizeof text, "queries=%lu clients=%lu", ctlsrv_queries(h->srv),
+                 ctlsrv_clients(h->srv));
+        ctl_answer(q, text);
+        return;
+    case CTL_SHUTDOWN:
+        ctl_answer(q, "OK");
+        if (!h->stopped) {
+            h->stopped = 1;
+            ctlsrv_close(h->srv);
+        }
+        return;
+    case CTL_BAD:
+        break;
+    }
+    ctl_answer(q, "ERR the handler saw a bad line");
+}
+
+/* Open fds now, once libuv's process-wide fds exist (see test_ctl.c). */
+static int fds_baseline(void)
+{
+    uv_loop_t warm;
+    if (uv_loop_init(&warm) == 0)
+        uv_loop_close(&warm);
+    return kit_count_fds();
+}
+
+static void *client_main(void *arg)
+{
+    struct harness *h = arg;
+    char a[64];
+    h->scenario(h);
+    ctl_request(h->path, "SHUTDOWN", a, sizeof a, T_MS);
+    return NULL;
+}
+
+static void run_scenario(void (*scenario)(struct harness *))
+{
+    struct harness *h = &H;
+    char err[256];
+    struct keystate ks;
+    struct stat st;
+    pthread_t t;
+
+    memset(h, 0, sizeof *h);
+    h->fds_before = fds_baseline();
+    ck_assert_ptr_nonnull(h->dir = kit_tmpdir());
+    snprintf(h->path, sizeof h->path, "%s/ctl.sock", h->dir);
+    fsm_init(&ks, "k1", 2);
+    fsm_apply(&ks, OP_START, 0);
+    fsm_apply(&ks, OP_DATA, 1.5);
+    ck_assert_int_gt(dump_row(&ks, h->row, sizeof h->row), 0);
+    ck_assert_int_eq(uv_loop_init(&h->loop), 0);
+    h->srv = ctlsrv_start(&h->loop, h->path, handle, h, err, sizeof err);
+    ck_assert_msg(h->srv != NULL, "ctlsrv_start: expected a server, got '%s'", err);
+    h->scenario = scenario;
+    ck_assert_int_eq(pthread_create(&t, NULL, client_main, h), 0);
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+
+    ck_assert_msg(h->stopped, "expected the run to end with SHUTDOWN");
+    ck_assert_msg(uv_loop_close(&h->loop) == 0, "expected every handle closed, got UV_EBUSY");
+    ck_assert_msg(lstat(h->path, &st) < 0 && errno == ENOENT,
+                  "expected %s removed after close, it is still there", h->path);
+    kit_rmtree(h->dir);
+    free(h->dir);
+    ck_assert_msg(kit_count_fds() == h->fds_before, "expected %d fds open, got %d",
+                  h->fds_before, kit_count_fds());
+}
+
+#define NOTE(i, want) \
+    ck_assert_msg(H.nnote > (i) && strcmp(H.note[i], (want)) == 0, \
+                  "note %d: expected '%s', got '%s'", (i), (want), H.nnote > (i) ? H.note[i] : "(none)")
+
+/* ------------------------------------------------------------ client helpers */
+
+/* Send all n bytes within ms. 0, or -1 with errno (ETIMEDOUT when the server
+ * stopped reading). */
+static int send_all(int fd, const void *p, size_t n, int ms)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                return -1;
+            struct pollfd pf = { .fd = fd, .events = POLLOUT };
+            int r = poll(&pf, 1, ms);
+            if (r == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            continue;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* One request on a fresh connection; the answer (or "<error>") as a note. */
+static void probe(struct harness *h, const char *cmd)
+{
+    char a[DUMP_ROW_MAX];
+    if (ctl_request(h->path, cmd, a, sizeof a, T_MS) < 0)
+        note(h, "<%s>", strerror(errno));
+    else
+        note(h, "%s", a);
+}
+
+/* STATS on fresh connections until the server counts `clients` (closes are seen
+ * a little later than they happen); the last answer as a note. */
+static void probe_clients(struct harness *h, unsigned long clients)
+{
+    char a[128], want[32];
+    snprintf(want, sizeof want, " clients=%lu", clients);
+    for (int tries = 0; tries < 300; tries++) {
+        if (ctl_request(h->path, "STATS", a, sizeof a, T_MS) >= 0 && strstr(a, want))
+            break;
+        sleep_ms(10);
+    }
+    note(h, "%s", strstr(a, " clients=") ? strstr(a, " clients=") + 1 : a);
+}
+
+/* A client's answer stream: bytes received and not yet cut into lines. */
+struct reader {
+    int fd;
+    size_t len;
+    char in[1 << 16];
+};
+
+/* Read answer lines for up to ms per wait, until `want` more lines came; calls fn
+ * for each. A partial line stays in r for the next call. Returns the count. */
+static long read_lines(struct reader *r, long want, int ms,
+                       void (*fn)(struct harness *, const char *), struct harness *h)
+{
+    long got = 0;
+    while (got < want) {
+        struct pollfd pf = { .fd = r->fd, .events = POLLIN };
+        if (poll(&pf, 1, ms) <= 0)
+            break;
+        ssize_t n = recv(r->fd, r->in + r->len, sizeof r->in - r->len, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        r->len += (size_t)n;
+        char *start = r->in, *nl;
+        while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->in)))) {
+            *nl = '\0';
+            fn(h, start);
+            got++;
+            start = nl + 1;
+        }
+        r->len -= (size_t)(start - r->in);
+        memmove(r->in, start, r->len);
+    }
+    return got;
+}
+
+/* ------------------------------------------------------------------ scenarios */
+
+/* n[0] lines sent, n[1] answers, n[2] answers not starting "ERR ", n[3] last
+ * answer is the k1 row. */
+static void count_err(struct harness *h, const char *line)
+{
+    h->n[1]++;
+    h->n[2] += strncmp(line, "ERR ", 4) != 0;
+    h->n[3] = strcmp(line, h->row) == 0;
+}
+
+static void sc_garbage(struct harness *h)
+{
+    static uint8_t junk[64 << 10];
+    struct rng rng;
+    rng_seed(&rng, 8);
+    for (size_t i = 0; i < sizeof junk; i++) {
+        uint64_t x = rng_next(&rng);
+        /* Mostly any byte; newlines often enough that lines are short and long. */
+        junk[i] = (x & 0x3f) == 0 ? '\n' : (uint8_t)(x >> 8);
+        h->n[0] += junk[i] == '\n';
+    }
+    static struct reader r;
+    r.fd = ctlclient_open(h->path, T_MS);
+    r.len = 0;
+    /* Send while reading, as a client that reads must always be served. */
+    static const char tail[] = "\nGET k1\n";      /* ends the last junk line, then a command */
+    h->n[0] += 2;
+    for (size_t sent = 0; sent < sizeof junk;) {
+        size_t chunk = sizeof junk - sent < 4096 ? sizeof junk - sent : 4096;
+        if (send_all(r.fd, junk + sent, chunk, T_MS) < 0) {
+            note(h, "<send: %s>", strerror(errno));
+            break;
+        }
+        sent += chunk;
+        read_lines(&r, 1, 0, count_err, h);     /* whatever is there already */
+    }
+    send_all(r.fd, tail, sizeof tail - 1, T_MS);
+    read_lines(&r, h->n[0] - h->n[1], T_MS, count_err, h);
+    int fd = r.fd;
+    close(fd);
+    probe(h, "GET k1");                         /* note 0: the server is fine */
+}
+
+START_TEST(random_garbage)
+{
+    run_scenario(sc_garbage);
+    /* Every line got exactly one answer; only the last one was a command. */
+    ck_assert_msg(H.n[1] == H.n[0], "expected %ld answers, got %ld", H.n[0], H.n[1]);
+    ck_assert_msg(H.n[2] == 1 && H.n[3] == 1, "expected only the last answer to be the k1 row, "
+                  "got %ld non-ERR answers (last is the row: %ld)", H.n[2], H.n[3]);
+    NOTE(0, H.row);
+}
+END_TEST
+
+/* A client sends half a line and goes silent; another connects and sends
+ * nothing at all. Neither may delay a third client; the first then finishes its
+ * line and is answered. */
+static void sc_half_line(struct harness *h)
+{
+    int half = ctlclient_open(h->path, T_MS), mute = ctlclient_open(h->path, T_MS);
+    char a[DUMP_ROW_MAX];
+    send_all(half, "GET k", 5, T_MS);
+    sleep_ms(50);
+    int fd = ctlclient_open(h->path, T_MS);
+    long ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += ctlclient_request(fd, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row) == 0;
+    note(h, "%ld of 20", ok);                                           /* 0 */
+    close(fd);
+    if (send_all(half, "1\n", 2, T_MS) < 0 || ctlclient_read_line(half, a, sizeof a, T_MS) < 0)
+        note(h, "<%s>", strerror(errno));
+    else
+        note(h, "%s", a);                                               /* 1 */
+    close(half);
+    close(mute);
+    probe_clients(h, 1);                                                /* 2 */
+}
+
+START_TEST(half_line_does_not_block)
+{
+    run_scenario(sc_half_line);
+    NOTE(0, "20 of 20");
+    NOTE(1, H.row);
+    NOTE(2, "clients=1");
+}
+END_TEST
+
+/* MANY connections at once: CTL_CONN_MAX are served, every later one is told
+ * "ERR too many connections" and closed, and the server goes on. n[0] refused
+ * as expected, n[1] served, n[2] anything else. */
+static void sc_many(struct harness *h)
+{
+    int fds[MANY], refused[MANY] = { 0 };
+    char a[128], want[32];
+    for (int i = 0; i < MANY; i++)
+        fds[i] = ctlclient_open(h->path, T_MS);
+    /* The refused ones have their answer and EOF waiting; wait until as many
+     * as expected are readable, without asking anything. */
+    for (int tries = 0; tries < 300; tries++) {
+        struct pollfd pf[MANY];
+        int readable = 0;
+        for (int i = 0; i < MANY; i++)
+            pf[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+        poll(pf, MANY, 0);
+        for (int i = 0; i < MANY; i++)
+            readable += (pf[i].revents & (POLLIN | POLLHUP)) != 0;
+        if (readable >= MANY - CTL_CONN_MAX)
+            break;
+        sleep_ms(10);
+    }
+    for (int i = 0; i < MANY; i++) {
+        struct pollfd pf = { .fd = fds[i], .events = POLLIN };
+        if (poll(&pf, 1, 0) != 1)
+            continue;
+        refused[i] = 1;
+        int n = ctlclient_read_line(fds[i], a, sizeof a, T_MS);
+        int eof = ctlclient_read_line(fds[i], a + 64, 64, T_MS) < 0 && errno == ECONNRESET;
+        if (n > 0 && strcmp(a, "ERR too many connections") == 0 && eof)
+            h->n[0]++;
+        else
+            h->n[2]++;
+    }
+    snprintf(want, sizeof want, " clients=%d", CTL_CONN_MAX);
+    for (int i = 0; i < MANY; i++) {
+        if (refused[i])
+            continue;
+        if (ctlclient_request(fds[i], "STATS", a, sizeof a, T_MS) > 0 && strstr(a, want))
+            h->n[1]++;
+        else
+            h->n[2]++;
+    }
+    for (int i = 0; i < MANY; i++)
+        close(fds[i]);
+    probe_clients(h, 1);                                                /* 0 */
+}
+
+START_TEST(many_connections_capped)
+{
+    run_scenario(sc_many);
+    ck_assert_msg(H.n[0] == MANY - CTL_CONN_MAX && H.n[1] == CTL_CONN_MAX && H.n[2] == 0,
+                  "expected %d refused and %d served, got %ld refused, %ld served, %ld other",
+                  MANY - CTL_CONN_MAX, CTL_CONN_MAX, H.n[0], H.n[1], H.n[2]);
+    NOTE(0, "clients=1");
+}
+END_TEST
+
+/* VmRSS of this process in KiB (the server runs here, on the main thread). */
+static long rss_kib(void)
+{
+    char *s = kit_read_file("/proc/self/status", NULL), *p;
+    long kib = -1;
+    if (s && (p = strstr(s, "VmRSS:")))
+        kib = strtol(p + 6, NULL, 10);
+    free(s);
+    return kib;
+}
+
+/* n[0] bytes the flooder got into the socket before the server stopped taking
+ * them, n[1] RSS growth in KiB, n[2] answers read afterwards, n[3] wrong ones. */
+static void check_row(struct harness *h, const char *line)
+{
+    h->n[2]++;
+    h->n[3] += strcmp(line, h->row) != 0;
+}
+
+static void sc_flood(struct harness *h)
+{
+    static char out[FLOOD_N * 7];
+    for (int i = 0; i < FLOOD_N; i++)
+        memcpy(out + 7 * i, "GET k1\n", 7);
+    long rss0 = rss_kib();
+    int fd = ctlclient_open(h->path, T_MS);
+    size_t sent = 0;
+    /* Send without reading until the socket stays full for 300 ms. */
+    while (sent < sizeof out) {
+        ssize_t w = send(fd, out + sent, sizeof out - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        struct pollfd pf = { .fd = fd, .events = POLLOUT };
+        if (poll(&pf, 1, 300) == 0)
+            break;
+    }
+    h->n[0] = (long)sent;
+    h->n[1] = rss_kib() - rss0;
+    probe(h, "STATS");                                  /* 0: served meanwhile */
+    probe(h, "GET k1");                                 /* 1 */
+    /* Now read: every complete line sent gets its answer, in order. */
+    static struct reader r;
+    r.fd = fd;
+    r.len = 0;
+    long lines = (long)(sent / 7);
+    if (sent % 7 && send_all(fd, out + sent, 7 - sent % 7, T_MS) == 0)
+        lines++;
+    read_lines(&r, lines, T_MS, check_row, h);
+    note(h, "%ld of %ld", h->n[2], lines);              /* 2 */
+    close(fd);
+    probe_clients(h, 1);                                /* 3 */
+}
+
+START_TEST(flood_without_reading)
+{
+    char want[64];
+    run_scenario(sc_flood);
+    /* Bounded: the server stopped reading long before the 700 KB were sent
+     * (what got in sits in socket buffers and 16 queued lines), and its memory
+     * barely moved. Socket buffers are ~200 KiB each way on Linux. */
+    ck_assert_msg(H.n[0] < (long)(FLOOD_N * 7) / 2, "expected the server to stop reading, but "
+                  "the flooder sent %ld of %d bytes", H.n[0], FLOOD_N * 7);
+    ck_assert_msg(H.n[1] < 8192, "expected RSS to grow < 8 MiB during the flood, grew %ld KiB", H.n[1]);
+    ck_assert_msg(strncmp(H.note[0], "queries=", 8) == 0, "expected STATS served during the "
+                  "flood, got '%s'", H.note[0]);
+    NOTE(1, H.row);
+    snprintf(want, sizeof want, "%ld of %ld", H.n[2], H.n[2]);
+    NOTE(2, want);
+    ck_assert_msg(H.n[3] == 0, "expected every flood answer to be the row, %ld were not", H.n[3]);
+    NOTE(3, "clients=1");
+}
+END_TEST
+
+/* NULs inside lines, a line of NULs, megabyte lines, and a last line that is
+ * too long and never ends before EOF. */
+static void sc_nul_long(struct harness *h)
+{
+    static char big[1 << 20];
+    char a[DUMP_ROW_MAX];
+    int fd = ctlclient_open(h->path, T_MS);
+    memset(big, 0, sizeof big);
+    send_all(fd, "GET k\0" "1\n", 8, T_MS);                    /* 0: NUL in a key */
+    send_all(fd, "\0\0\0\n", 4, T_MS);                          /* 1: NULs only */
+    send_all(fd, big, CTL_LINE_MAX, T_MS);                      /* 2: the limit, NULs */
+    send_all(fd, "\n", 1, T_MS);
+    for (int i = 0; i < 2; i++) {                               /* 3, 4: 1 MiB each */
+        send_all(fd, big, sizeof big, T_MS);
+        send_all(fd, "\n", 1, T_MS);
+    }
+    send_all(fd, "GET k1\n", 7, T_MS);                          /* 5 */
+    for (int i = 0; i < 6; i++) {
+        if (ctlclient_read_line(fd, a, sizeof a, T_MS) < 0)
+            note(h, "<%s>", strerror(errno));
+        else
+            note(h, "%s", a);
+    }
+    close(fd);
+    /* 2 MiB without a newline, then EOF: answered, then closed. */
+    fd = ctlclient_open(h->path, T_MS);
+    memset(big, 'x', sizeof big);
+    send_all(fd, big, sizeof big, T_MS);
+    send_all(fd, big, sizeof big, T_MS);
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < 2; i++) {                               /* 6, 7 */
+        if (ctlclient_read_line(fd, a, sizeof a, T_MS) < 0)
+            note(h, "<%s>", strerror(errno));
+        else
+            note(h, "%s", a);
+    }
+    close(fd);
+    probe(h, "GET k1");                                         /* 8 */
+}
+
+START_TEST(nul_bytes_and_long_lines)
+{
+    run_scenario(sc_nul_long);
+    NOTE(0, "ERR bad key");
+    NOTE(1, "ERR unknown command '?\?\?'");
+    NOTE(2, "ERR unknown command '?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?...'");
+    NOTE(3, "ERR line too long");
+    NOTE(4, "ERR line too long");
+    NOTE(5, H.row);
+    NOTE(6, "ERR line too long");
+    NOTE(7, "<Connection reset by peer>");
+    NOTE(8, H.row);
+}
+END_TEST
+
+/* Clients that leave with answers due: one closes right after a burst of
+ * commands (the server's writes then fail with EPIPE), one closes in the middle
+ * of a line (EOF makes it a command, answered to nobody); and one shuts down its
+ * write side after a command and still gets the answer. */
+static void sc_hangups(struct harness *h)
+{
+    static char burst[1000 * 7];
+    char a[DUMP_ROW_MAX];
+    for (int i = 0; i < 1000; i++)
+        memcpy(burst + 7 * i, "GET k1\n", 7);
+    for (int round = 0; round < 20; round++) {
+        int fd = ctlclient_open(h->path, T_MS);
+        send_all(fd, burst, sizeof burst, T_MS);
+        close(fd);                                  /* answers due: EPIPE on the server */
+        fd = ctlclient_open(h->path, T_MS);
+        send_all(fd, "GET k1\nGET", 10, T_MS);
+        close(fd);
+    }
+    probe_clients(h, 1);                            /* 0: every slot came back */
+    int fd = ctlclient_open(h->path, T_MS);
+    send_all(fd, "GET k1\n", 7, T_MS);
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < 2; i++) {                   /* 1, 2: the answer, then EOF */
+        if (ctlclient_read_line(fd, a, sizeof a, T_MS) < 0)
+            note(h, "<%s>", strerror(errno));
+        else
+            note(h, "%s", a);
+    }
+    close(fd);
+}
+
+START_TEST(clients_hang_up)
+{
+    run_scenario(sc_hangups);
+    NOTE(0, "clients=1");
+    NOTE(1, H.row);
+    NOTE(2, "<Connection reset by peer>");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ the suite */
+
+static void tc(Suite *s, const char *name, const TTest *fn, int timeout)
+{
+    TCase *t = tcase_create(name);
+    tcase_set_timeout(t, timeout);
+    tcase_add_test(t, fn);
+    suite_add_tcase(s, t);
+}
+
+static Suite *ctl_hostile_suite(void)
+{
+    Suite *s = suite_create("ctl_hostile");
+    tc(s, "random_garbage", random_garbage, 20);
+    tc(s, "half_line_does_not_block", half_line_does_not_block, 20);
+    tc(s, "many_connections_capped", many_connections_capped, 20);
+    tc(s, "flood_without_reading", flood_without_reading, 30);
+    tc(s, "nul_bytes_and_long_lines", nul_bytes_and_long_lines, 20);
+    tc(s, "clients_hang_up", clients_hang_up, 30);
+    return s;
+}
+
+KIT_TEST_MAIN(ctl_hostile_suite)
