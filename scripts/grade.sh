@@ -10,7 +10,7 @@
 #   scripts/grade.sh --manifest      write tests/MANIFEST.sha256 (make manifest)
 #
 # Environment: O (default build/grade) and BIN (default $O/bin) name the build
-# tree; GRADE_TIME_SCALE (default 1) multiplies every test timeout (it becomes
+# tree; GRADE_TIME_SCALE (default: $CK_TIMEOUT_MULTIPLIER, else 1) multiplies every test timeout (it becomes
 # CK_TIMEOUT_MULTIPLIER); GRADE_JOBS (default 2) is make's -j; MAKE is make.
 #
 # A part's points are its share of passed tests: floor(points * passed / tests).
@@ -25,7 +25,7 @@ cd "$root" || exit 2
 rubric=tests/rubric.txt manifest=tests/MANIFEST.sha256
 O=${O:-build/grade}
 BIN=${BIN:-$O/bin}
-scale=${GRADE_TIME_SCALE:-1}
+scale=${GRADE_TIME_SCALE:-${CK_TIMEOUT_MULTIPLIER:-1}}
 jobs=${GRADE_JOBS:-2}
 make_cmd=${MAKE:-make}
 build=1 mode=grade only_parts="" only_ex=""
