@@ -10,8 +10,8 @@
 #   scripts/grade.sh --manifest      write tests/MANIFEST.sha256 (make manifest)
 #
 # Environment: O (default build/grade) and BIN (default $O/bin) name the build
-# tree; GRADE_TIME_SCALE (default: $CK_TIMEOUT_MULTIPLIER, else 1) multiplies every test timeout (it becomes
-# CK_TIMEOUT_MULTIPLIER); GRADE_JOBS (default 2) is make's -j; MAKE is make.
+# tree; GRADE_TIME_SCALE (default $CK_TIMEOUT_MULTIPLIER, else 1) multiplies every
+# test timeout (it becomes CK_TIMEOUT_MULTIPLIER); GRADE_JOBS (default 2) is make's -j; MAKE is make.
 #
 # A part's points are its share of passed tests: floor(points * passed / tests).
 # Each test is reported on one line; a failure shows Check's message (expected vs
