@@ -244,6 +244,32 @@ unsigned route_pick(struct router *r, const char *key, size_t len)
     }
 }
 
+int route_peek(const struct router *r, const char *key, size_t len)
+{
+    switch (r->kind) {
+    case ROUTE_CONSISTENT:
+        return (int)ring_pick(r, route_hash(key, len));
+    case ROUTE_MAP: {
+        uint64_t h = route_hash(key, len);
+        if (!key_valid(key, len))
+            return (int)(h % r->workers);       /* as map_pick routes it */
+        if (r->slots) {
+            const struct map_slot *s = map_slot(r->slots, r->cap, h, key, len);
+            if (s->len)
+                return (int)s->worker;
+        }
+        errno = ENOENT;
+        return -1;
+    }
+    case ROUTE_ROUNDROBIN:
+        errno = EINVAL;
+        return -1;
+    case ROUTE_MODULO:
+    default:
+        return (int)(route_hash(key, len) % r->workers);
+    }
+}
+
 /* Parse one "key,worker" line into the map; returns 0, or -1 with a reason and
  * errno (EINVAL for a bad line, ENOMEM). */
 static int map_line(struct router *r, const char *line, size_t len, char *why, size_t whylen)

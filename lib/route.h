@@ -40,6 +40,13 @@ int router_load_map(struct router *r, const char *path, char *err, size_t errlen
  * its table) by modulo instead, so the call never fails. */
 unsigned route_pick(struct router *r, const char *key, size_t len);
 
+/* The worker that owns key, changing nothing (for queries, which must not make
+ * the map policy pick an owner): modulo and consistent give what route_pick
+ * gives; map gives the worker it remembers (an invalid key: its modulo worker),
+ * or -1 with errno ENOENT for a key it never picked nor loaded; roundrobin gives
+ * no key an owner: -1 with errno EINVAL. */
+int route_peek(const struct router *r, const char *key, size_t len);
+
 unsigned router_workers(const struct router *r);
 void router_free(struct router *r);             /* NULL is fine */
 

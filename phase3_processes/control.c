@@ -1,7 +1,7 @@
 /* control.c: phase 3's answers on the control socket (SPEC §5): STATS from the
  * supervisor's own counters, SHUTDOWN by starting the drain, GET by asking the
  * worker that owns the key, through the pending-query table (query.h), so the
- * loop never waits for a worker. */
+ * loop never waits for a worker. Also --control-private's directory check. */
 #include "control.h"
 
 #include <errno.h>
@@ -39,19 +39,23 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
         ctl_answer(q, line);
         return;
     }
-    /* GET. modulo and consistent are pure functions of the key: ask the owner.
-     * map and roundrobin would remember a pick made for a query, so ask every
-     * worker and merge (only roundrobin can find the key in several). */
+    /* GET: ask the key's owner. route_peek names it without changing the
+     * router (map must not pick an owner for a key only asked about); a key the
+     * map never routed is on no worker. roundrobin gives no key an owner: ask
+     * every live worker and merge the pieces. */
     unsigned slots[WORKERS_MAX], n = 0;
     size_t klen = strlen(req->key);
-    if (s->qrouter) {
-        unsigned w = route_pick(s->qrouter, req->key, klen);
+    int w = route_peek(s->router, req->key, klen);
+    if (w >= 0) {
         if (!s->slots[w].query || s->slots[w].query->dead) {
-            snprintf(line, sizeof line, "ERR worker %u is restarting", w);
+            snprintf(line, sizeof line, "ERR worker %d is restarting", w);
             ctl_answer(q, line);
             return;
         }
-        slots[n++] = w;
+        slots[n++] = (unsigned)w;
+    } else if (errno == ENOENT) {
+        ctl_answer(q, "ERR unknown key");
+        return;
     } else {
         for (unsigned i = 0; i < s->o->workers; i++)
             if (s->slots[i].query && !s->slots[i].query->dead)

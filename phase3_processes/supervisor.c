@@ -746,11 +746,6 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     }
     if (o->route_map && router_load_map(s->router, o->route_map, s->why, sizeof s->why) < 0)
         return -1;
-    if ((o->route == ROUTE_MODULO || o->route == ROUTE_CONSISTENT)
-        && !(s->qrouter = router_new(o->route, o->workers))) {
-        snprintf(s->why, sizeof s->why, "cannot make the query router: %s", strerror(errno));
-        return -1;
-    }
     s->slots = calloc(o->workers, sizeof *s->slots);
     s->qt = querytab_new(o->recovery);
     s->gather = gather_new();
@@ -861,7 +856,6 @@ void sup_free(struct sup *s)
     }
     stream_close(s->in);
     router_free(s->router);
-    router_free(s->qrouter);
     querytab_free(s->qt);
     gather_free(s->gather);
     buf_free(&s->held_payload);

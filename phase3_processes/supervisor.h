@@ -57,7 +57,6 @@ struct sup {
     int loop_ok;                /* loop initialised */
     struct stream *in;          /* the input; owned from sup_init on */
     struct router *router;      /* picks the worker of every message, once per message */
-    struct router *qrouter;     /* a twin for GET (modulo, consistent: pure policies only) */
     struct slot *slots;         /* the process table, o->workers entries */
     struct worker_cfg wcfg;
     uv_idle_t pump;             /* active while input may be read */

@@ -370,24 +370,37 @@ START_TEST(test_sigint_drains)
 END_TEST
 
 /* A worker that cannot answer (SIGSTOPped) yields "ERR timeout", not a hang,
- * and the supervisor keeps answering STATS meanwhile. --route map asks every
- * worker, so stopping any one of them is enough. */
+ * and the supervisor keeps answering STATS meanwhile. --route map asks only the
+ * key's owner (route_peek), and any worker may own k0001: stop both, once the
+ * key has surely been routed. A key the map never routed is answered at once,
+ * without asking a worker. */
 START_TEST(test_query_timeout)
 {
     int fds = kit_count_fds();
     struct bg b;
     const char *flags[] = { "--messages", "0", "--workers", "2", "--route", "map", "--quiet", NULL };
     bg_start(&b, flags);
-    char stats[1024], ans[1024];
+    char stats[2048], ans[1024];
     bg_cmd(&b, "STATS", stats, sizeof stats);
+    for (int i = 0; i < 2000 && stat_of(stats, "processed") < 20000; i++) {
+        sleep_ms(5);
+        bg_cmd(&b, "STATS", stats, sizeof stats);
+    }
+    ck_assert_msg(stat_of(stats, "processed") >= 20000, "the run does not move: %s", stats);
     pid_t pids[4];
     ck_assert_int_eq(pids_of(stats, pids, 4), 2);
     ck_assert_int_eq(kill(pids[0], SIGSTOP), 0);
+    ck_assert_int_eq(kill(pids[1], SIGSTOP), 0);
     bg_cmd(&b, "GET k0001", ans, sizeof ans);
     ck_assert_msg(strcmp(ans, "ERR timeout") == 0, "GET to a stopped worker answered '%s'", ans);
+    bg_cmd(&b, "GET never-routed", ans, sizeof ans);
+    ck_assert_msg(strcmp(ans, "ERR unknown key") == 0, "GET of a key the map never routed answered '%s'", ans);
     bg_cmd(&b, "STATS", stats, sizeof stats);
-    ck_assert_msg(stat_of(stats, "workers_alive") == 2, "STATS while a worker is stopped: %s", stats);
+    ck_assert_msg(stat_of(stats, "workers_alive") == 2, "STATS while the workers are stopped: %s", stats);
     kill(pids[0], SIGCONT);
+    kill(pids[1], SIGCONT);
+    bg_cmd(&b, "GET k0001", ans, sizeof ans);
+    ck_assert_msg(strncmp(ans, "k0001,", 6) == 0, "GET k0001 after SIGCONT answered '%s'", ans);
     bg_cmd(&b, "SHUTDOWN", ans, sizeof ans);
     int st = bg_wait(&b, 30);
     ck_assert_msg(st == 0, "exit %d", st);

@@ -228,6 +228,43 @@ START_TEST(test_roundrobin)
 }
 END_TEST
 
+/* route_peek answers "who owns this key?" without changing the router: the
+ * same as route_pick for the pure policies, the remembered worker (or ENOENT)
+ * for map, no owner for roundrobin. */
+START_TEST(test_peek)
+{
+    for (int kind = ROUTE_MODULO; kind <= ROUTE_CONSISTENT; kind++) {
+        struct router *r = router_new((enum route)kind, 7);
+        for (unsigned i = 0; i < 500; i++) {
+            char k[32];
+            int len = key_name(i, k);
+            int peek = route_peek(r, k, (size_t)len);
+            unsigned pick = route_pick(r, k, (size_t)len);
+            ck_assert_msg(peek >= 0 && (unsigned)peek == pick, "%s: peek %d, pick %u for %s",
+                          route_name((enum route)kind), peek, pick, k);
+        }
+        router_free(r);
+    }
+    struct router *r = router_new(ROUTE_MAP, 3);
+    errno = 0;
+    ck_assert_int_eq(route_peek(r, "a", 1), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_int_eq(route_peek(r, "b", 1), -1);        /* peeking did not make "a" an owner */
+    ck_assert_uint_eq(route_pick(r, "b", 1), 0);        /* so "b" is still the first key seen */
+    ck_assert_uint_eq(route_pick(r, "a", 1), 1);
+    ck_assert_int_eq(route_peek(r, "a", 1), 1);
+    ck_assert_int_eq(route_peek(r, "b", 1), 0);
+    ck_assert_int_eq(route_peek(r, "bad key", 7), (int)(route_hash("bad key", 7) % 3));
+    router_free(r);
+    r = router_new(ROUTE_ROUNDROBIN, 3);
+    errno = 0;
+    ck_assert_int_eq(route_peek(r, "a", 1), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_uint_eq(route_pick(r, "a", 1), 0);        /* peeking did not advance it */
+    router_free(r);
+}
+END_TEST
+
 START_TEST(test_names_and_limits)
 {
     for (int i = 0; i < ROUTE_COUNT; i++) {
@@ -266,6 +303,7 @@ static Suite *route_suite(void)
         { "map_load", test_map_load, 10 },
         { "map_load_errors", test_map_load_errors, 10 },
         { "roundrobin", test_roundrobin, 10 },
+        { "peek", test_peek, 10 },
         { "names_and_limits", test_names_and_limits, 10 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
