@@ -11,6 +11,14 @@ export KIT_BIN=${KIT_BIN:-$(cd "$bin" && pwd)}
 export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-1}
 outer=$(( 600 * ${CK_TIMEOUT_MULTIPLIER%.*} ))
 
+# Sanitizer run-time options; they matter only to binaries built with one (make
+# sanitize, make tsan) and reach the programs the suites run too. ASan's leak
+# check runs at the exit of each Check child, so a leaking test fails ("Early
+# exit with return value 1"). tests/tsan.supp holds third-party suppressions.
+root=$(cd "$(dirname "$0")/.." && pwd)
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp ${TSAN_OPTIONS:-}"
+
 total=0 failed=0 errors=0 bad=0
 for suite in "$@"; do
     log=$(mktemp)
