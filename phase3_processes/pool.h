@@ -2,16 +2,18 @@
  *
  * One slot per worker, for the whole run. A worker that dies is respawned INTO
  * THE SAME SLOT: the router maps keys to slot numbers, so the key -> worker
- * mapping survives the restart (only the state held in the dead process is
- * lost). A slot records the live process (pid, the supervisor's ends of its
- * two socketpairs), its state, how often it was restarted, and the counters
- * the supervisor needs for back-pressure and for an honest account of losses.
+ * mapping survives the restart; with --recovery on, the slot's checkpoint and
+ * replay log, kept here, bring its state back (off, that state is lost). A
+ * slot records the live process (pid, the supervisor's ends of its two
+ * socketpairs), its state, how often it was restarted, and the counters the
+ * supervisor needs for back-pressure and for an honest account of losses.
  *
  * Slot states:
  *   EMPTY   -> RUNNING   pool_spawn() forked a worker
  *   RUNNING -> DRAINING  the poison pill was queued (shutdown)
- *   any     -> DEAD      its channel broke or it was reaped; waiting for the reap
- *                        and, while the run goes on, a respawn (-> RUNNING)
+ *   any     -> DEAD      it was reaped without finishing; respawned at once while
+ *                        the run goes on (-> RUNNING), or while it drains with
+ *                        --recovery on (-> DRAINING: replay, then the pill)
  *   DRAINING-> EXITED    reaped after shutdown
  */
 #ifndef P3_POOL_H

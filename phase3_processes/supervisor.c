@@ -289,6 +289,14 @@ static void on_data_frame_done(struct sup *s)
     s->last_progress = now_ns();
 }
 
+/* Kill slot's worker, unless it has been reaped already (its leftovers are
+ * being read): a reaped pid may belong to someone else by now. */
+static void slot_kill(struct slot *sl)
+{
+    if (sl->pid > 0 && sl->state != SLOT_DEAD)
+        kill(sl->pid, SIGKILL);
+}
+
 /* A complete checkpoint from slot's worker: commit it and trim the log. */
 static int ckpt_commit(struct sup *s, struct slot *sl, const struct wire_ckpt *c)
 {
@@ -370,7 +378,7 @@ static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *
     }
     if (rc < 0) {
         fprintf(stderr, "phase3: bad frame from worker %u (pid %ld): killing it\n", sl->id, (long)sl->pid);
-        kill(sl->pid, SIGKILL);
+        slot_kill(sl);
         chan_pause(c, 1);
         return -1;
     }
@@ -395,7 +403,7 @@ static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void 
         return 0;
     }
     fprintf(stderr, "phase3: bad query frame from worker %u (pid %ld): killing it\n", sl->id, (long)sl->pid);
-    kill(sl->pid, SIGKILL);
+    slot_kill(sl);
     chan_pause(c, 1);
     return -1;
 }
@@ -408,8 +416,8 @@ static void on_chan_dead(struct chan *c, int err, void *data)
     (void)c;
     (void)err;
     struct slot *sl = data;
-    if (sl->pid > 0 && !sl->reported)
-        kill(sl->pid, SIGKILL);
+    if (!sl->reported)
+        slot_kill(sl);
 }
 
 static void chan_retire(struct sup *s, struct chan **cp, int data_side)
@@ -506,7 +514,9 @@ static void slot_reaped(struct sup *s, struct slot *sl, int status)
     uint64_t t_reap = now_ns();
     char st[64];
     /* Read what it sent before dying (acks, a whole checkpoint, its report)
-     * while sl->pid still names it: rows are filed under that pid. */
+     * while sl->pid still names it: rows are filed under that pid. DEAD first:
+     * nothing may be sent to it, nor the pid signalled, meanwhile. */
+    sl->state = SLOT_DEAD;
     chan_retire(s, &sl->data, 1);
     chan_retire(s, &sl->query, 0);
     sl->exit_status = status;
