@@ -8,7 +8,8 @@
 #
 # Environment:
 #   KIT_BIN   where the programs are (default bin)
-#   RESULTS   where the CSV goes (default results); OUT overrides the whole path
+#   RESULTS   where the CSV goes (default results); EXP_CSV overrides the whole path
+#             (a variable of our own: a plain OUT may be set for other reasons)
 #   FULL=1    the lecture-size run (more points, more messages, more repeats)
 #   QUICK=tiny   the smallest run that still exercises every code path (tests)
 # Progress goes to stderr as "NAME: 3/10 processes workers=4 ...".
@@ -27,16 +28,20 @@ else
     MODE=quick
 fi
 
-# kit_begin NAME: start the driver NAME; sets EXP, OUT and TMP.
+# kit_begin NAME: start the driver NAME; sets EXP, CSV_OUT and TMP.
 kit_begin() {
     EXP=$1
-    OUT=${OUT:-$RESULTS/$EXP.csv}
-    TMP=$OUT.tmp
-    mkdir -p "$(dirname "$OUT")"
+    CSV_OUT=${EXP_CSV:-$RESULTS/$EXP.csv}
+    TMP=$CSV_OUT.tmp
+    if [ -d "$CSV_OUT" ]; then
+        echo "$EXP: $CSV_OUT is a directory, not a CSV file to write" >&2
+        exit 1
+    fi
+    mkdir -p "$(dirname "$CSV_OUT")"
     trap 'rm -f "$TMP"' EXIT
     # One experiment at a time, even under make -j: two would share the cores
     # and each would measure the other.
-    exec 9> "$(dirname "$OUT")/.experiment.lock"
+    exec 9> "$(dirname "$CSV_OUT")/.experiment.lock"
     if ! flock -n 9; then
         progress "waiting for the experiment already running to finish"
         flock 9
@@ -98,9 +103,9 @@ progress() {
 
 # kit_end: the run is complete; move the result into place.
 kit_end() {
-    mv "$TMP" "$OUT"
+    mv "$TMP" "$CSV_OUT"
     trap - EXIT
-    progress "wrote $OUT ($(grep -vc '^#' "$OUT") lines) in ${SECONDS} s"
+    progress "wrote $CSV_OUT ($(grep -vc '^#' "$CSV_OUT") lines) in ${SECONDS} s"
 }
 
 # csv_col COLUMN < program --csv output: the value of COLUMN in the first data
