@@ -165,7 +165,7 @@ if [ $build = 1 ]; then
     if ! $make_cmd --no-print-directory -k -j"$jobs" O="$O" BIN="$BIN" all \
             "${SUITES[@]/#/$O/tests/}" >"$work/build.log" 2>&1; then
         echo "grade: the build failed; what it said:"
-        grep -E 'error|Error|undefined reference' "$work/build.log" | head -n 25 | sed 's/^/    /'
+        grep -E ': (fatal )?error:|\*\*\* |undefined reference' "$work/build.log" | head -n 25 | sed 's/^/    /'
         cp "$work/build.log" "$O/grade-build.log"
         echo "    (whole log: $O/grade-build.log); grading what did build"
     fi
