@@ -8,9 +8,11 @@
 #   2. the supervisor's memory and fds were flat. Sampled every SOAK_SAMPLE_MS ms
 #      (1000) from /proc/PID/status (VmRSS) and /proc/PID/fd. "Flat" means: after
 #      the warm-up (the first SOAK_WARMUP percent of the samples, 20; at least one
-#      sample), max - min of VmRSS <= SOAK_RSS_SLACK_KIB (8192) and max - min of
-#      the fd count <= SOAK_FD_SLACK (4: a respawn briefly holds the new worker's
-#      two socketpair ends beside the old ones, and a kitctl connection may be open).
+#      sample; samples are taken while STATS says phase=running), max - min of
+#      VmRSS <= SOAK_RSS_SLACK_KIB (8192) and max - min of the fd count <=
+#      SOAK_FD_SLACK (4: a respawn briefly holds the new worker's two socketpair
+#      ends beside the old ones, and the sampling kitctl connection may still be
+#      open).
 #      A leak of one fd or one log per respawn, or a replay buffer that is not
 #      trimmed, grows with the number of kills and breaks these bounds;
 #   3. no child is left: every worker pid ever seen in STATS is gone;
@@ -69,8 +71,10 @@ P3PID=$!
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sample() {                                  # one line: ms rss_kib fds
     local rss fds
-    # Not once it has exited (a zombie has no memory and no fds left to count).
-    grep -q '^State:.*[ZX]' "/proc/$P3PID/status" 2>/dev/null && return 1
+    # Only while it runs: once the input is over it closes its channels and
+    # frees its logs (and a sanitizer build checks for leaks at exit), which
+    # would read as a drop, and a zombie has nothing left to count.
+    "$CTL" "$SOCK" STATS 2>/dev/null | grep -q 'phase=running' || return 1
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$P3PID/status" 2>/dev/null) || return 1
     fds=$(find "/proc/$P3PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
     [[ -n $rss ]] && echo "$(now_ms) $rss $fds" >>"$TMP/samples"
