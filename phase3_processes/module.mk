@@ -3,7 +3,7 @@
 
 # --- bin/phase3 ---
 # The fork-based process pool: supervisor + workers over socketpairs.
-PHASE3_SRCS := $(addprefix phase3_processes/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
+PHASE3_SRCS := $(addprefix phase3_processes/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c lifecycle.c \
                control.c supervisor.c)
 
 PROGRAMS += $(BIN)/phase3

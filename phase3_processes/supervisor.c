@@ -17,13 +17,16 @@
  *                   the destination has --queue-depth messages or SUP_QUEUE_BYTES
  *                   bytes not yet acknowledged: memory stays flat however fast
  *                   the input is, and restarts when that worker's ack arrives;
- *   channels        acks (credit), final reports, query answers, pongs;
- *   SIGCHLD         reap with waitpid(WNOHANG) until 0, account the loss,
- *                   respawn into the same slot (the key mapping is per slot);
+ *   channels        acks (credit), checkpoints, final reports, query answers,
+ *                   pongs (lifecycle.c);
+ *   SIGCHLD         reap with waitpid(WNOHANG) until 0, account the death,
+ *                   respawn into the same slot (the key mapping is per slot)
+ *                   from its checkpoint, replay (lifecycle.c);
  *   control socket  GET goes to the owning worker with a correlation id and is
  *                   answered when the reply comes, STATS from our counters,
  *                   SHUTDOWN starts the drain;
- *   tick (timer)    query timeouts, pings, the drain deadline.
+ *   tick (timer)    query timeouts, pings, the drain deadline;
+ *   ckpt timer      --checkpoint-ms: ask quiet workers for a checkpoint.
  *
  * Shutdown sequence (end of input, SHUTDOWN, SIGINT or SIGTERM):
  *   stop reading input -> queue the poison pill behind each worker's last message
@@ -93,6 +96,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "gather.h"
+#include "lifecycle.h"
 #include "query.h"
 #include "recovery.h"
 #include "stream.h"
@@ -101,9 +105,7 @@
 
 static void on_pump(uv_idle_t *h);
 
-static void sup_fail(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sup_fail(struct sup *s, const char *fmt, ...)
+void sup_fail(struct sup *s, const char *fmt, ...)
 {
     if (s->failed)
         return;
@@ -141,7 +143,7 @@ unsigned sup_alive(const struct sup *s)
 /* ------------------------------------------------------------- back-pressure */
 
 /* Room in the slot's replay log (always, with --recovery off). */
-static int replay_room(const struct sup *s, const struct slot *sl)
+int sup_replay_room(const struct sup *s, const struct slot *sl)
 {
     return !s->o->recovery
         || (sl->rec.log_n < s->o->replay_max && recovery_log_bytes(&sl->rec) < s->o->replay_max_bytes);
@@ -152,18 +154,7 @@ static int slot_can_accept(const struct sup *s, const struct slot *sl)
     return sl->state == SLOT_RUNNING && sl->data && !sl->data->dead
         && sl->inc_msgs - sl->ack.msgs < s->o->depth
         && sl->inc_bytes - sl->ack.bytes < s->o->depth_bytes
-        && replay_room(s, sl);
-}
-
-/* Ask slot's worker for a checkpoint (one request outstanding at a time). */
-static void ckpt_ask(struct sup *s, struct slot *sl)
-{
-    if (sl->ckpt_asked || sl->state != SLOT_RUNNING || !sl->query || sl->query->dead)
-        return;
-    if (wire_put(sl->query, WIRE_CKPT_REQ, NULL, 0) == 0 && chan_flush(sl->query) == 0) {
-        sl->ckpt_asked = 1;
-        s->ckpt_asks++;
-    }
+        && sup_replay_room(s, sl);
 }
 
 static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
@@ -185,7 +176,7 @@ static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
     uv_idle_stop(&s->pump);
 }
 
-static void stall_check(struct sup *s, const struct slot *sl)
+void sup_stall_check(struct sup *s, const struct slot *sl)
 {
     if (s->stalled && s->held_slot == sl->id && s->phase == SUP_RUN && slot_can_accept(s, sl)) {
         s->stalled = 0;
@@ -213,7 +204,7 @@ static int route_msg(struct sup *s, struct slot *sl, const struct msg *m)
         s->log_ns += now_ns() - t1;
         s->log_bytes += (uint64_t)n;
         if (sl->rec.log_n >= s->o->ckpt_every || recovery_log_bytes(&sl->rec) >= s->o->replay_max_bytes / 2)
-            ckpt_ask(s, sl);
+            lifecycle_ckpt_ask(s, sl);
     }
     sl->inc_msgs++;
     sl->inc_bytes += (uint64_t)n;
@@ -257,9 +248,9 @@ static void on_pump(uv_idle_t *h)
         }
         struct slot *sl = &s->slots[w];
         if (!slot_can_accept(s, sl)) {
-            if (!replay_room(s, sl)) {
+            if (!sup_replay_room(s, sl)) {
                 /* The replay log is full: wait (never drop) for a checkpoint to empty it. */
-                ckpt_ask(s, sl);
+                lifecycle_ckpt_ask(s, sl);
                 if (!s->held)
                     s->replay_stalls++;
             }
@@ -282,337 +273,12 @@ static void on_pump(uv_idle_t *h)
     flush_all(s);
 }
 
-/* ---------------------------------------------------------------- channels */
-
-static void on_data_frame_done(struct sup *s)
-{
-    s->last_progress = now_ns();
-}
-
-/* Kill slot's worker, unless it has been reaped already (its leftovers are
- * being read): a reaped pid may belong to someone else by now. */
-static void slot_kill(struct slot *sl)
-{
-    if (sl->pid > 0 && sl->state != SLOT_DEAD)
-        kill(sl->pid, SIGKILL);
-}
-
-/* A complete checkpoint from slot's worker: commit it and trim the log. */
-static int ckpt_commit(struct sup *s, struct slot *sl, const struct wire_ckpt *c)
-{
-    if (!s->o->recovery) {
-        errno = EBADMSG;
-        return -1;
-    }
-    uint64_t t0 = now_ns();
-    if (recovery_commit(&sl->rec, c) < 0) {
-        if (errno == ENOMEM)
-            sup_fail(s, "out of memory committing worker %u's checkpoint", sl->id);
-        return -1;
-    }
-    uint64_t t1 = now_ns();
-    hist_add(&s->ckpt_commit, t1 - t0);
-    hist_add(&s->ckpt_build, c->build_ns);
-    uint64_t frames = (c->rows + WIRE_CKPT_ROWS_MAX - 1) / WIRE_CKPT_ROWS_MAX;
-    s->checkpoints++;
-    s->ckpt_rows += c->rows;
-    s->ckpt_bytes += c->rows * sizeof(struct keystate) + frames * (FRAME_HDR + 1)
-                   + FRAME_HDR + 1 + sizeof *c;
-    sl->ckpt_asked = 0;
-    sl->ckpt_at = t1;
-    if (!replay_room(s, sl))
-        ckpt_ask(s, sl);        /* still full of messages the worker has not reached: again */
-    stall_check(s, sl);
-    return 0;
-}
-
-static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
-{
-    struct slot *sl = data;
-    struct sup *s = sl->owner;
-    int rc = -1;
-    switch (len ? body[0] : 0) {
-    case WIRE_ACK: {
-        struct wire_ack a;
-        if ((rc = wire_get_fixed(body, len, &a, sizeof a)) < 0)
-            break;
-        if (sl->inc_base + a.msgs > sl->done) {
-            /* A replayed message was counted when first acked: count new ground only. */
-            sl->done = sl->inc_base + a.msgs;
-            sl->fails = 0;
-        }
-        sl->ack = a;
-        if (sl->t_died && a.msgs >= sl->inc_replay) {
-            hist_add(&s->recover, now_ns() - sl->t_died);
-            sl->t_died = 0;
-        }
-        stall_check(s, sl);
-        break;
-    }
-    case WIRE_CKPT_ROWS:
-        if ((rc = recovery_stage(&sl->rec, body + 1, len - 1)) < 0 && errno == ENOMEM)
-            sup_fail(s, "out of memory staging worker %u's checkpoint", sl->id);
-        break;
-    case WIRE_CKPT_END: {
-        struct wire_ckpt ck;
-        if ((rc = wire_get_fixed(body, len, &ck, sizeof ck)) == 0)
-            rc = ckpt_commit(s, sl, &ck);
-        break;
-    }
-    case WIRE_REPORT:
-        rc = wire_get_fixed(body, len, &sl->report, sizeof sl->report);
-        sl->reported_pid = sl->pid;
-        break;
-    case WIRE_ROW: {
-        struct keystate ks;
-        if ((rc = wire_get_fixed(body, len, &ks, sizeof ks)) < 0)
-            break;
-        if (gather_add(s->gather, &ks, sl->id, sl->pid) < 0)
-            sup_fail(s, "out of memory gathering worker %u's state", sl->id);
-        break;
-    }
-    case WIRE_END:
-        sl->reported = 1;
-        rc = 0;
-        break;
-    }
-    if (rc < 0) {
-        fprintf(stderr, "phase3: bad frame from worker %u (pid %ld): killing it\n", sl->id, (long)sl->pid);
-        slot_kill(sl);
-        chan_pause(c, 1);
-        return -1;
-    }
-    on_data_frame_done(s);
-    return 0;
-}
-
-static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
-{
-    struct slot *sl = data;
-    struct sup *s = sl->owner;
-    if (len >= 1 && body[0] == WIRE_ANSWER) {
-        struct wire_answer a;
-        if (wire_get_fixed(body, len, &a, sizeof a) == 0) {
-            querytab_answer(s->qt, sl->id, &a, now_ns());
-            return 0;
-        }
-    } else if (len == 1 + sizeof(uint64_t) && body[0] == WIRE_PONG) {
-        uint64_t t;
-        memcpy(&t, body + 1, sizeof t);
-        hist_add(&s->ping, now_ns() - t);
-        return 0;
-    }
-    fprintf(stderr, "phase3: bad query frame from worker %u (pid %ld): killing it\n", sl->id, (long)sl->pid);
-    slot_kill(sl);
-    chan_pause(c, 1);
-    return -1;
-}
-
-/* A channel broke. The death itself is handled when SIGCHLD reaps the pid; a
- * worker whose channel broke while it should be working is no use, so make
- * sure that death comes (a clean exit after its report needs no help). */
-static void on_chan_dead(struct chan *c, int err, void *data)
-{
-    (void)c;
-    (void)err;
-    struct slot *sl = data;
-    if (!sl->reported)
-        slot_kill(sl);
-}
-
-static void chan_retire(struct sup *s, struct chan **cp, int data_side)
-{
-    if (!*cp)
-        return;
-    chan_read_rest(*cp);        /* acks and answers it sent before dying */
-    if (data_side) {
-        s->chan_ns += (*cp)->io_ns;
-        s->chan_writes += (*cp)->writes;
-    }
-    chan_close(*cp);
-    *cp = NULL;
-}
-
-/* ---------------------------------------------------------------- lifecycle */
-
-/* Fork a worker into sl. With --recovery on it starts from the slot's
- * checkpoint (inherited through fork) and is sent the replay log before
- * anything else; while draining, the pill follows. */
-static int slot_spawn(struct sup *s, struct slot *sl)
-{
-    int dfd, qfd;
-    s->wcfg.slot = sl->id;
-    s->wcfg.restore = NULL;
-    s->wcfg.base = s->wcfg.base_seq = 0;
-    if (s->o->recovery && sl->rec.ckpt_applied > 0) {
-        s->wcfg.restore = sl->rec.ckpt;
-        s->wcfg.base = sl->rec.ckpt_applied;
-        s->wcfg.base_seq = sl->rec.ckpt_seq;
-    }
-    if (pool_spawn(sl, &s->wcfg, &dfd, &qfd, s->why, sizeof s->why) < 0) {
-        s->failed = 1;
-        return -1;
-    }
-    sl->data = chan_open(&s->loop, dfd, on_data_frame, on_chan_dead, sl);
-    sl->query = chan_open(&s->loop, qfd, on_query_frame, on_chan_dead, sl);
-    if (!sl->data || !sl->query) {
-        sup_fail(s, "cannot watch worker %u's channels: %s", sl->id, strerror(errno));
-        return -1;
-    }
-    sl->reported = 0;
-    sl->ckpt_asked = 0;
-    sl->ckpt_at = now_ns();
-    sl->inc_msgs = sl->inc_bytes = 0;
-    memset(&sl->ack, 0, sizeof sl->ack);
-    sl->inc_base = s->o->recovery ? sl->rec.ckpt_applied : sl->done;
-    sl->inc_replay = 0;
-    if (s->o->recovery && sl->rec.log_n > 0) {
-        if (recovery_replay(&sl->rec, chan_outbuf(sl->data)) < 0) {
-            sup_fail(s, "out of memory replaying worker %u's log", sl->id);
-            return -1;
-        }
-        sl->inc_replay = sl->inc_msgs = sl->rec.log_n;
-        sl->inc_bytes = recovery_log_bytes(&sl->rec);
-        chan_flush(sl->data);
-    }
-    if (s->phase == SUP_DRAIN) {
-        struct wire_pill pill = { .want_rows = 1 };
-        if (wire_put(sl->data, WIRE_PILL, &pill, sizeof pill) == 0)
-            sl->state = SLOT_DRAINING;
-        chan_flush(sl->data);
-    }
-    return 0;
-}
-
 static void sup_finish(struct sup *s);
 
-/* What a death cost, with --recovery off or when no respawn can follow. */
-static void account_loss(struct sup *s, struct slot *sl, pid_t pid, const char *st)
-{
-    uint64_t inflight = sl->inc_msgs - sl->ack.msgs;
-    uint64_t applied = sl->ack.msgs, keys = sl->ack.keys;
-    if (s->o->recovery) {
-        /* Nobody will replay: the checkpoint and the log die too. */
-        applied += sl->inc_base;
-        if (registry_count(sl->rec.ckpt) > keys)
-            keys = registry_count(sl->rec.ckpt);
-    }
-    sl->lost_inflight += inflight;
-    sl->lost_applied += applied;
-    sl->lost_keys += keys;
-    if (!s->o->cli->quiet || s->phase == SUP_RUN)
-        fprintf(stderr,
-                "phase3: worker %u (pid %ld) %s: the state of its %" PRIu64 " keys is lost "
-                "(%" PRIu64 " messages it had applied), and %" PRIu64 " messages in flight to it%s\n",
-                sl->id, (long)pid, st, keys, applied, inflight,
-                s->phase == SUP_RUN ? "; respawning into the same slot" : "");
-}
-
-static void slot_reaped(struct sup *s, struct slot *sl, int status)
-{
-    pid_t pid = sl->pid;
-    uint64_t t_reap = now_ns();
-    char st[64];
-    /* Read what it sent before dying (acks, a whole checkpoint, its report)
-     * while sl->pid still names it: rows are filed under that pid. DEAD first:
-     * nothing may be sent to it, nor the pid signalled, meanwhile. */
-    sl->state = SLOT_DEAD;
-    chan_retire(s, &sl->data, 1);
-    chan_retire(s, &sl->query, 0);
-    sl->exit_status = status;
-    sl->pid = 0;
-    querytab_slot_gone(s->qt, sl->id, t_reap);
-    s->last_progress = t_reap;
-    pool_status_str(status, st, sizeof st);
-    if (sl->reported && sl->reported_pid == pid) {
-        sl->state = SLOT_EXITED;
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-            fprintf(stderr, "phase3: worker %u (pid %ld) reported, then ended with %s\n", sl->id, (long)pid, st);
-        return;
-    }
-    /* Died without finishing: everything this incarnation held is gone; half
-     * a final report would be worse than none. */
-    gather_drop(s->gather, pid);
-    recovery_abort(&sl->rec);
-    int respawn = s->phase == SUP_RUN
-               || (s->o->recovery && s->phase == SUP_DRAIN && !s->killed && !s->term_at);
-    if (!s->o->recovery || !respawn) {
-        account_loss(s, sl, pid, st);
-    } else {
-        uint64_t applied = sl->inc_base + sl->ack.msgs;
-        uint64_t back = applied > sl->rec.ckpt_applied ? applied - sl->rec.ckpt_applied : 0;
-        s->rolled_back += back;
-        s->replayed += sl->rec.log_n;
-        s->replayed_bytes += recovery_log_bytes(&sl->rec);
-        s->restored_rows += registry_count(sl->rec.ckpt);
-        if (!s->o->cli->quiet)
-            fprintf(stderr,
-                    "phase3: worker %u (pid %ld) %s: respawning it from its checkpoint (%zu keys after "
-                    "%" PRIu64 " messages) and replaying the %" PRIu64 " messages routed since "
-                    "(%" PRIu64 " it had applied, the rest in flight)\n",
-                    sl->id, (long)pid, st, registry_count(sl->rec.ckpt), sl->rec.ckpt_applied,
-                    sl->rec.log_n, back);
-    }
-    sl->inc_msgs = sl->inc_bytes = 0;
-    memset(&sl->ack, 0, sizeof sl->ack);
-    if (!respawn) {
-        sl->state = SLOT_DEAD;
-        return;
-    }
-    if (++sl->fails > SUP_RESTART_MAX) {
-        sup_fail(s, "worker %u keeps dying (%u deaths in a row without progress, last: %s)", sl->id,
-                 sl->fails - 1, st);
-        sl->state = SLOT_DEAD;
-        sup_stop(s, "a worker keeps dying");
-        return;
-    }
-    sl->restarts++;
-    s->restarts++;
-    uint64_t t0 = now_ns();
-    if (slot_spawn(s, sl) < 0) {
-        if (s->o->recovery) {   /* nobody to replay to after all */
-            sl->lost_applied += sl->rec.ckpt_applied;
-            sl->lost_inflight += sl->rec.log_n;
-            sl->lost_keys += registry_count(sl->rec.ckpt);
-        }
-        sl->state = SLOT_DEAD;
-        sup_stop(s, "respawn failed");
-        return;
-    }
-    s->respawn_ns += now_ns() - t0;
-    sl->t_died = t_reap;
-    if (sl->inc_replay == 0) {
-        hist_add(&s->recover, now_ns() - sl->t_died);
-        sl->t_died = 0;
-    }
-    stall_check(s, sl);
-}
-
-static void check_done(struct sup *s)
+void sup_check_done(struct sup *s)
 {
     if (s->phase == SUP_DRAIN && sup_alive(s) == 0)
         sup_finish(s);
-}
-
-/* Every fork() has a reaper: collect every child that has ended, until
- * waitpid() says there is none left to collect right now. */
-static void reap(struct sup *s)
-{
-    for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid == 0 || (pid < 0 && errno == ECHILD))
-            break;
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        struct slot *sl = pool_find(s->slots, s->o->workers, pid);
-        if (sl)
-            slot_reaped(s, sl, status);
-    }
-    check_done(s);
 }
 
 void sup_stop(struct sup *s, const char *reason)
@@ -645,7 +311,7 @@ void sup_stop(struct sup *s, const char *reason)
         chan_flush(sl->data);
     }
     s->last_progress = now_ns();
-    check_done(s);
+    sup_check_done(s);
 }
 
 static void close_cb_none(uv_handle_t *h)
@@ -679,7 +345,7 @@ static void on_signal(uv_signal_t *h, int sig)
 {
     struct sup *s = h->data;
     if (sig == SIGCHLD) {
-        reap(s);
+        lifecycle_reap(s);
         return;
     }
     if (s->phase == SUP_RUN) {
@@ -690,19 +356,6 @@ static void on_signal(uv_signal_t *h, int sig)
         fprintf(stderr, "phase3: second %s while draining: killing %u workers\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", pool_signal(s->slots, s->o->workers, SIGKILL));
         s->killed = 1;
-    }
-}
-
-/* --checkpoint-ms: a worker that has had messages since its last checkpoint
- * for that long is asked for one, so a quiet slot's log does not linger. */
-static void on_ckpt_timer(uv_timer_t *h)
-{
-    struct sup *s = h->data;
-    uint64_t now = now_ns();
-    for (unsigned i = 0; i < s->o->workers; i++) {
-        struct slot *sl = &s->slots[i];
-        if (sl->rec.log_n > 0 && now - sl->ckpt_at >= (uint64_t)s->o->ckpt_ms * 1000000u)
-            ckpt_ask(s, sl);
     }
 }
 
@@ -794,7 +447,7 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
         struct slot *sl = &s->slots[i];
         sl->id = i;
         sl->owner = s;
-        if (slot_spawn(s, sl) < 0)
+        if (lifecycle_spawn(s, sl) < 0)
             return -1;
     }
     s->t_spawn_ns = now_ns() - t0;
@@ -816,7 +469,7 @@ int sup_run(struct sup *s)
     uv_idle_start(&s->pump, on_pump);
     uv_timer_start(&s->tick, on_tick, SUP_TICK_MS, SUP_TICK_MS);
     if (s->o->recovery)
-        uv_timer_start(&s->ckpt_timer, on_ckpt_timer, s->o->ckpt_ms, s->o->ckpt_ms);
+        uv_timer_start(&s->ckpt_timer, lifecycle_ckpt_timer, s->o->ckpt_ms, s->o->ckpt_ms);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     /* Every slot was reaped in the loop; make sure no child at all is left. */
     int status;

@@ -139,4 +139,10 @@ unsigned sup_alive(const struct sup *s);        /* workers alive now */
 /* Release everything (after sup_run). */
 void sup_free(struct sup *s);
 
+/* For lifecycle.c, the supervisor's other half. */
+void sup_fail(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));  /* first reason wins */
+int sup_replay_room(const struct sup *s, const struct slot *sl);   /* sl's replay log can take a message */
+void sup_stall_check(struct sup *s, const struct slot *sl);        /* restart a pump stalled on sl if it has room */
+void sup_check_done(struct sup *s);     /* draining and nobody alive: finish (close the loop's handles) */
+
 #endif
