@@ -468,8 +468,12 @@ int sup_run(struct sup *s)
     s->last_progress = s->t_start;
     uv_idle_start(&s->pump, on_pump);
     uv_timer_start(&s->tick, on_tick, SUP_TICK_MS, SUP_TICK_MS);
-    if (s->o->recovery)
-        uv_timer_start(&s->ckpt_timer, lifecycle_ckpt_timer, s->o->ckpt_ms, s->o->ckpt_ms);
+    if (s->o->recovery) {
+        /* A quarter period: a checkpoint is asked for between 1 and 1.25 times
+         * --checkpoint-ms after the previous one. */
+        uint64_t period = s->o->ckpt_ms >= 4 ? s->o->ckpt_ms / 4 : 1;
+        uv_timer_start(&s->ckpt_timer, lifecycle_ckpt_timer, period, period);
+    }
     uv_run(&s->loop, UV_RUN_DEFAULT);
     /* Every slot was reaped in the loop; make sure no child at all is left. */
     int status;
