@@ -358,6 +358,37 @@ END {
 }
 AWK
 
+# merge_answers OLD NEW: NEW, with the answers written under each "_Your answer:_"
+# of OLD (a filled copy the student has been writing in) carried over to the same
+# question (the **A1.** label before it). Everything else comes from NEW.
+merge_answers() {
+    awk '
+    function label_of(line) {
+        return match(line, /^\*\*[A-Z][0-9]+\.\*\*/) ? substr(line, 3, RLENGTH - 4) : ""
+    }
+    FNR == 1 { file++ }
+    file == 1 {                         # the old copy: collect the answers
+        l = label_of($0)
+        if (l != "") { cur = l; cap = 0; next }
+        if ($0 ~ /^#/) { cur = ""; cap = 0; next }
+        if ($0 == "_Your answer:_") { cap = cur != ""; n[cur] = 0; last[cur] = 0; next }
+        if (cap) { a[cur, ++n[cur]] = $0; if ($0 ~ /[^ \t]/) last[cur] = n[cur] }
+        next
+    }
+    skip && /^[ \t]*$/ { next }        # the new sheet\x27s empty answer space
+    { skip = 0; print }
+    label_of($0) != "" { cur = label_of($0) }
+    /^#/ { cur = "" }
+    $0 == "_Your answer:_" && cur != "" && last[cur] > 0 {
+        for (i = 1; i <= last[cur]; i++) print a[cur, i]
+        print ""
+        skip = 1
+        kept++
+    }
+    END { if (kept) printf "%d", kept > "/dev/stderr" }
+    ' "$1" "$2"
+}
+
 status=0
 [ "$lint" = 1 ] || mkdir -p "$out"
 for sheet in "${sheets[@]}"; do
@@ -372,6 +403,15 @@ for sheet in "${sheets[@]}"; do
         target="$out/$(basename "$sheet")"
         awk -v lint=0 -v results="$results" -v spec="$spec_columns" \
             -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$prog" "$sheet" >"$target.tmp" || status=1
+        if [ -s "$target" ]; then
+            # Refilling a sheet the student has been answering in: keep the
+            # answers, and the previous copy as NAME.md.bak.
+            merge_answers "$target" "$target.tmp" >"$target.new" 2>"$target.kept" || status=1
+            cp "$target" "$target.bak"
+            mv "$target.new" "$target.tmp"
+            [ -s "$target.kept" ] && echo "fill-worksheets: $target: kept your answers to $(cat "$target.kept") question(s) (the previous copy is $target.bak)" >&2
+            rm -f "$target.kept"
+        fi
         mv "$target.tmp" "$target"
     fi
 done

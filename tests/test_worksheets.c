@@ -218,6 +218,44 @@ static int count(const char *text, const char *needle)
     return n;
 }
 
+/* Refilling keeps what the student wrote under each "_Your answer:_". */
+START_TEST(test_answers_survive_refill)
+{
+    struct fixture f;
+    fixture_make(&f, "# Sheet\n\n**A1.** Speedup {{scaling.speedup where mode=processes, workers=2}}?\n\n"
+                     "_Your answer:_\n\n**A2.** Why?\n\n_Your answer:_\n\n## More\n");
+    struct kit_run r;
+    char *text = fill(&f, &r);
+    kit_run_free(&r);
+    /* The student answers A1 in the filled copy... */
+    char *filled = path_in(f.out, "sheet.md");
+    char *answered = NULL;
+    const char *at = strstr(text, "_Your answer:_\n");
+    ck_assert_ptr_nonnull(at);
+    ck_assert(asprintf(&answered, "%.*s_Your answer:_\n\nTwo cores, so about 2x.\nSee [1].\n%s",
+                       (int)(at - text), text, at + strlen("_Your answer:_\n")) > 0);
+    ck_assert_int_eq(kit_write_file(filled, answered), 0);
+    free(text);
+    /* ...then new results arrive and the sheet is filled again. */
+    char *csv = path_in(f.results, "scaling.csv");
+    char *newer = strdup(scaling_csv);
+    char *p = strstr(newer, "1.923");
+    memcpy(p, "1.987", 5);
+    ck_assert_int_eq(kit_write_file(csv, newer), 0);
+    text = fill(&f, &r);
+    ck_assert_msg(r.status == 0, "expected exit 0, got %d: %s", r.status, r.err);
+    assert_has(text, "**A1.** Speedup **1.99** [1]?\n\n_Your answer:_\n\nTwo cores, so about 2x.\nSee [1].\n\n**A2.**");
+    assert_has(text, "**A2.** Why?\n\n_Your answer:_\n\n## More\n");
+    ck_assert_msg(strstr(r.err, "kept your answers to 1 question(s)") != NULL, "expected a note on stderr, got: %s", r.err);
+    char *bak = path_in(f.out, "sheet.md.bak");
+    char *old = kit_read_file(bak, NULL);
+    ck_assert_msg(old && strcmp(old, answered) == 0, "the previous copy must be kept as %s", bak);
+    free(old), free(bak), free(csv), free(newer), free(answered), free(filled), free(text);
+    kit_run_free(&r);
+    fixture_free(&f);
+}
+END_TEST
+
 static const char *const shipped[] = {
     "worksheets/phase1.md", "worksheets/phase2.md", "worksheets/phase3.md",
     "worksheets/taskqueue_batch.md",
@@ -281,6 +319,7 @@ static Suite *worksheets_suite(void)
         { "claims_use_cores", test_claims_use_cores, 1 },
         { "quoted_fields_and_escape", test_quoted_fields_and_escape, 1 },
         { "malformed_blank", test_malformed_blank, 1 },
+        { "answers_survive_refill", test_answers_survive_refill, 1 },
         { "shipped_sheets_lint", test_shipped_sheets_lint, NSHIPPED },
         { "shipped_sheets_without_results", test_shipped_sheets_without_results, NSHIPPED },
     };
