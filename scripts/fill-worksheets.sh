@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
         --results) results=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --lint) lint=1; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         -*) echo "fill-worksheets: unknown option '$1' (try --help)" >&2; exit 2 ;;
         *) sheets+=("$1"); shift ;;
     esac

@@ -19,6 +19,7 @@
 # differs from tests/MANIFEST.sha256 is reported, and graded anyway.
 # Exit status: 0 only for a full score; 1 below full; 2 bad usage or rubric.
 set -uo pipefail
+set -f      # rubric patterns are globs for test names, never for file names
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
         --rubric) rubric=$2; shift 2 ;;
         --lint) mode=lint; shift ;;
         --manifest) mode=manifest; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (try --help)" ;;
     esac
 done
@@ -50,13 +51,13 @@ done
 
 # ---------------------------------------------------------------- the rubric
 # Lines "PART | requirement | points | suite:tcase[:test] glob ... | exercises".
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
 P_ID=() P_REQ=() P_PTS=() P_TESTS=() P_EX=()
 lineno=0
 while IFS= read -r line || [ -n "$line" ]; do
     lineno=$((lineno + 1))
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     IFS='|' read -r id req pts tests ex extra <<<"$line"
-    trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
     id=$(trim "$id") req=$(trim "$req") pts=$(trim "$pts") tests=$(trim "$tests") ex=$(trim "${ex:-}")
     [ -n "${extra:-}" ] && die "$rubric:$lineno: more than 5 fields"
     [[ $id =~ ^[A-Za-z0-9_.-]+$ ]] || die "$rubric:$lineno: part id '$id' is not [A-Za-z0-9_.-]+"

@@ -28,7 +28,7 @@ untracked=0 dest=""
 while [ $# -gt 0 ]; do
     case $1 in
         --untracked) untracked=1; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         -*) echo "handout: unknown option '$1' (try --help)" >&2; exit 2 ;;
         *) [ -z "$dest" ] || { echo "handout: one destination only" >&2; exit 2; }; dest=$1; shift ;;
     esac
