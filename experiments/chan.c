@@ -1,38 +1,25 @@
 /* chan.c: the four transports of the ipc_size experiment and its two
- * measurements (see chan.h).
- *
- * The shared-memory transport is a single-producer single-consumer ring per
- * direction. Positions are free-running 32-bit counters (never masked in place):
- * head - tail is the fill level even after the counters wrap, so a full ring can
- * never look empty. They are 32-bit because a futex word is; a ring holds far
- * fewer than 2^31 slots, so the unsigned difference stays exact. A side that finds
- * the ring empty (or full) raises its "waiting" flag, re-checks, and sleeps on the
- * futex of the position it waits for; the other side wakes it only when the flag
- * is up, so a busy ring makes no system calls at all. */
+ * measurements (see chan.h). The shared-memory transport is a pair of
+ * shmring.h rings, one per direction. */
 #include "chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "frame.h"
+#include "shmring.h"
 #include "timing.h"
 
 #define WARMUP_OPS   16           /* untimed operations before a measurement */
-#define STOP_LEN     UINT32_MAX   /* slot length that means "no more messages" */
-#define SLOT_HDR     64           /* a slot's length word, alone on its cache line */
 
 static const char *const transport_names[TR_COUNT] = {
     [TR_INPROC] = "inproc", [TR_PIPE] = "pipe",
@@ -55,104 +42,18 @@ const char *transport_name(enum transport t)
     return (unsigned)t < TR_COUNT ? transport_names[t] : "?";
 }
 
-/* ------------------------------------------------------------------ shm ring */
-
-struct ring {
-    _Alignas(64) _Atomic uint32_t head;     /* next position to fill (producer) */
-    _Atomic uint32_t cons_waiting;          /* 1 while the consumer may sleep on head */
-    _Alignas(64) _Atomic uint32_t tail;     /* next position to drain (consumer) */
-    _Atomic uint32_t prod_waiting;          /* 1 while the producer may sleep on tail */
-    _Alignas(64) uint32_t slots;            /* a power of two */
-    uint32_t stride;                        /* bytes per slot: SLOT_HDR + data, x64 */
-};
-
-#define RING_HDR ((sizeof(struct ring) + 63) & ~(size_t)63)
-
-static void futex_wait(_Atomic uint32_t *word, uint32_t val)
-{
-    /* Not FUTEX_PRIVATE: the word lives in a mapping shared with another process.
-     * Returns at once if *word != val, so a wake between check and sleep is kept. */
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, val, NULL, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *word)
-{
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
-static size_t ring_size(size_t bytes, uint32_t *slots, uint32_t *stride)
-{
-    size_t data = bytes < 8 ? 8 : bytes;     /* room for the 8-byte acknowledgement */
-    *stride = (uint32_t)(SLOT_HDR + ((data + 63) & ~(size_t)63));
-    uint32_t n = 2;
-    while ((size_t)n * 2 * *stride <= CHAN_RING_BYTES)
-        n *= 2;
-    *slots = n;
-    return RING_HDR + (size_t)n * *stride;
-}
-
-static uint8_t *ring_slot(struct ring *r, uint32_t pos)
-{
-    return (uint8_t *)r + RING_HDR + (size_t)(pos & (r->slots - 1)) * r->stride;
-}
-
-/* Sleep until *pos != val, raising *waiting first so the other side wakes us. */
-static void ring_wait(_Atomic uint32_t *pos, _Atomic uint32_t *waiting, uint32_t val)
-{
-    while (atomic_load(pos) == val) {
-        atomic_store(waiting, 1);
-        /* seq_cst store then load: either we see the other side's new position,
-         * or it sees our flag and wakes us. */
-        if (atomic_load(pos) == val)
-            futex_wait(pos, val);
-        atomic_store(waiting, 0);
-    }
-}
-
-/* Copy n bytes (or the stop mark) into the next slot, sleeping while full. */
-static void ring_put(struct ring *r, const void *p, uint32_t n)
-{
-    uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);  /* ours alone */
-    while (h - atomic_load(&r->tail) == r->slots)
-        ring_wait(&r->tail, &r->prod_waiting, h - r->slots);
-    uint8_t *s = ring_slot(r, h);
-    memcpy(s, &n, sizeof n);
-    if (n != STOP_LEN)
-        memcpy(s + SLOT_HDR, p, n);          /* copy 1 of 2: into shared memory */
-    atomic_store(&r->head, h + 1);           /* publishes the slot's bytes */
-    if (atomic_load(&r->cons_waiting))
-        futex_wake(&r->head);
-}
-
-/* Copy the next message out into p (cap bytes). Returns 1, or 0 at the stop mark. */
-static int ring_get(struct ring *r, void *p, size_t cap)
-{
-    uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);  /* ours alone */
-    ring_wait(&r->head, &r->cons_waiting, t);
-    uint8_t *s = ring_slot(r, t);
-    uint32_t n;
-    memcpy(&n, s, sizeof n);
-    int got = n != STOP_LEN;
-    if (got)
-        memcpy(p, s + SLOT_HDR, n < cap ? n : cap);  /* copy 2 of 2: to private memory */
-    atomic_store(&r->tail, t + 1);
-    if (atomic_load(&r->prod_waiting))
-        futex_wake(&r->tail);
-    return got;
-}
-
 /* ------------------------------------------------------------------ endpoints */
 
 struct end {
     enum transport t;
     int rfd, wfd;               /* pipe, socketpair (the same fd for a socketpair) */
-    struct ring *in, *out;      /* shm */
+    struct shmring *in, *out;   /* shm */
 };
 
 static int end_send(struct end *e, const void *p, size_t n)
 {
     if (e->t == TR_SHM) {
-        ring_put(e->out, p, (uint32_t)n);
+        shmring_put(e->out, p, (uint32_t)n);
         return 0;
     }
     return fd_write_all(e->wfd, p, n);
@@ -162,7 +63,7 @@ static int end_send(struct end *e, const void *p, size_t n)
 static int end_recv(struct end *e, void *p, size_t n)
 {
     if (e->t == TR_SHM)
-        return ring_get(e->in, p, n);
+        return shmring_get(e->in, p, n);
     return fd_read_all(e->rfd, p, n);
 }
 
@@ -171,7 +72,7 @@ static int end_stop(struct end *e)
 {
     switch (e->t) {
     case TR_SHM:
-        ring_put(e->out, NULL, STOP_LEN);
+        shmring_stop(e->out);
         return 0;
     case TR_SOCKETPAIR:
         return shutdown(e->wfd, SHUT_WR);
@@ -216,8 +117,7 @@ struct chan {
     enum transport t;
     struct end me;              /* the parent's end */
     pid_t pid;                  /* the peer, 0 for inproc */
-    struct ring *ring[2];       /* shm: [0] parent -> peer, [1] peer -> parent */
-    size_t ring_len;
+    struct shmring *ring[2];    /* shm: [0] parent -> peer, [1] peer -> parent */
     cpu_set_t saved;            /* the affinity to restore when pinned */
     int pinned;
 };
@@ -263,18 +163,11 @@ static int chan_open(struct chan *c, enum transport t, size_t n, int pinned, pee
         c->me.rfd = c->me.wfd = down[0];
         peer.rfd = peer.wfd = down[1];
     } else {
-        uint32_t slots, stride;
-        c->ring_len = ring_size(n, &slots, &stride);
         for (int i = 0; i < 2; i++) {
-            c->ring[i] = mmap(NULL, c->ring_len, PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-            if (c->ring[i] == MAP_FAILED) {
-                c->ring[i] = NULL;
+            if (!(c->ring[i] = shmring_new(n, CHAN_RING_BYTES))) {
                 fail(err, errlen, "mmap(MAP_SHARED) of a ring");
                 goto fail_cleanup;
             }
-            c->ring[i]->slots = slots;      /* fresh anonymous memory is zeroed */
-            c->ring[i]->stride = stride;
         }
         c->me.out = peer.in = c->ring[0];
         c->me.in = peer.out = c->ring[1];
@@ -323,8 +216,7 @@ fail_cleanup: {
             close(down[i]);
         if (up[i] >= 0)
             close(up[i]);
-        if (c->ring[i])
-            munmap(c->ring[i], c->ring_len);
+        shmring_free(c->ring[i]);
     }
     if (c->pinned)
         sched_setaffinity(0, sizeof c->saved, &c->saved);
@@ -360,8 +252,7 @@ static int chan_close(struct chan *c, int kill_it, char *err, size_t errlen)
     if (c->me.wfd >= 0 && c->me.wfd != c->me.rfd)
         close(c->me.wfd);
     for (int i = 0; i < 2; i++)
-        if (c->ring[i])
-            munmap(c->ring[i], c->ring_len);
+        shmring_free(c->ring[i]);
     if (c->pinned)
         sched_setaffinity(0, sizeof c->saved, &c->saved);
     return rc;

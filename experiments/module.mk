@@ -12,8 +12,9 @@
 
 # ------------------------------------------------------------------ programs
 PROGRAMS += $(BIN)/ipcbench $(BIN)/serbench $(BIN)/startbench $(BIN)/csvmeta $(BIN)/qload
-$(BIN)/ipcbench: $(call objs,experiments/ipcbench.c experiments/chan.c) $(LIBKIT)
-$(BIN)/serbench: $(call objs,experiments/serbench.c experiments/record.c experiments/chan.c) $(LIBKIT)
+$(BIN)/ipcbench: $(call objs,experiments/ipcbench.c experiments/chan.c experiments/shmring.c) $(LIBKIT)
+$(BIN)/serbench: $(call objs,experiments/serbench.c experiments/record.c experiments/record_msgpack.c \
+                  experiments/record_json.c experiments/chan.c experiments/shmring.c) $(LIBKIT)
 $(BIN)/startbench: $(call objs,experiments/startbench.c) $(LIBKIT)
 $(BIN)/csvmeta: $(call objs,experiments/csvmeta.c) $(LIBKIT)
 $(BIN)/qload: $(call objs,experiments/qload.c) $(LIBKIT)
