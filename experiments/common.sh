@@ -46,6 +46,7 @@ kit_begin() {
         progress "waiting for the experiment already running to finish"
         flock 9
     fi
+    SECONDS=0                   # the time reported at the end is the run's own
 }
 
 # pick TINY QUICK FULL: the value for this run's mode.
