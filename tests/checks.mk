@@ -17,11 +17,7 @@ valgrind: $(VALGRIND_PROGRAMS)
 	@tests/valgrind.sh $(BIN)
 
 ci:
-	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory valgrind
-	@$(MAKE) --no-print-directory sanitize
-	@$(MAKE) --no-print-directory tsan
-	@$(MAKE) --no-print-directory fuzz-short
+	@scripts/ci.sh
 
 .PHONY: valgrind ci
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make ci`: everything CI checks, each step in its own build tree, in the order
+# that fails fastest. Every step runs even if an earlier one failed, so one red
+# step never hides another; the closing lines say which failed and add up the
+# Check results of the test steps.
+#
+#   test      every Check suite, plain build (bin/)              ~1 min on 2 cores
+#   valgrind  bin/reference and bin/phase3 under memcheck         ~15 s
+#   fuzz      every libFuzzer target for 10 s (clang)             ~1.5 min
+#   sanitize  every suite under AddressSanitizer + UBSan          ~2.5 min
+#   tsan      every suite under ThreadSanitizer                   ~2.5 min
+set -u
+cd "$(dirname "$0")/.."
+make=(make --no-print-directory)
+jobs=${CI_JOBS:-2}
+steps=(test valgrind fuzz-short sanitize tsan)
+failed=() total_pass=0 total_fail=0
+for step in "${steps[@]}"; do
+    echo "=== ci: make $step" >&2
+    log=$(mktemp)
+    start=$SECONDS
+    "${make[@]}" -j"$jobs" "$step" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    # The test runner closes each test step with "N passed, N failed".
+    if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1); then
+        total_pass=$((total_pass + ${line%% passed*}))
+        f=${line#*, }; total_fail=$((total_fail + ${f%% failed}))
+    fi
+    rm -f "$log"
+    echo "=== ci: make $step: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)") in $((SECONDS - start)) s" >&2
+    [ "$rc" -eq 0 ] || failed+=("$step")
+done
+if [ ${#failed[@]} -eq 0 ]; then
+    echo "ci: every step passed (${steps[*]})"
+else
+    echo "ci: FAILED steps: ${failed[*]}"
+fi
+echo "ci: $total_pass passed, $total_fail failed"
+[ ${#failed[@]} -eq 0 ]
