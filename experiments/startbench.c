@@ -304,6 +304,10 @@ int main(int argc, char **argv)
         die("writing CSV metadata");
     printf("# iterations=%ld\n", iters);
     printf("method,us,pss_kib,rss_kib,private_kib,pss_of,iterations\n");
+    /* Flush before the first fork(): a child inherits unflushed stdio buffers,
+     * and one that flushes them on its way out (a sanitizer's exit path does)
+     * would print the header twice. */
+    fflush(stdout);
     for (int m = 0; m < M_COUNT; m++) {
         /* Memory first: after many pthread_create()s glibc keeps a cached, already
          * touched stack, and a new thread would look free. */
