@@ -7,6 +7,8 @@
 #define PAYLOAD_MAX        (8u << 20)  /* largest --payload in bytes */
 #define FRAME_MAX          (16u << 20) /* largest frame body on a byte stream */
 #define QUEUE_DEPTH        1024        /* default depth of a bounded worker queue */
+#define INBOX_BATCH        256         /* messages per batch a reader thread hands to its loop */
+#define INBOX_BATCHES      8           /* full batches queued before the reader thread waits */
 #define WORKERS_MAX        256         /* most workers or threads a pipeline accepts */
 #define RING_VNODES        160         /* virtual nodes per worker on the consistent-hash ring */
 

@@ -29,6 +29,25 @@ uint64_t stream_delivered(const struct stream *s);  /* valid messages returned s
 uint64_t stream_rejected(const struct stream *s);   /* malformed lines so far */
 const char *stream_name(const struct stream *s);     /* "INPUT" as used in reports, or "built-in" */
 
+/* Called on the reading thread just before a read would wait for the writer. */
+typedef void (*stream_wait_fn)(void *arg);
+
+/* Make waits on this stream visible and cancellable, for a reader thread
+ * (lib/inbox.h). Call it before the first stream_next. An input that can make
+ * a reader wait (a pipe, a terminal, a socket: stdin fed by another program)
+ * is then read through poll(): fn(arg) is called on the reading thread just
+ * before a read would block (so a reader can hand on what it has first), and
+ * stream_interrupt() ends such a wait. Regular files and the built-in source
+ * never wait for anyone: nothing changes for them. fn may be NULL. Returns 0,
+ * or -1 with errno (EBUSY after the first read; EMFILE, ENOMEM). */
+int stream_make_interruptible(struct stream *s, stream_wait_fn fn, void *arg);
+
+/* From any thread (async-signal-safe): on an interruptible stream, a
+ * stream_next waiting for input returns -1 with errno ECANCELED, and so does
+ * every later one that needs to read (lines already buffered may still come).
+ * A no-op for a stream that never waits. */
+void stream_interrupt(struct stream *s);
+
 /* Close the stream (and its file, unless it is stdin). NULL is fine. */
 void stream_close(struct stream *s);
 

@@ -98,7 +98,7 @@ void control_stats(struct sup *s, char *out, size_t len)
                      " in_flight=%" PRIu64 " lost=%" PRIu64 " keys=%" PRIu64 " phase=%s uptime_s=%.3f"
                      " recovery=%s checkpoints=%" PRIu64 " replayed=%" PRIu64 " replay_buffered=%" PRIu64
                      " replay_total=%" PRIu64 " replay_bytes=%zu replay_stalls=%" PRIu64 " pids=",
-                     stream_delivered(s->in), s->routed, sup_processed(s), stream_rejected(s->in),
+                     sup_messages_in(s), s->routed, sup_processed(s), sup_rejected(s),
                      s->ctl ? ctlsrv_queries(s->ctl) : (unsigned long)s->queries, s->o->workers,
                      sup_alive(s), s->restarts, s->stalls, inflight, sup_lost(s), keys, phase,
                      (double)(now_ns() - s->t_start) / 1e9, s->o->recovery ? "on" : "off",

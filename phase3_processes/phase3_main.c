@@ -197,7 +197,7 @@ static void summary(const struct sup *s, const struct sup_opts *o, double secs)
     char machine[256];
     struct ipc_cost ic = ipc_cost(s);
     const struct hist *ql = querytab_hist(s->qt);
-    uint64_t in = stream_delivered(s->in);
+    uint64_t in = sup_messages_in(s);
     FILE *e = stderr;
 
     fprintf(e, "phase3: %" PRIu64 " messages from %s in %.3f s = %.0f msgs/s "
@@ -264,7 +264,7 @@ static int csv_row(const struct sup *s, const struct sup_opts *o, double secs)
     const struct cli *c = o->cli;
     struct ipc_cost ic = ipc_cost(s);
     const struct hist *ql = querytab_hist(s->qt);
-    uint64_t in = stream_delivered(s->in), wcpu = 0;
+    uint64_t in = sup_messages_in(s), wcpu = 0;
     for (unsigned i = 0; i < o->workers; i++)
         if (s->slots[i].reported)
             wcpu += s->slots[i].report.cpu_ns;
@@ -278,7 +278,7 @@ static int csv_row(const struct sup *s, const struct sup_opts *o, double secs)
     printf("%" PRIu64 ",%.6f,%.1f,%u,%s,%s,%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
            ",%" PRIu64 ",%.4f,%.4f,%.4f,%.2f,%.1f,%" PRIu64 ",%.2f,%.2f,%zu,%zu,%.4f,%.4f,%.3f",
            in, secs, secs > 0 ? (double)in / secs : 0.0, o->workers, route_name(o->route), codec_name(o->codec),
-           c->work, c->stream.src.payload, stream_rejected(s->in), sup_processed(s), s->restarts, sup_lost(s),
+           c->work, c->stream.src.payload, sup_rejected(s), sup_processed(s), s->restarts, sup_lost(s),
            s->stalls, ic.encode_us, ic.channel_us, ic.decode_us, us(hist_quantile(&s->ping, 0.5)),
            ic.frames_per_write, ql->count, us(hist_quantile(ql, 0.5)), us(hist_quantile(ql, 0.99)), s->keys,
            s->split, (double)s->cpu_ns / 1e9, (double)wcpu / 1e9, (double)s->t_spawn_ns / 1e6);
@@ -333,7 +333,7 @@ int main(int argc, char **argv)
     }
     if (rc < 0)
         fprintf(stderr, "%s: %s\n", c.prog, s.why);
-    int status = rc < 0 ? EXIT_FAILURE_RT : cli_exit_status(stream_rejected(s.in));
+    int status = rc < 0 ? EXIT_FAILURE_RT : cli_exit_status(sup_rejected(&s));
     sup_free(&s);
     return status;
 }

@@ -76,10 +76,12 @@
  * and time. --recovery off keeps the old lesson: a death loses the worker's
  * state and what was in flight, and the summary counts it.
  *
- * Input reading happens on the loop thread, a batch per turn, so control
- * queries interleave with it. A FILE read may block: with --input from a
- * slow pipe the loop waits for the writer's next line (regular files and the
- * built-in source never wait). */
+ * The input never blocks the loop. --input (a file, or "-": a pipe whose
+ * writer may be slow) is read by a thread of its own (lib/inbox.h) that
+ * parses lines into batches; the pump takes messages from them and, when
+ * none is there, stops until the thread wakes the loop: a control query never
+ * waits for the writer's next line. The built-in source cannot wait for
+ * anyone, and is pulled on the loop thread directly (see on_pump for why). */
 #include "supervisor.h"
 
 #include <errno.h>
@@ -96,6 +98,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "gather.h"
+#include "inbox.h"
 #include "lifecycle.h"
 #include "query.h"
 #include "recovery.h"
@@ -130,6 +133,19 @@ uint64_t sup_lost(const struct sup *s)
     for (unsigned i = 0; i < s->o->workers; i++)
         n += s->slots[i].lost_inflight + s->slots[i].lost_applied;
     return n;
+}
+
+uint64_t sup_messages_in(const struct sup *s)
+{
+    /* Not stream_delivered with an inbox: the thread may have read ahead. */
+    if (s->inbox)
+        return inbox_taken(s->inbox);
+    return s->o->cli->stream.input ? s->taken : stream_delivered(s->in);
+}
+
+uint64_t sup_rejected(const struct sup *s)
+{
+    return s->inbox ? inbox_rejected(s->inbox) : stream_rejected(s->in);   /* safe once it is closed */
 }
 
 unsigned sup_alive(const struct sup *s)
@@ -222,7 +238,13 @@ static void flush_all(struct sup *s)
     }
 }
 
-
+/* One loop turn's worth of input. --input comes from the reader thread's
+ * batches (inbox_next never waits; when it has nothing the pump sleeps until
+ * on_input_ready). The built-in source is pulled right here: it only computes,
+ * never waits for anyone, and handing it through the thread bought nothing
+ * (500 000 messages, 2 workers, 15 runs on the 2-core VM: median 292 ms via
+ * the thread vs 298 ms in the loop, within the noise) while costing a copy of
+ * every message and about 35 ms more system time (futex and async wake-ups). */
 static void on_pump(uv_idle_t *h)
 {
     struct sup *s = h->data;
@@ -233,8 +255,14 @@ static void on_pump(uv_idle_t *h)
             m = s->held_msg;
             w = s->held_slot;
         } else {
-            int rc = stream_next(s->in, &m);
-            if (rc == 0) {
+            int rc = s->inbox ? (int)inbox_next(s->inbox, &m) : stream_next(s->in, &m);
+            if (rc == INBOX_WAIT && s->inbox) {
+                /* Nothing read yet: sleep until the reader thread has some. */
+                s->input_wait = 1;
+                uv_idle_stop(&s->pump);
+                break;
+            }
+            if (rc == 0 || rc == INBOX_END) {
                 sup_stop(s, "end of input");
                 break;
             }
@@ -271,6 +299,17 @@ static void on_pump(uv_idle_t *h)
         }
     }
     flush_all(s);
+}
+
+/* The reader thread has messages (or the end) for a pump that was waiting. */
+static void on_input_ready(struct inbox *ib, void *data)
+{
+    (void)ib;
+    struct sup *s = data;
+    if (s->input_wait && s->phase == SUP_RUN && !s->stalled) {
+        s->input_wait = 0;
+        uv_idle_start(&s->pump, on_pump);
+    }
 }
 
 static void sup_finish(struct sup *s);
@@ -333,6 +372,11 @@ static void sup_finish(struct sup *s)
     }
     control_private_done(s->ctl_dir);
     s->ctl_dir = NULL;
+    if (s->inbox) {
+        s->taken = inbox_taken(s->inbox);
+        inbox_close(s->inbox);  /* joins the reader thread; the stream is ours again */
+        s->inbox = NULL;
+    }
     uv_close((uv_handle_t *)&s->pump, close_cb_none);
     uv_close((uv_handle_t *)&s->tick, close_cb_none);
     uv_close((uv_handle_t *)&s->ckpt_timer, close_cb_none);
@@ -464,6 +508,10 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
 
 int sup_run(struct sup *s)
 {
+    if (s->o->cli->stream.input && !(s->inbox = inbox_start(&s->loop, s->in, on_input_ready, s))) {
+        sup_fail(s, "cannot start the input reader thread: %s", strerror(errno));
+        return -1;
+    }
     s->t_start = now_ns();
     s->last_progress = s->t_start;
     uv_idle_start(&s->pump, on_pump);
@@ -515,6 +563,11 @@ void sup_free(struct sup *s)
             chan_close(s->slots[i].query);
         s->slots[i].data = s->slots[i].query = NULL;
         recovery_free(&s->slots[i].rec);
+    }
+    if (s->inbox) {
+        s->taken = inbox_taken(s->inbox);
+        inbox_close(s->inbox);
+        s->inbox = NULL;
     }
     if (s->loop_ok) {
         uv_walk(&s->loop, walk_close, NULL);

@@ -48,6 +48,7 @@ struct sup_opts {
 enum sup_phase { SUP_RUN, SUP_DRAIN, SUP_DONE };
 
 struct ctlsrv;
+struct inbox;
 struct querytab;
 struct gather;
 
@@ -56,6 +57,9 @@ struct sup {
     uv_loop_t loop;
     int loop_ok;                /* loop initialised */
     struct stream *in;          /* the input; owned from sup_init on */
+    struct inbox *inbox;        /* --input: in's reader thread (lib/inbox.h); NULL for the built-in source */
+    int input_wait;             /* the pump stopped because the inbox was empty */
+    uint64_t taken;             /* messages taken from the inbox, kept when it closes */
     struct router *router;      /* picks the worker of every message, once per message */
     struct slot *slots;         /* the process table, o->workers entries */
     struct worker_cfg wcfg;
@@ -132,6 +136,8 @@ void sup_stop(struct sup *s, const char *reason);
 int sup_write_outputs(struct sup *s);
 
 /* Counter helpers for the summary and STATS. */
+uint64_t sup_messages_in(const struct sup *s);  /* messages taken from the input */
+uint64_t sup_rejected(const struct sup *s);     /* malformed input lines so far */
 uint64_t sup_processed(const struct sup *s);    /* messages acked by workers, all incarnations */
 uint64_t sup_lost(const struct sup *s);         /* messages whose effect is not in the final state */
 unsigned sup_alive(const struct sup *s);        /* workers alive now */

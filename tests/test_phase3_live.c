@@ -1,0 +1,152 @@
+/* test_phase3_live.c: bin/phase3 answering while its input trickles in.
+ *
+ *   slow_input   `--input -` fed line by line by this test: after every few
+ *                lines the test queries STATS and GET and only then writes
+ *                more, so a supervisor that blocked on its input until a batch
+ *                filled would never answer (the TCase timeout fails it).
+ * Every wait is bounded; no assertion is about speed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctlclient.h"
+#include "kit_test.h"
+#include "phase3_bg.h"
+
+/* Run phase3 with flags, its stdin the read end of a new pipe whose write end
+ * is returned in *wfd; --control is added (bg_start's conventions). */
+static void bg_start_piped(struct bg *b, const char *const *flags, int *wfd)
+{
+    static char expanded[8][512];
+    b->dir = kit_tmpdir();
+    snprintf(b->sock, sizeof b->sock, "%s/ctl.sock", b->dir);
+    snprintf(b->out, sizeof b->out, "%s/out", b->dir);
+    snprintf(b->err, sizeof b->err, "%s/err", b->dir);
+    char *argv[48];
+    int n = 0, nexp = 0;
+    argv[n++] = (char *)kit_bin("phase3");
+    for (; *flags && n < 44; flags++) {
+        if (strncmp(*flags, "@/", 2) == 0 && nexp < 8) {
+            snprintf(expanded[nexp], sizeof expanded[0], "%s/%s", b->dir, *flags + 2);
+            argv[n++] = expanded[nexp++];
+        } else {
+            argv[n++] = (char *)*flags;
+        }
+    }
+    argv[n++] = "--control";
+    argv[n++] = b->sock;
+    argv[n] = NULL;
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    b->pid = fork();
+    ck_assert_msg(b->pid >= 0, "fork: %s", strerror(errno));
+    if (b->pid == 0) {
+        int o = open(b->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(b->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (o < 0 || e < 0)
+            _exit(127);
+        dup2(p[0], 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[0]);
+    *wfd = p[1];
+}
+
+/* The emitted stream of the given flags, and bin/reference's dump of it. */
+static char *emit(const char *dir, const char *messages, const char *keys, char **ref_dump)
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 30, kit_bin("phase3"), "--emit", "--messages", messages, "--keys", keys,
+                             "--seed", "3", NULL), 0);
+    ck_assert_int_eq(r.status, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    ck_assert_int_eq(kit_write_file(path, r.out), 0);
+    char *text = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    ck_assert_int_eq(kit_run(&r, NULL, 30, kit_bin("reference"), "--input", path, "--dump-state", "-", "--quiet",
+                             NULL), 0);
+    ck_assert_int_eq(r.status, 0);
+    *ref_dump = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return text;
+}
+
+/* Poll STATS (bounded) until messages_in reaches want. Returns the last STATS. */
+static void wait_messages_in(struct bg *b, long want, char *stats, size_t len)
+{
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        bg_cmd(b, "STATS", stats, len);
+        if (stat_of(stats, "messages_in") >= want)
+            break;
+        sleep_ms(5);
+    }
+    ck_assert_msg(stat_of(stats, "messages_in") == want, "expected messages_in=%ld once %ld lines were written, "
+                  "got: %s", want, want, stats);
+}
+
+START_TEST(test_slow_input_answered)
+{
+    int fds = kit_count_fds();
+    struct bg b;
+    char *ref;
+    char *probe_dir = kit_tmpdir();
+    char *text = emit(probe_dir, "400", "8", &ref);
+    const char *flags[] = { "--input", "-", "--workers", "2", "--dump-state", "@/dump.csv", "--quiet", NULL };
+    int wfd;
+    bg_start_piped(&b, flags, &wfd);
+    char stats[2048], ans[1024];
+    long lines = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        ck_assert_int_eq(write(wfd, p, n), (ssize_t)n);
+        p += n;
+        lines++;
+        sleep_ms(2);            /* a slow writer: one line every few ms */
+        if (lines % 40 == 0) {
+            /* Every line written so far is taken, and the queries are answered
+             * while the writer still has lines to write. */
+            wait_messages_in(&b, lines, stats, sizeof stats);
+            ck_assert_msg(strstr(stats, "phase=running"), "expected phase=running mid-input: %s", stats);
+            bg_cmd(&b, "GET k0001", ans, sizeof ans);
+            ck_assert_msg(strncmp(ans, "k0001,", 6) == 0 || strcmp(ans, "ERR unknown key") == 0,
+                          "GET k0001 mid-input answered '%s'", ans);
+        }
+    }
+    close(wfd);
+    int st = bg_wait(&b, 30);
+    ck_assert_msg(st == 0, "exit %d: %s", st, bg_file(b.err));
+    char *dump = bg_file(bg_path(&b, "dump.csv"));
+    ck_assert_msg(strcmp(dump, ref) == 0, "dump differs from the reference:\n%s\nexpected:\n%s", dump, ref);
+    free(dump);
+    free(ref);
+    free(text);
+    kit_rmtree(probe_dir);
+    free(probe_dir);
+    bg_done(&b);
+    assert_clean(fds);
+}
+END_TEST
+
+static Suite *phase3_live_suite(void)
+{
+    Suite *s = suite_create("phase3_live");
+    TCase *tc = tcase_create("slow_input");
+    tcase_add_test(tc, test_slow_input_answered);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+KIT_TEST_MAIN(phase3_live_suite)
