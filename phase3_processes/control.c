@@ -13,11 +13,20 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "gather.h"
 #include "query.h"
 #include "stream.h"
 #include "timing.h"
 #include "wire.h"
 
+
+/* The slot's worker sent its whole final report and is gone (or leaving):
+ * its rows in the gather are its final state. */
+static int slot_finished(const struct slot *sl)
+{
+    return sl->reported && sl->reported_pid > 0
+        && (sl->state == SLOT_EXITED || !sl->query || sl->query->dead);
+}
 
 void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
 {
@@ -42,13 +51,21 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
     /* GET: ask the key's owner. route_peek names it without changing the
      * router (map must not pick an owner for a key only asked about); a key the
      * map never routed is on no worker. roundrobin gives no key an owner: ask
-     * every live worker and merge the pieces. */
-    unsigned slots[WORKERS_MAX], n = 0;
+     * every worker and merge the pieces. A worker that has finished (drain:
+     * report sent, maybe gone) answers from the rows it sent, not with an
+     * error: its state is complete and final. */
+    unsigned slots[WORKERS_MAX], n = 0, local[WORKERS_MAX], nlocal = 0;
     size_t klen = strlen(req->key);
     int w = route_peek(s->router, req->key, klen);
     if (w >= 0) {
-        if (!s->slots[w].query || s->slots[w].query->dead) {
-            snprintf(line, sizeof line, "ERR worker %d is restarting", w);
+        const struct slot *sl = &s->slots[w];
+        if (slot_finished(sl)) {
+            local[nlocal++] = (unsigned)w;
+        } else if (!sl->query || sl->query->dead) {
+            if (sl->state == SLOT_DEAD && s->phase != SUP_RUN)
+                snprintf(line, sizeof line, "ERR worker %d died; its keys' state is lost", w);
+            else
+                snprintf(line, sizeof line, "ERR worker %d is restarting", w);
             ctl_answer(q, line);
             return;
         }
@@ -57,24 +74,36 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
         ctl_answer(q, "ERR unknown key");
         return;
     } else {
-        for (unsigned i = 0; i < s->o->workers; i++)
-            if (s->slots[i].query && !s->slots[i].query->dead)
+        for (unsigned i = 0; i < s->o->workers; i++) {
+            if (slot_finished(&s->slots[i])) {
+                local[nlocal++] = i;
                 slots[n++] = i;
+            } else if (s->slots[i].query && !s->slots[i].query->dead) {
+                slots[n++] = i;
+            }
+        }
         if (n == 0) {
             ctl_answer(q, "ERR no worker alive");
             return;
         }
     }
-    uint64_t id = querytab_add(s->qt, q, req->key, slots, n, now_ns());
+    uint64_t now = now_ns();
+    uint64_t id = querytab_add(s->qt, q, req->key, slots, n, now);
     if (!id)
         return;
     struct wire_get g = { .id = id };
     memcpy(g.key, req->key, klen + 1);
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0, k = 0; i < n; i++) {
+        if (k < nlocal && local[k] == slots[i]) {
+            k++;
+            continue;           /* answered below */
+        }
         struct chan *c = s->slots[slots[i]].query;
         if (wire_put(c, WIRE_GET, &g, sizeof g) == 0)
             chan_flush(c);
     }
+    for (unsigned k = 0; k < nlocal; k++)
+        querytab_answer_from(s->qt, id, local[k], s->gather, s->slots[local[k]].reported_pid, now);
 }
 
 void control_stats(struct sup *s, char *out, size_t len)

@@ -54,6 +54,18 @@ void gather_drop(struct gather *g, pid_t pid)
     g->n = k;
 }
 
+int gather_find(const struct gather *g, const char *key, unsigned slot, pid_t pid, struct keystate *out)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const struct owned *o = &g->rows[i];
+        if (o->slot == slot && o->pid == pid && strcmp(o->ks.key, key) == 0) {
+            *out = o->ks;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int owned_cmp(const void *a, const void *b)
 {
     const struct owned *x = a, *y = b;

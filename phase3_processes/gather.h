@@ -25,6 +25,12 @@ int gather_add(struct gather *g, const struct keystate *ks, unsigned slot, pid_t
  * report: half a registry would be worse than none). */
 void gather_drop(struct gather *g, pid_t pid);
 
+/* Before gather_finish: the row that worker `slot` (process pid) sent for key.
+ * Returns 1 and fills *out, or 0 if that worker had no such key. A linear scan:
+ * it serves the few GETs that arrive while the run drains, after the key's
+ * worker has reported and left. */
+int gather_find(const struct gather *g, const char *key, unsigned slot, pid_t pid, struct keystate *out);
+
 /* Sort by key and merge duplicates. Sets the distinct key count and how many of
  * them came from more than one worker. Returns 0, or -1 with ENOMEM. */
 int gather_finish(struct gather *g, size_t *keys, size_t *split);

@@ -284,10 +284,13 @@ static void slot_reaped(struct sup *s, struct slot *sl, int status)
     chan_retire(s, &sl->query, 0);
     sl->exit_status = status;
     sl->pid = 0;
-    querytab_slot_gone(s->qt, sl->id, t_reap);
+    /* A worker that finished (its whole report read) answers what it still
+     * owed from the rows it sent; only a real death is a "died" answer. */
+    int finished = sl->reported && sl->reported_pid == pid;
+    querytab_slot_gone(s->qt, sl->id, finished ? s->gather : NULL, pid, t_reap);
     s->last_progress = t_reap;
     pool_status_str(status, st, sizeof st);
-    if (sl->reported && sl->reported_pid == pid) {
+    if (finished) {
         sl->state = SLOT_EXITED;
         if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
             fprintf(stderr, "phase3: worker %u (pid %ld) reported, then ended with %s\n", sl->id, (long)pid, st);

@@ -117,34 +117,65 @@ static int cross_off(struct pending *p, unsigned slot)
     return 1;
 }
 
-void querytab_answer(struct querytab *t, unsigned slot, const struct wire_answer *a, uint64_t now)
+/* Fold one slot's answer into *l's entry (the slot crossed off already) and
+ * answer the client if it was the last one owed. */
+static void take_answer(struct querytab *t, struct pending **l, int found, const struct keystate *ks,
+                        uint64_t now)
 {
-    struct pending **l = find(t, a->id);
-    if (!l || !cross_off(*l, slot))
-        return;
     struct pending *p = *l;
-    if (a->found) {
+    if (found) {
         if (!p->found)
-            p->ks = a->ks;
+            p->ks = *ks;
         else
-            gather_merge(&p->ks, &a->ks);   /* roundrobin: the key lives in pieces */
+            gather_merge(&p->ks, ks);   /* roundrobin: the key lives in pieces */
         p->found = 1;
     }
     pending_settle(t, l, now);
 }
 
-void querytab_slot_gone(struct querytab *t, unsigned slot, uint64_t now)
+void querytab_answer(struct querytab *t, unsigned slot, const struct wire_answer *a, uint64_t now)
+{
+    struct pending **l = find(t, a->id);
+    if (!l || !cross_off(*l, slot))
+        return;
+    take_answer(t, l, a->found, &a->ks, now);
+}
+
+void querytab_answer_from(struct querytab *t, uint64_t id, unsigned slot, const struct gather *g,
+                          pid_t pid, uint64_t now)
+{
+    struct pending **l = find(t, id);
+    if (!l || !cross_off(*l, slot))
+        return;
+    struct keystate ks;
+    int found = gather_find(g, (*l)->key, slot, pid, &ks);
+    take_answer(t, l, found, &ks, now);
+}
+
+void querytab_slot_gone(struct querytab *t, unsigned slot, const struct gather *g, pid_t pid, uint64_t now)
 {
     struct pending **l = &t->head;
     while (*l) {
         struct pending *p = *l;
-        if (cross_off(p, slot)) {
-            p->died = 1;
-            p->died_slot = slot;
-            if (p->owing == 0) {
-                pending_settle(t, l, now);
-                continue;
-            }
+        if (!cross_off(p, slot)) {
+            l = &p->next;
+            continue;
+        }
+        if (g) {
+            /* It finished: its rows say what it would have answered. */
+            struct keystate ks;
+            int found = gather_find(g, p->key, slot, pid, &ks);
+            uint64_t id = p->id;
+            take_answer(t, l, found, &ks, now);
+            if (*l && (*l)->id == id)
+                l = &(*l)->next;        /* still owed by other slots */
+            continue;
+        }
+        p->died = 1;
+        p->died_slot = slot;
+        if (p->owing == 0) {
+            pending_settle(t, l, now);
+            continue;
         }
         l = &p->next;
     }

@@ -11,6 +11,7 @@
 #define P3_QUERY_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ctl.h"
 #include "hist.h"
@@ -18,6 +19,7 @@
 #include "wire.h"
 
 struct querytab;
+struct gather;
 
 /* An empty table, or NULL on ENOMEM. recovery: dead workers are respawned
  * from a checkpoint (their keys survive), which the died-answer says. */
@@ -32,9 +34,17 @@ uint64_t querytab_add(struct querytab *t, struct ctl_query *q, const char *key,
  * Unknown ids (already timed out) are ignored. */
 void querytab_answer(struct querytab *t, unsigned slot, const struct wire_answer *a, uint64_t now);
 
-/* Slot died: it owes nothing any more. A GET that only it could answer gets
- * "ERR worker N died". */
-void querytab_slot_gone(struct querytab *t, unsigned slot, uint64_t now);
+/* Answer slot's part of GET id from the rows its worker (process pid) sent
+ * when it finished (gather.h), as the worker would have: for a GET whose
+ * worker has already reported and left. Unknown ids are ignored. */
+void querytab_answer_from(struct querytab *t, uint64_t id, unsigned slot, const struct gather *g,
+                          pid_t pid, uint64_t now);
+
+/* Slot's worker is gone: it owes nothing any more. g non-NULL: it finished
+ * (its complete report, from process pid, is in g), so what it owed is
+ * answered from its rows. g NULL: it died, and a GET that only it could
+ * answer gets "ERR worker N died before answering; ...". */
+void querytab_slot_gone(struct querytab *t, unsigned slot, const struct gather *g, pid_t pid, uint64_t now);
 
 /* Answer "ERR timeout" to every entry older than CTL_REPLY_TIMEOUT_MS. */
 void querytab_expire(struct querytab *t, uint64_t now);

@@ -1,9 +1,14 @@
-/* test_phase3_live.c: bin/phase3 answering while its input trickles in.
+/* test_phase3_live.c: bin/phase3 answering while its input trickles in and
+ * while it drains, and its per-worker CSV.
  *
  *   slow_input   `--input -` fed line by line by this test: after every few
  *                lines the test queries STATS and GET and only then writes
  *                more, so a supervisor that blocked on its input until a batch
  *                filled would never answer (the TCase timeout fails it).
+ *   drain_get    one worker finishes its drain while the other is stopped:
+ *                a GET for a key of the finished worker is its final row, not
+ *                "ERR worker N is restarting" / "died".
+ *   workers_csv  --workers-csv FILE: one row per worker whose messages add up.
  * Every wait is bounded; no assertion is about speed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include "ctlclient.h"
 #include "kit_test.h"
 #include "phase3_bg.h"
+#include "route.h"
 
 /* Run phase3 with flags, its stdin the read end of a new pipe whose write end
  * is returned in *wfd; --control is added (bg_start's conventions). */
@@ -139,11 +145,80 @@ START_TEST(test_slow_input_answered)
 }
 END_TEST
 
+/* SHUTDOWN with worker 1 stopped: worker 0 drains, reports and exits while
+ * the run is still draining. Its keys' GETs must be its final rows. */
+START_TEST(test_drain_get_answered)
+{
+    int fds = kit_count_fds();
+    struct bg b;
+    const char *flags[] = { "--messages", "0", "--keys", "10", "--workers", "2", "--grace-ms", "60000",
+                            "--dump-state", "@/dump.csv", "--quiet", NULL };
+    bg_start(&b, flags);
+    char stats[2048], ans[1024];
+    bg_cmd(&b, "STATS", stats, sizeof stats);
+    for (int i = 0; i < 2000 && stat_of(stats, "processed") < 5000; i++) {
+        sleep_ms(5);
+        bg_cmd(&b, "STATS", stats, sizeof stats);
+    }
+    pid_t pids[2];
+    ck_assert_int_eq(pids_of(stats, pids, 2), 2);
+    ck_assert_int_eq(kill(pids[1], SIGSTOP), 0);
+    bg_cmd(&b, "SHUTDOWN", ans, sizeof ans);
+    ck_assert_str_eq(ans, "OK");
+    /* Wait (bounded) for worker 0 to finish: one worker alive, still draining. */
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        bg_cmd(&b, "STATS", stats, sizeof stats);
+        if (stat_of(stats, "workers_alive") == 1)
+            break;
+        sleep_ms(5);
+    }
+    ck_assert_msg(stat_of(stats, "workers_alive") == 1 && strstr(stats, "phase=draining"),
+                  "expected worker 0 gone while worker 1 (stopped) keeps the run draining: %s", stats);
+    ck_assert_msg(stat_of(stats, "restarts") == 0 && stat_of(stats, "lost") == 0, "nothing died: %s", stats);
+    struct router *rt = router_new(ROUTE_MODULO, 2);
+    ck_assert(rt);
+    char rows[10][1024];
+    int asked[10] = { 0 }, nasked = 0;
+    for (int k = 0; k < 10; k++) {
+        char key[16], cmd[32];
+        snprintf(key, sizeof key, "k%04d", k);
+        if (route_peek(rt, key, strlen(key)) != 0)
+            continue;           /* worker 1's: stopped, it cannot answer */
+        snprintf(cmd, sizeof cmd, "GET %s", key);
+        bg_cmd(&b, cmd, rows[k], sizeof rows[k]);
+        ck_assert_msg(strncmp(rows[k], key, 5) == 0 && rows[k][5] == ',',
+                      "GET %s while draining, its worker finished: expected its final row, got '%s'", key, rows[k]);
+        asked[k] = 1;
+        nasked++;
+    }
+    router_free(rt);
+    ck_assert_msg(nasked > 0, "no key of worker 0 among k0000..k0009");
+    ck_assert_int_eq(kill(pids[1], SIGCONT), 0);
+    int st = bg_wait(&b, 30);
+    ck_assert_msg(st == 0, "exit %d: %s", st, bg_file(b.err));
+    char *dump = bg_file(bg_path(&b, "dump.csv"));
+    for (int k = 0; k < 10; k++) {
+        if (!asked[k])
+            continue;
+        char line[1100];
+        snprintf(line, sizeof line, "\n%s\n", rows[k]);
+        ck_assert_msg(strstr(dump, line), "GET answered '%s', which is not the final dump's row:\n%s", rows[k], dump);
+    }
+    free(dump);
+    bg_done(&b);
+    assert_clean(fds);
+}
+END_TEST
+
 static Suite *phase3_live_suite(void)
 {
     Suite *s = suite_create("phase3_live");
     TCase *tc = tcase_create("slow_input");
     tcase_add_test(tc, test_slow_input_answered);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("drain_get");
+    tcase_add_test(tc, test_drain_get_answered);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
