@@ -6,7 +6,8 @@
 #   messages per worker  joined with --dump-state (every message counts once in
 #                        its key's `messages`), so the rows of one run add up to
 #                        the messages sent
-#   cpu_s                the worker's CPU time from phase3's summary table: with
+#   cpu_s                the worker's CPU time from --workers-csv (one row per
+#                        worker; its messages must agree with the dump's): with
 #                        --work per message it is the worker's busy time, and the
 #                        busiest worker decides when the run ends
 # Counts are deterministic (same seed, same stream): one run per configuration.
@@ -15,6 +16,7 @@ source "$(dirname "$0")/common.sh"
 kit_begin load_balance
 need phase3
 need_flag phase3 --key-owners
+need_flag phase3 --workers-csv
 
 workers=4
 messages=$(pick 2000 10000 10000)
@@ -36,33 +38,32 @@ for cfg in $configs; do
               --work "$work" --dist "$dist")
         [ "$dist" = zipf ] && args+=(--zipf-s "$s")
         if ! "$KIT_BIN/phase3" "${args[@]}" --key-owners "$tmp/owners.csv" \
-                --dump-state "$tmp/dump.csv" > /dev/null 2> "$tmp/summary.txt"; then
+                --dump-state "$tmp/dump.csv" --workers-csv "$tmp/workers.csv" --quiet \
+                > /dev/null 2> "$tmp/summary.txt"; then
             echo "$EXP: $KIT_BIN/phase3 ${args[*]} failed:" >&2
             cat "$tmp/summary.txt" >&2
             exit 1
         fi
         # Per worker: keys from the owners file, messages from the dump, cpu_s
-        # from the summary table (found by its header, so its layout may change).
+        # from --workers-csv (columns found by name; '#' lines skipped).
         awk -F, -v W="$workers" -v dist="$dist" -v s="$s" -v route="$route" -v total="$messages" '
             FILENAME ~ /owners/ && FNR > 1 { owner[$1] = $2; nkeys[$2]++; next }
             FILENAME ~ /dump/ && FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "messages") mc = i; next }
             FILENAME ~ /dump/ { if (!($1 in owner)) { print "key " $1 " has no owner" > "/dev/stderr"; exit 1 }
                                 msgs[owner[$1]] += $mc; sum += $mc; next }
-            FILENAME ~ /summary/ {
-                n = split($0, f, " ")
-                if (f[1] == "worker" && f[5] == "cpu_s") { intable = 1; next }
-                if (intable && n >= 5 && f[1] ~ /^[0-9]+$/) { cpu[f[1]] = f[5]; tmsg[f[1]] = f[3]; next }
-                intable = 0
-            }
+            FILENAME ~ /workers/ && /^#/ { next }
+            FILENAME ~ /workers/ && !wc { for (i = 1; i <= NF; i++) col[$i] = i; wc = 1; next }
+            FILENAME ~ /workers/ { if ($col["reported"] == 1) { cpu[$1] = $col["cpu_s"] }
+                                   tmsg[$1] = $col["messages"]; next }
             END {
                 if (sum != total) { printf "messages add up to %d, expected %d\n", sum, total > "/dev/stderr"; exit 1 }
                 for (w = 0; w < W; w++) {
                     if ((w in tmsg) && tmsg[w] != msgs[w] + 0) {
-                        printf "worker %d: summary says %d messages, the dump %d\n", w, tmsg[w], msgs[w] > "/dev/stderr"; exit 1 }
+                        printf "worker %d: --workers-csv says %d messages, the dump %d\n", w, tmsg[w], msgs[w] > "/dev/stderr"; exit 1 }
                     printf "%s,%s,%s,%d,%d,%d,%s,%.4f,%d,%d\n", dist, s, route, w, msgs[w], nkeys[w],
                         (w in cpu) ? cpu[w] : "", msgs[w] / total, W, total
                 }
-            }' "$tmp/owners.csv" "$tmp/dump.csv" "$tmp/summary.txt" >> "$TMP"
+            }' "$tmp/owners.csv" "$tmp/dump.csv" "$tmp/workers.csv" >> "$TMP"
         busiest=$(tail -n "$workers" "$TMP" | awk -F, '$5 > m { m = $5 } END { print m }')
         progress "$i/$total $dist${s:+ s=$s} $route: busiest worker $busiest of $messages messages"
     done

@@ -22,7 +22,7 @@
 enum {
     OPT_WORKERS = CLI_EXTRA_BASE, OPT_ROUTE, OPT_CODEC, OPT_DEPTH, OPT_PUMP, OPT_MAP,
     OPT_OWNERS, OPT_GRACE, OPT_RECOVERY, OPT_CKPT_EVERY, OPT_CKPT_MS, OPT_REPLAY_MAX, OPT_REPLAY_BYTES,
-    OPT_CTL_PRIVATE,
+    OPT_CTL_PRIVATE, OPT_WORKERS_CSV,
 };
 
 static const struct cli_extra extras[] = {
@@ -42,6 +42,8 @@ static const struct cli_extra extras[] = {
     { "replay-max", "N", "messages kept for replay per worker; a full log stalls the input (default 16384)",
       OPT_REPLAY_MAX },
     { "replay-max-bytes", "N", "bytes kept for replay per worker (default 33554432)", OPT_REPLAY_BYTES },
+    { "workers-csv", "FILE", "at the end, one CSV row per worker: messages, keys, CPU, restarts, ... ('-' = stdout)",
+      OPT_WORKERS_CSV },
     { "control-private", NULL, "create --control's directory mode 0700 (or accept it only if private), "
       "remove it at the end", OPT_CTL_PRIVATE },
 };
@@ -118,6 +120,9 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
         return 0;
     case OPT_CTL_PRIVATE:
         o->control_private = 1;
+        return 0;
+    case OPT_WORKERS_CSV:
+        o->workers_csv = arg;
         return 0;
     }
     return -1;
@@ -294,6 +299,45 @@ static int csv_row(const struct sup *s, const struct sup_opts *o, double secs)
     return fflush(stdout);
 }
 
+/* --workers-csv: one row per worker slot, from what the supervisor counted
+ * (messages, routed, restarts: whole run) and what the slot's last worker
+ * reported about itself (pid, keys, CPU, memory, decode/apply/read time per
+ * message). A slot whose last worker died without a report has those empty. */
+static int workers_csv(const struct sup *s, const struct sup_opts *o, char *err, size_t errlen)
+{
+    FILE *f = strcmp(o->workers_csv, "-") == 0 ? stdout : fopen(o->workers_csv, "we");
+    if (!f) {
+        snprintf(err, errlen, "cannot write '%s': %s", o->workers_csv, strerror(errno));
+        return -1;
+    }
+    const struct cli *c = o->cli;
+    csv_meta(f, c->argc, c->argv);
+    fprintf(f, "# messages: applied by the slot's workers (a replayed message counted once); routed: sent to the slot;\n"
+               "# pid, keys, cpu_s, maxrss_kib, *_us (mean per message), queries: the slot's last worker, from its report\n");
+    fprintf(f, "worker,pid,messages,keys,cpu_s,restarts,routed,maxrss_kib,decode_us,apply_us,read_us,queries,reported\n");
+    for (unsigned i = 0; i < o->workers; i++) {
+        const struct slot *sl = &s->slots[i];
+        const struct wire_report *r = &sl->report;
+        if (sl->reported) {
+            double per = r->msgs ? 1e3 * (double)r->msgs : 1.0;   /* ns -> mean µs per message */
+            fprintf(f, "%u,%ld,%" PRIu64 ",%" PRIu64 ",%.6f,%u,%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,%.4f,%" PRIu64 ",1\n",
+                    i, (long)sl->reported_pid, sl->done, r->keys, (double)r->cpu_ns / 1e9, sl->restarts, sl->routed,
+                    r->maxrss_kib, r->msgs ? (double)r->decode_ns / per : 0.0, r->msgs ? (double)r->apply_ns / per : 0.0,
+                    r->msgs ? (double)r->read_ns / per : 0.0, r->queries);
+        } else {
+            fprintf(f, "%u,,%" PRIu64 ",,,%u,%" PRIu64 ",,,,,,0\n", i, sl->done, sl->restarts, sl->routed);
+        }
+    }
+    int bad = ferror(f);
+    if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        snprintf(err, errlen, "cannot write '%s': %s", o->workers_csv, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c;
@@ -324,6 +368,8 @@ int main(int argc, char **argv)
     int rc = sup_run(&s);
     double secs = (double)(s.t_end - s.t_start) / 1e9;
     if (rc == 0 && sup_write_outputs(&s) < 0)
+        rc = -1;
+    if (rc == 0 && o.workers_csv && workers_csv(&s, &o, s.why, sizeof s.why) < 0)
         rc = -1;
     if (!c.quiet)
         summary(&s, &o, secs);

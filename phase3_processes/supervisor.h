@@ -36,6 +36,7 @@ struct sup_opts {
     unsigned pump_batch;        /* --pump-batch: messages per loop turn */
     const char *route_map;      /* --route-map FILE for --route map, or NULL */
     const char *key_owners;     /* --key-owners FILE, or NULL */
+    const char *workers_csv;    /* --workers-csv FILE, or NULL */
     unsigned grace_ms;          /* --grace-ms */
     int recovery;               /* --recovery on|off: checkpoints + replay, or count the losses */
     unsigned ckpt_every;        /* --checkpoint-every N messages */

@@ -210,6 +210,50 @@ START_TEST(test_drain_get_answered)
 }
 END_TEST
 
+/* --workers-csv: a header with the promised columns, one row per worker, the
+ * messages adding up to the stream and the keys to the dump's. */
+START_TEST(test_workers_csv)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir();
+    char csv[512], dump[512];
+    snprintf(csv, sizeof csv, "%s/workers.csv", dir);
+    snprintf(dump, sizeof dump, "%s/dump.csv", dir);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 30, kit_bin("phase3"), "--messages", "3000", "--keys", "40", "--workers", "3",
+                             "--workers-csv", csv, "--dump-state", dump, "--quiet", NULL), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    kit_run_free(&r);
+    char *text = bg_file(csv), *d = bg_file(dump);
+    const char *hdr = "worker,pid,messages,keys,cpu_s,restarts,";
+    char *h = strstr(text, hdr);
+    ck_assert_msg(h && (h == text || h[-1] == '\n'), "no header starting '%s' in:\n%s", hdr, text);
+    long msgs = 0, keys = 0;
+    int rows = 0;
+    for (char *line = strchr(h, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        long w, pid, m, k, restarts;
+        double cpu;
+        ck_assert_msg(sscanf(line + 1, "%ld,%ld,%ld,%ld,%lf,%ld,", &w, &pid, &m, &k, &cpu, &restarts) == 6,
+                      "bad row: %.80s", line + 1);
+        ck_assert_msg(w == rows && pid > 0 && restarts == 0 && cpu >= 0, "row %d: %.80s", rows, line + 1);
+        msgs += m;
+        keys += k;
+        rows++;
+    }
+    ck_assert_msg(rows == 3, "expected 3 worker rows, got %d:\n%s", rows, text);
+    ck_assert_msg(msgs == 3000, "messages add up to %ld, expected 3000", msgs);
+    long dump_keys = -1;            /* the header */
+    for (const char *p = d; (p = strchr(p, '\n')) != NULL; p++)
+        dump_keys++;
+    ck_assert_msg(keys == dump_keys, "keys add up to %ld, the dump has %ld", keys, dump_keys);
+    free(text);
+    free(d);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
 static Suite *phase3_live_suite(void)
 {
     Suite *s = suite_create("phase3_live");
@@ -220,6 +264,10 @@ static Suite *phase3_live_suite(void)
     tc = tcase_create("drain_get");
     tcase_add_test(tc, test_drain_get_answered);
     tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("workers_csv");
+    tcase_add_test(tc, test_workers_csv);
+    tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;
 }
