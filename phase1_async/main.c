@@ -122,7 +122,7 @@ static void summary(const struct cli *c, const struct pipeline *p, const struct 
                 (unsigned long long)p->o.rate, (unsigned long long)p->stalls);
     fprintf(stderr, "phase1: %llu keys, %llu input lines rejected; %s\n",
             (unsigned long long)registry_count(p->reg),
-            (unsigned long long)stream_rejected(p->o.in), csv_machine(machine, sizeof machine));
+            (unsigned long long)pipeline_rejected(p), csv_machine(machine, sizeof machine));
 }
 
 static void csv_row(const struct cli *c, const struct pipeline *p, const struct probe *pr,
@@ -142,7 +142,7 @@ static void csv_row(const struct cli *c, const struct pipeline *p, const struct 
     else
         printf(",,");           /* no probe, no client-side figure */
     printf("%llu,%llu,%u,%llu,%llu,%.2f,%.2f\n",
-           (unsigned long long)stream_rejected(p->o.in), (unsigned long long)p->o.rate,
+           (unsigned long long)pipeline_rejected(p), (unsigned long long)p->o.rate,
            p->off ? pool_size() : 0, (unsigned long long)lag->count,
            (unsigned long long)(probed ? pr->rtt.count : 0),
            us(hist_quantile(&p->service, 0.5)), us(hist_quantile(&p->service, 0.99)));
@@ -172,7 +172,8 @@ int main(int argc, char **argv)
     struct stream *in = cli_open_stream(&c);
     static struct pipeline p;   /* big (histograms): not on the stack */
     struct pipeline_opts o = {
-        .in = in, .work = c.work, .rate = f.rate, .offload = f.offload,
+        .in = in, .threaded_input = c.stream.input != NULL, .work = c.work,
+        .rate = f.rate, .offload = f.offload,
         .heartbeat_ms = f.heartbeat_ms, .control = c.control,
     };
     char err[512];
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
     if (probed)
         probe_join(&pr);
     double secs = (p.t_end - p.t_start) / 1e9;
-    int status = cli_exit_status(stream_rejected(in));
+    int status = cli_exit_status(pipeline_rejected(&p));
     if (rc < 0) {
         if (p.read_errno)
             fprintf(stderr, "%s: reading %s failed: %s\n", c.prog, stream_name(in),

@@ -8,8 +8,24 @@
  *   hb       the heartbeat (loop lag);
  *   ctl      the control socket; its handler runs between slices;
  *   sigint/sigterm   a graceful stop, like SHUTDOWN.
+ *   inbox    --input only: the reader thread's async handle (lib/inbox.h);
+ *            its callback restarts a pump that found no input.
  * The run ends when the stream is over, the ring is empty and nothing is left
- * on the thread pool: then every handle is closed and uv_run returns. */
+ * on the thread pool: then every handle is closed and uv_run returns.
+ *
+ * Why --input goes through a thread and the built-in source does not. Until
+ * a message is in the ring, the pump asked stream_next() for it on the loop
+ * thread; from a file that never waits, but from `--input -` fed by a slow
+ * writer, read() waits for the writer's next line, and the heartbeat, the
+ * pacer and every control query waited with it (a GET took as long as the
+ * writer's pause). The inbox's thread does that waiting instead, and
+ * inbox_next() never blocks: with nothing there, the pump stops
+ * (input_wait) and the loop sleeps in poll, answering queries, until the
+ * thread's uv_async wakes it. The built-in source only computes: it cannot
+ * wait for anyone, so pulling it here costs the loop only the time to make
+ * the message, as processing it does; a thread would add a copy of every
+ * message and a wake-up per batch, and buy nothing (phase 3 measured the
+ * same choice: within the noise, and more system time, through the thread). */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -23,23 +39,60 @@
 
 static void update_pump(struct pipeline *p);
 
+/* The next message: from the inbox (never waiting: 0 and input_wait set when
+ * it has none yet) or from the built-in source. Returns 1, 0 (nothing now)
+ * or -1 (the stream ended or failed: source_done, read_errno set). */
+static int next_msg(struct pipeline *p, struct msg *m)
+{
+    int rc;
+    if (p->inbox) {
+        switch (inbox_next(p->inbox, m)) {
+        case INBOX_MSG:
+            return 1;
+        case INBOX_WAIT:
+            p->input_wait = true;
+            return 0;
+        case INBOX_END:
+            rc = 0;
+            break;
+        default:
+            rc = -1;
+            break;
+        }
+    } else {
+        rc = stream_next(p->o.in, m);
+        if (rc > 0)
+            return 1;
+    }
+    if (rc < 0)
+        p->read_errno = errno ? errno : EIO;
+    p->source_done = true;
+    uv_timer_stop(&p->pacer);
+    return -1;
+}
+
 /* Take messages from the stream into the ring until it is full, the stream
- * ends, or `produced` reaches limit. */
+ * ends, the inbox has nothing yet, or `produced` reaches limit. */
 static void refill(struct pipeline *p, uint64_t limit)
 {
     struct msg m;
     while (!p->source_done && p->produced < limit && msgring_free(&p->ring) > 0) {
-        int rc = stream_next(p->o.in, &m);
-        if (rc <= 0) {
-            if (rc < 0)
-                p->read_errno = errno ? errno : EIO;
-            p->source_done = true;
-            uv_timer_stop(&p->pacer);
+        if (next_msg(p, &m) <= 0)
             break;
-        }
         msgring_push(&p->ring, &m);
         p->produced++;
     }
+}
+
+/* The reader thread has messages (or the end) for a pump that found none. */
+static void on_input_ready(struct inbox *ib, void *data)
+{
+    (void)ib;
+    struct pipeline *p = data;
+    if (!p->input_wait)
+        return;
+    p->input_wait = false;
+    update_pump(p);             /* paced runs take it at the next pacer tick */
 }
 
 static void applied(void *ctx)
@@ -109,7 +162,7 @@ static void pace_cb(uv_timer_t *t)
     struct pipeline *p = t->data;
     uint64_t due = (uint64_t)((double)p->o.rate * (double)(now_ns() - p->t_start) / 1e9);
     refill(p, due);
-    if (!p->source_done && p->produced < due)
+    if (!p->source_done && p->produced < due && msgring_free(&p->ring) == 0)
         p->stalls++;            /* the ring is full: the consumer is behind the rate */
     update_pump(p);
 }
@@ -127,6 +180,10 @@ static void finish(struct pipeline *p)
     uv_close((uv_handle_t *)&p->sigint, close_cb_none);
     uv_close((uv_handle_t *)&p->sigterm, close_cb_none);
     heartbeat_stop(&p->hb);
+    /* Stops the reader (a wait for the writer is interrupted) and joins it:
+     * the stream is the main thread's again. */
+    inbox_close(p->inbox);
+    p->inbox = NULL;
     if (p->ctl)
         ctlsrv_close(p->ctl);
     p->ctl = NULL;
@@ -148,7 +205,7 @@ static void update_pump(struct pipeline *p)
             uv_idle_stop(&p->pump);
         return;
     }
-    bool more = p->ring.len > 0 || (p->o.rate == 0 && !p->source_done);
+    bool more = p->ring.len > 0 || (p->o.rate == 0 && !p->source_done && !p->input_wait);
     if (more && !p->blocked)
         uv_idle_start(&p->pump, pump_cb);
     else
@@ -190,9 +247,9 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
                  "messages_in=%llu processed=%llu rejected=%llu queries=%lu "
                  "workers_alive=1 restarts=0 queued=%zu offloaded=%zu keys=%zu "
                  "heartbeats=%llu lag_p99_ms=%.3f lag_max_ms=%.3f stalls=%llu",
-                 (unsigned long long)stream_delivered(p->o.in),
+                 (unsigned long long)p->produced,
                  (unsigned long long)p->processed,
-                 (unsigned long long)stream_rejected(p->o.in),
+                 (unsigned long long)pipeline_rejected(p),
                  p->ctl ? ctlsrv_queries(p->ctl) : 0UL, p->ring.len,
                  p->off ? offload_held(p->off) : (size_t)0, registry_count(p->reg),
                  (unsigned long long)p->hb.lag.count,
@@ -248,8 +305,19 @@ nomem:
     return -1;
 }
 
+uint64_t pipeline_rejected(const struct pipeline *p)
+{
+    /* While the reader thread owns the stream, only the inbox may be asked. */
+    return p->inbox ? inbox_rejected(p->inbox) : stream_rejected(p->o.in);
+}
+
 int pipeline_run(struct pipeline *p)
 {
+    if (p->o.threaded_input && !(p->inbox = inbox_start(&p->loop, p->o.in, on_input_ready, p))) {
+        p->read_errno = errno;
+        finish(p);              /* close the handles, so that pipeline_destroy's uv_run ends */
+        return -1;
+    }
     p->t_start = now_ns();
     uv_signal_start(&p->sigint, signal_cb, SIGINT);
     uv_signal_start(&p->sigterm, signal_cb, SIGTERM);
@@ -263,6 +331,8 @@ int pipeline_run(struct pipeline *p)
 void pipeline_destroy(struct pipeline *p)
 {
     /* Every handle was closed by finish(); let the close callbacks run. */
+    inbox_close(p->inbox);      /* only if the run never started */
+    p->inbox = NULL;
     uv_run(&p->loop, UV_RUN_DEFAULT);
     uv_loop_close(&p->loop);
     offload_free(p->off);

@@ -7,7 +7,15 @@
  * SLICE_BUDGET_NS of time, whichever ends first) from an idle handle, and between
  * two slices the loop polls its sockets and runs its timers. That is how a query
  * is "answered between messages". A slice is only as short as its longest
- * message, though: one message's CPU work cannot be cut. */
+ * message, though: one message's CPU work cannot be cut.
+ *
+ * Input. --input (a file, or "-": a pipe whose writer may be slow) is read by
+ * a thread of its own (lib/inbox.h) that parses lines into batches; the loop
+ * takes messages from them without ever waiting, and when none is there it
+ * sleeps until the thread wakes it. A read() that waits for the writer's next
+ * line would otherwise stop every timer and query with it. The built-in
+ * source is pulled on the loop thread directly: it only computes, it never
+ * waits for anyone (pipeline.c says more). */
 #ifndef P1_PIPELINE_H
 #define P1_PIPELINE_H
 
@@ -17,6 +25,7 @@
 
 #include "heartbeat.h"
 #include "hist.h"
+#include "inbox.h"
 #include "msgring.h"
 #include "offload.h"
 #include "registry.h"
@@ -28,7 +37,8 @@
 #define HEARTBEAT_MS     1              /* default --heartbeat-ms: shorter than the stalls it must see */
 
 struct pipeline_opts {
-    struct stream *in;          /* borrowed; read on the loop thread */
+    struct stream *in;          /* borrowed; read on the loop thread, or by the inbox's */
+    bool threaded_input;        /* --input: read `in` on a thread of its own (lib/inbox.h) */
     uint32_t work;              /* --work units per DATA message */
     uint64_t rate;              /* --rate messages/s, 0 = as fast as possible */
     bool offload;               /* --offload threads */
@@ -47,6 +57,8 @@ struct pipeline {
     uv_signal_t sigint, sigterm;
     struct heartbeat hb;
     struct ctlsrv *ctl;
+    struct inbox *inbox;        /* with threaded_input, from pipeline_run to finish */
+    bool input_wait;            /* the inbox had nothing: the pump sleeps until it calls */
     bool source_done;           /* the stream ended, failed, or SHUTDOWN stopped it */
     bool blocked;               /* the offloader is full: wait for an applied message */
     bool in_pump;
@@ -69,6 +81,9 @@ int pipeline_init(struct pipeline *p, const struct pipeline_opts *o, char *err, 
 /* Run until the stream is drained (or SHUTDOWN / SIGINT / SIGTERM, then drain).
  * Returns 0, or -1 if the run failed (p->read_errno or p->fatal_errno says why). */
 int pipeline_run(struct pipeline *p);
+
+/* Input lines rejected so far (loop thread, or any thread once the run ended). */
+uint64_t pipeline_rejected(const struct pipeline *p);
 
 /* Release everything but the registry's contents' readers: call after the dump. */
 void pipeline_destroy(struct pipeline *p);

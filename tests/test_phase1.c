@@ -263,6 +263,166 @@ START_TEST(test_csv_row_and_probe)
 }
 END_TEST
 
+/* ------------------------------------------------------------ slow input */
+
+/* Start phase1 with argv's flags plus --input - --control SOCK, its stdin the
+ * read end of a new pipe (write end returned in *wfd), stdout and stderr to
+ * DIR/out and DIR/err. Returns the pid. */
+static pid_t spawn_piped(const char *dir, const char *sock, const char *const *flags, int *wfd)
+{
+    char *argv[32], out[512], err[512];
+    int n = 0;
+    argv[n++] = (char *)kit_bin("phase1");
+    argv[n++] = "--input";
+    argv[n++] = "-";
+    argv[n++] = "--control";
+    argv[n++] = (char *)sock;
+    for (; *flags && n < 31; flags++)
+        argv[n++] = (char *)*flags;
+    argv[n] = NULL;
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/err", dir);
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (o < 0 || e < 0)
+            _exit(127);
+        dup2(p[0], 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[0]);
+    *wfd = p[1];
+    return pid;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* `--input -` fed by a slow writer (one line every 2 ms): every 40 lines, STATS
+ * must show every line written so far taken and applied, and a GET must be
+ * answered, before the test writes more. A loop that read its input with a
+ * blocking read() would sit in it waiting for the next line and answer
+ * nothing: the writer waits for the answer, the answer for the writer, and the
+ * TCase timeout fails the test. The dump at EOF equals the reference's. */
+START_TEST(test_slow_input_answered)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), sock[512], path[512], ans[1024];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    char *text = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
+                        "400", "--keys", "8", "--seed", "3", NULL });
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    ck_assert_int_eq(kit_write_file(path, text), 0);
+    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+                       "--dump-state", "-", "--quiet", NULL });
+    int wfd;
+    pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--dump-state", "-", "--quiet", NULL },
+                            &wfd);
+    int cfd = connect_to(sock, pid);
+    unsigned long long lines = 0;
+    for (const char *p = text; *p; ) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        ck_assert_int_eq(write(wfd, p, n), (ssize_t)n);
+        p += n;
+        lines++;
+        sleep_ms(2);
+        if (lines % 40 != 0)
+            continue;
+        /* Bounded wait for the loop to take what was written (it is not
+         * instantaneous: the reader thread, then the loop, must wake). */
+        unsigned long long in = 0, done = 0;
+        for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+            ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0,
+                          "no answer to STATS after %llu lines: %s", lines, strerror(errno));
+            in = stat_field(ans, "messages_in=");
+            done = stat_field(ans, "processed=");
+            if (done >= lines)
+                break;
+            sleep_ms(5);
+        }
+        ck_assert_msg(in == lines && done == lines, "expected messages_in=%llu processed=%llu once "
+                      "%llu lines were written, got: %s", lines, lines, lines, ans);
+        ck_assert_msg(ctlclient_request(cfd, "GET k0001", ans, sizeof ans, 20000) > 0,
+                      "no answer to GET after %llu lines: %s", lines, strerror(errno));
+        ck_assert_msg(strncmp(ans, "k0001,", 6) == 0 || strcmp(ans, "ERR unknown key") == 0,
+                      "GET k0001 mid-input: expected a dump row or ERR unknown key, got '%s'", ans);
+    }
+    close(cfd);
+    close(wfd);
+    int st = reap(pid);
+    char opath[512];
+    snprintf(opath, sizeof opath, "%s/err", dir);
+    char *err = kit_read_file(opath, NULL);
+    ck_assert_msg(st == 0, "expected exit 0 at EOF, got %d: %s", st, err ? err : "");
+    free(err);
+    snprintf(opath, sizeof opath, "%s/out", dir);
+    char *dump = kit_read_file(opath, NULL);
+    ck_assert_msg(dump, "no dump written");
+    assert_same_dump(ref, dump, "slow --input -");
+    free(dump);
+    free(ref);
+    free(text);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* SHUTDOWN while the writer is silent (its pipe open, nothing written after
+ * the first lines): the run drains and exits 0 without waiting for another
+ * line or EOF. The order is the assertion: the program has exited while the
+ * test still holds the write end open. */
+START_TEST(test_shutdown_idle_pipe)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), sock[512], ans[256];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    int wfd;
+    pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--dump-state", "-", "--quiet", NULL },
+                            &wfd);
+    const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\n";
+    ck_assert_int_eq(write(wfd, lines, strlen(lines)), (ssize_t)strlen(lines));
+    int cfd = connect_to(sock, pid);
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0, "no STATS");
+        if (stat_field(ans, "processed=") >= 3)
+            break;
+        sleep_ms(5);
+    }
+    ck_assert_msg(stat_field(ans, "processed=") == 3, "expected processed=3, got: %s", ans);
+    ck_assert_msg(ctlclient_request(cfd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(cfd);
+    int st = reap(pid);         /* the write end is still open here */
+    close(wfd);
+    ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
+    char opath[512];
+    snprintf(opath, sizeof opath, "%s/out", dir);
+    char *dump = kit_read_file(opath, NULL);
+    struct kit_run r;           /* the reference's dump of the lines that were read */
+    ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
+                             "--quiet", NULL), 0);
+    ck_assert_int_eq(r.status, 0);
+    assert_same_dump(r.out, dump ? dump : "", "SHUTDOWN on an idle pipe");
+    kit_run_free(&r);
+    free(dump);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
 /* ------------------------------------------------------------ exit codes */
 
 static const char *const bad_flags[][4] = {
@@ -317,6 +477,12 @@ static Suite *phase1_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_query_while_busy, 0, 2);
     tcase_add_test(tc, test_csv_row_and_probe);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("slow_input");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_slow_input_answered);
+    tcase_add_test(tc, test_shutdown_idle_pipe);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("exit");
