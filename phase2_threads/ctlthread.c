@@ -9,6 +9,15 @@
 #include "dump.h"
 #include "timing.h"
 
+/* Stop reading: the flag for a dispatcher between messages, the interrupt
+ * for one waiting inside a read (the order matters: the interrupt's wake pipe
+ * stays readable, so a read that starts after it ends at once too). */
+static void stop_input(struct ctlthread *c)
+{
+    atomic_store(&c->pool->stop_input, true);
+    stream_interrupt(c->in);
+}
+
 static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
 {
     struct ctlthread *c = data;
@@ -33,7 +42,7 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
                  (unsigned long long)pool_order_breaks(p));
         break;
     case CTL_SHUTDOWN:
-        atomic_store(&p->stop_input, true);
+        stop_input(c);
         snprintf(text, sizeof text, "OK");
         break;
     default:
@@ -47,8 +56,7 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
 static void on_signal(uv_signal_t *s, int signum)
 {
     (void)signum;
-    struct ctlthread *c = s->data;
-    atomic_store(&c->pool->stop_input, true);
+    stop_input(s->data);
 }
 
 static void on_quit(uv_async_t *a)
@@ -69,12 +77,13 @@ static void *ctl_main(void *arg)
     return NULL;
 }
 
-int ctlthread_start(struct ctlthread *c, struct pool *pool, const char *path,
+int ctlthread_start(struct ctlthread *c, struct pool *pool, struct stream *in, const char *path,
                     char *err, size_t errlen)
 {
     int rc;
     memset(c, 0, sizeof *c);
     c->pool = pool;
+    c->in = in;
     hist_init(&c->service);
     if ((rc = uv_loop_init(&c->loop))) {
         snprintf(err, errlen, "uv_loop_init() failed for the control thread: %s", uv_strerror(rc));

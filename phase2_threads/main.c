@@ -152,6 +152,12 @@ int main(int argc, char **argv)
         return cli_emit(&c);
 
     struct stream *in = cli_open_stream(&c);
+    /* So that SHUTDOWN can end a wait for a silent writer (ctlthread.h). */
+    if (stream_make_interruptible(in, NULL, NULL) < 0) {
+        fprintf(stderr, "%s: cannot set up reading %s: %s\n", c.prog, stream_name(in),
+                strerror(errno));
+        return EXIT_FAILURE_RT;
+    }
     struct store *s = store_new(f.lock, (unsigned)f.shards, f.shared ? 0 : (unsigned)f.threads);
     if (!s) {
         fprintf(stderr, "%s: cannot make the shared registry: %s\n", c.prog, strerror(errno));
@@ -165,7 +171,7 @@ int main(int argc, char **argv)
     }
     static struct ctlthread ct;
     char err[512];
-    if (ctlthread_start(&ct, &p, c.control, err, sizeof err) < 0) {
+    if (ctlthread_start(&ct, &p, in, c.control, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", c.prog, err);
         atomic_store(&p.stop_input, true);
         pool_run(&p, in);       /* drains nothing: just stops the workers */

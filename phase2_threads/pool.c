@@ -105,7 +105,8 @@ int pool_run(struct pool *p, struct stream *in)
         stat_add(&p->messages_in, 1);
         stat_add(&p->rejected, stream_rejected(in) - stat_read(&p->rejected));
     }
-    if (!atomic_load(&p->stop_input) && rc < 0)
+    /* ECANCELED: the control thread interrupted a wait for input (SHUTDOWN). */
+    if (rc < 0 && !(errno == ECANCELED && atomic_load(&p->stop_input)))
         p->read_errno = errno ? errno : EIO;
     stat_add(&p->rejected, stream_rejected(in) - stat_read(&p->rejected));
 

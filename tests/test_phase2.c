@@ -269,23 +269,75 @@ START_TEST(test_query_while_saturated)
 }
 END_TEST
 
-/* SHUTDOWN: OK, then the dispatcher stops reading and the pool drains. */
+/* SHUTDOWN while the writer is silent: OK, then the dispatcher stops reading
+ * and the pool drains, although the pipe stays open and no line comes (the
+ * dispatcher was waiting inside a read: the control thread interrupts it).
+ * The order is the assertion: the program has exited while this test still
+ * holds the write end. The dump is the reference's for the lines written. */
 START_TEST(test_shutdown)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[512], dump[512], ans[256];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    snprintf(dump, sizeof dump, "%s/dump.csv", dir);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "3",
+                      "--control", sock, "--dump-state", dump, NULL }, &in);
+    const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\nk3,DATA,1\n";
+    ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
+    int fd = connect_to(sock, pid);
+    /* Bounded wait until the lines are applied: then the dispatcher can only be
+     * waiting for the next line. */
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+        if (stat_field(ans, "processed=") >= 4)
+            break;
+        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+    }
+    ck_assert_msg(stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
+    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(fd);
+    int st = reap(pid);         /* the write end is still open: no line, no EOF */
+    close(in);
+    ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
+                             "--quiet", NULL), 0);
+    ck_assert_int_eq(r.status, 0);
+    char *got = kit_read_file(dump, NULL);
+    ck_assert_msg(got && strcmp(got, r.out) == 0, "dump after SHUTDOWN differs from the reference's:\n"
+                  "%s\nexpected:\n%s", got ? got : "(none)", r.out);
+    free(got);
+    kit_run_free(&r);
+    struct stat stt;
+    ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
+/* SIGTERM while the writer is silent: the same graceful stop as SHUTDOWN. */
+START_TEST(test_sigterm_idle_pipe)
 {
     int fds = kit_count_fds(), in;
     char *dir = kit_tmpdir(), sock[512], ans[256];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "3",
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--control", sock, NULL }, &in);
     ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
     int fd = connect_to(sock, pid);
-    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
-                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+        if (stat_field(ans, "processed=") >= 1)
+            break;
+        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+    }
     close(fd);
-    /* The dispatcher may be blocked reading the pipe: one more line wakes it. */
-    (void)!write(in, "k1,STOP,\n", 9);
-    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    int st = reap(pid);
     close(in);
+    ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
     kit_rmtree(dir);
     free(dir);
     assert_clean(fds);
@@ -338,6 +390,7 @@ static Suite *phase2_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_query_while_saturated, 0, 3);
     tcase_add_test(tc, test_shutdown);
+    tcase_add_test(tc, test_sigterm_idle_pipe);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("exit");
