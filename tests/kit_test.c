@@ -192,6 +192,22 @@ int kit_children_alive(void)
     }
 }
 
+TCase *kit_tcase(Suite *s, const char *name, double timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(s, tc);     /* Check keeps the pointer: tests added later count */
+    return tc;
+}
+
+Suite *kit_suite(const char *name, const struct kit_case *cases, size_t n)
+{
+    Suite *s = suite_create(name);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(kit_tcase(s, cases[i].name, cases[i].timeout_s), cases[i].fn);
+    return s;
+}
+
 int kit_main(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -49,6 +49,27 @@ int kit_children_alive(void);
 /* The time scale for slow machines (CK_TIMEOUT_MULTIPLIER, default 1). */
 double kit_time_scale(void);
 
+/* One test case of a suite table: a TCase `name` (what CK_RUN_CASE selects)
+ * holding the one test fn, with a time limit of timeout_s seconds per test
+ * (Check scales it by CK_TIMEOUT_MULTIPLIER). */
+struct kit_case {
+    const char *name;
+    const TTest *fn;
+    double timeout_s;
+};
+
+/* A suite `name` with one TCase per entry of cases[0..n-1], in table order.
+ * What a table cannot say (loop tests, exit tests, fixtures, several tests in
+ * one TCase) the caller adds to the returned suite itself. */
+Suite *kit_suite(const char *name, const struct kit_case *cases, size_t n);
+
+/* A new, empty TCase `name` with a time limit of timeout_s seconds per test,
+ * already added to s; the caller adds its tests (loop, exit, fixture...). */
+TCase *kit_tcase(Suite *s, const char *name, double timeout_s);
+
+/* The number of elements of array a (an array, not a pointer). */
+#define KIT_NELEM(a) (sizeof (a) / sizeof (a)[0])
+
 /* Run a suite in Check's fork mode and print, for each failure, the command that
  * reruns just that test case. Returns the process exit status. */
 int kit_main(Suite *s);

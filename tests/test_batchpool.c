@@ -119,17 +119,13 @@ END_TEST
 static Suite *batchpool_suite(void)
 {
     Suite *s = suite_create("batchpool");
-    TCase *tc = tcase_create("records");
+    TCase *tc = kit_tcase(s, "records", 10);
     tcase_add_test(tc, test_process_record_batch);
     tcase_add_test(tc, test_codec_round_trip);
-    tcase_set_timeout(tc, 10);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("pool");
+    tc = kit_tcase(s, "pool", 120);
     tcase_add_test(tc, test_pool_equals_sequential);
     tcase_add_test(tc, test_emit_in_order);
     tcase_add_test(tc, test_bad_flags);
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
     return s;
 }
 

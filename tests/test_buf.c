@@ -70,19 +70,12 @@ END_TEST
 
 static Suite *buf_suite(void)
 {
-    Suite *s = suite_create("buf");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "append_grows", test_append_grows, 10 },
         { "reserve", test_reserve, 10 },
         { "consume_reset", test_consume_reset, 10 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
-    return s;
+    return kit_suite("buf", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(buf_suite)

@@ -438,37 +438,26 @@ END_TEST
 
 /* ------------------------------------------------------------------ the suite */
 
-static void add(Suite *s, const char *name, const TTest *fn)
-{
-    TCase *t = tcase_create(name);
-    tcase_set_timeout(t, 10);
-    tcase_add_test(t, fn);
-    suite_add_tcase(s, t);
-}
-
 static Suite *cli_suite(void)
 {
-    Suite *s = suite_create("cli");
-    int nbad = (int)(sizeof bad_cases / sizeof bad_cases[0]);
-    add(s, "defaults", defaults);
-    add(s, "every_flag", every_flag);
-    add(s, "equals_and_abbreviations", equals_and_abbreviations);
-    add(s, "extras_reach_the_callback", extras_reach_the_callback);
-    add(s, "parse_twice_and_argv_untouched", parse_twice_and_argv_untouched);
-    TCase *t = tcase_create("bad_line_exits_2");
-    tcase_set_timeout(t, 10);
-    tcase_add_loop_test(t, bad_line_exits_2, 0, nbad);
-    suite_add_tcase(s, t);
-    t = tcase_create("bad_line_exit_status");
-    tcase_set_timeout(t, 10);
-    tcase_add_loop_exit_test(t, bad_line_exit_status, EXIT_USAGE, 0, nbad);
-    suite_add_tcase(s, t);
-    add(s, "help_on_stdout", help_on_stdout);
-    add(s, "short_h_is_help", short_h_is_help);
-    add(s, "numbers", numbers);
-    add(s, "emit_round_trip", emit_round_trip);
-    add(s, "emit_rejects_give_65", emit_rejects_give_65);
-    add(s, "open_failure_exits_1", open_failure_exits_1);
+    const struct kit_case cases[] = {
+        { "defaults", defaults, 10 },
+        { "every_flag", every_flag, 10 },
+        { "equals_and_abbreviations", equals_and_abbreviations, 10 },
+        { "extras_reach_the_callback", extras_reach_the_callback, 10 },
+        { "parse_twice_and_argv_untouched", parse_twice_and_argv_untouched, 10 },
+        { "help_on_stdout", help_on_stdout, 10 },
+        { "short_h_is_help", short_h_is_help, 10 },
+        { "numbers", numbers, 10 },
+        { "emit_round_trip", emit_round_trip, 10 },
+        { "emit_rejects_give_65", emit_rejects_give_65, 10 },
+        { "open_failure_exits_1", open_failure_exits_1, 10 },
+    };
+    Suite *s = kit_suite("cli", cases, KIT_NELEM(cases));
+    int nbad = (int)KIT_NELEM(bad_cases);
+    tcase_add_loop_test(kit_tcase(s, "bad_line_exits_2", 10), bad_line_exits_2, 0, nbad);
+    tcase_add_loop_exit_test(kit_tcase(s, "bad_line_exit_status", 10), bad_line_exit_status,
+                             EXIT_USAGE, 0, nbad);
     return s;
 }
 

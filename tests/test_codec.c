@@ -490,8 +490,7 @@ END_TEST
 
 static Suite *codec_suite(void)
 {
-    Suite *s = suite_create("codec");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "roundtrip_sizes", test_roundtrip_sizes, 60 },
         { "roundtrip_values", test_roundtrip_values, 10 },
         { "encode_appends", test_encode_appends, 10 },
@@ -507,13 +506,7 @@ static Suite *codec_suite(void)
         { "names", test_names, 10 },
         { "reason_printable", test_reason_printable, 10 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
-    return s;
+    return kit_suite("codec", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(codec_suite)

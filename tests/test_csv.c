@@ -118,20 +118,13 @@ END_TEST
 
 static Suite *csv_suite(void)
 {
-    Suite *s = suite_create("csv");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "meta_lines", test_meta_lines, 10 },
         { "cmd_quoting", test_cmd_quoting, 20 },
         { "machine", test_machine, 10 },
         { "field_quoting", test_field_quoting, 10 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
-    return s;
+    return kit_suite("csv", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(csv_suite)

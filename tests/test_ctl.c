@@ -752,38 +752,28 @@ END_TEST
 
 /* ------------------------------------------------------------------ the suite */
 
-static TCase *tc(Suite *s, const char *name, const TTest *fn, int timeout)
-{
-    TCase *t = tcase_create(name);
-    tcase_set_timeout(t, timeout);
-    tcase_add_test(t, fn);
-    suite_add_tcase(s, t);
-    return t;
-}
-
 static Suite *ctl_suite(void)
 {
-    Suite *s = suite_create("ctl");
-    TCase *t = tcase_create("parse_table");
-    tcase_set_timeout(t, 5);
-    tcase_add_loop_test(t, parse_table, 0, (int)(sizeof parse_cases / sizeof parse_cases[0]));
-    suite_add_tcase(s, t);
-    tc(s, "parse_length_limit", parse_length_limit, 5);
-    tc(s, "pipelined_in_order", pipelined_in_order, 10);
-    tc(s, "garbage_gets_err_and_connection_stays", garbage_gets_err_and_connection_stays, 10);
-    tc(s, "long_line_discarded_to_newline", long_line_discarded_to_newline, 10);
-    tc(s, "connection_cap", connection_cap, 15);
-    tc(s, "client_leaves_with_query_pending", client_leaves_with_query_pending, 10);
-    tc(s, "shutdown_answers_pending", shutdown_answers_pending, 10);
-    tc(s, "eof_last_line_answered", eof_last_line_answered, 10);
-    tc(s, "flood_pipelined", flood_pipelined, 20);
-    tc(s, "kitctl_program", kitctl_program, 20);
-    tc(s, "kitctl_errors", kitctl_errors, 20);
-    tc(s, "live_socket_refused", live_socket_refused, 10);
-    tc(s, "stale_socket_replaced", stale_socket_replaced, 10);
-    tc(s, "non_socket_refused", non_socket_refused, 10);
-    tc(s, "path_too_long", path_too_long, 5);
-    tc(s, "socket_mode_0600", socket_mode_0600, 5);
+    const struct kit_case cases[] = {
+        { "parse_length_limit", parse_length_limit, 5 },
+        { "pipelined_in_order", pipelined_in_order, 10 },
+        { "garbage_gets_err_and_connection_stays", garbage_gets_err_and_connection_stays, 10 },
+        { "long_line_discarded_to_newline", long_line_discarded_to_newline, 10 },
+        { "connection_cap", connection_cap, 15 },
+        { "client_leaves_with_query_pending", client_leaves_with_query_pending, 10 },
+        { "shutdown_answers_pending", shutdown_answers_pending, 10 },
+        { "eof_last_line_answered", eof_last_line_answered, 10 },
+        { "flood_pipelined", flood_pipelined, 20 },
+        { "kitctl_program", kitctl_program, 20 },
+        { "kitctl_errors", kitctl_errors, 20 },
+        { "live_socket_refused", live_socket_refused, 10 },
+        { "stale_socket_replaced", stale_socket_replaced, 10 },
+        { "non_socket_refused", non_socket_refused, 10 },
+        { "path_too_long", path_too_long, 5 },
+        { "socket_mode_0600", socket_mode_0600, 5 },
+    };
+    Suite *s = kit_suite("ctl", cases, KIT_NELEM(cases));
+    tcase_add_loop_test(kit_tcase(s, "parse_table", 5), parse_table, 0, (int)KIT_NELEM(parse_cases));
     return s;
 }
 

@@ -555,24 +555,17 @@ END_TEST
 
 /* ------------------------------------------------------------------ the suite */
 
-static void tc(Suite *s, const char *name, const TTest *fn, int timeout)
-{
-    TCase *t = tcase_create(name);
-    tcase_set_timeout(t, timeout);
-    tcase_add_test(t, fn);
-    suite_add_tcase(s, t);
-}
-
 static Suite *ctl_hostile_suite(void)
 {
-    Suite *s = suite_create("ctl_hostile");
-    tc(s, "random_garbage", random_garbage, 20);
-    tc(s, "half_line_does_not_block", half_line_does_not_block, 20);
-    tc(s, "many_connections_capped", many_connections_capped, 20);
-    tc(s, "flood_without_reading", flood_without_reading, 30);
-    tc(s, "nul_bytes_and_long_lines", nul_bytes_and_long_lines, 20);
-    tc(s, "clients_hang_up", clients_hang_up, 30);
-    return s;
+    const struct kit_case cases[] = {
+        { "random_garbage", random_garbage, 20 },
+        { "half_line_does_not_block", half_line_does_not_block, 20 },
+        { "many_connections_capped", many_connections_capped, 20 },
+        { "flood_without_reading", flood_without_reading, 30 },
+        { "nul_bytes_and_long_lines", nul_bytes_and_long_lines, 20 },
+        { "clients_hang_up", clients_hang_up, 30 },
+    };
+    return kit_suite("ctl_hostile", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(ctl_hostile_suite)

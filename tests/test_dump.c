@@ -226,24 +226,18 @@ START_TEST(test_to_path)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn) do {                      \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, 5);                      \
-        tcase_add_test(tc_, fn);                        \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *dump_suite(void)
 {
-    Suite *s = suite_create("dump");
-    ADD_CASE(s, "exact_bytes", test_exact_bytes);
-    ADD_CASE(s, "empty_registry", test_empty_registry);
-    ADD_CASE(s, "round_trip", test_round_trip);
-    ADD_CASE(s, "parse_rejects", test_parse_rejects);
-    ADD_CASE(s, "row_limits", test_row_limits);
-    ADD_CASE(s, "sort", test_sort);
-    ADD_CASE(s, "to_path", test_to_path);
-    return s;
+    const struct kit_case cases[] = {
+        { "exact_bytes", test_exact_bytes, 5 },
+        { "empty_registry", test_empty_registry, 5 },
+        { "round_trip", test_round_trip, 5 },
+        { "parse_rejects", test_parse_rejects, 5 },
+        { "row_limits", test_row_limits, 5 },
+        { "sort", test_sort, 5 },
+        { "to_path", test_to_path, 5 },
+    };
+    return kit_suite("dump", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(dump_suite)

@@ -516,40 +516,22 @@ END_TEST
 static Suite *experiments_suite(void)
 {
     Suite *s = suite_create("experiments");
-    TCase *tc;
-
-    tc = tcase_create("drivers");
-    tcase_set_timeout(tc, T + 30);
+    TCase *tc = kit_tcase(s, "drivers", T + 30);
     tcase_add_loop_test(tc, test_driver_tiny, 0, NEXP);
     tcase_add_test(tc, test_driver_missing_program);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("fixtures");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_fixture_valid, 0, NEXP);
-    suite_add_tcase(s, tc);
+    tcase_add_loop_test(kit_tcase(s, "fixtures", 30), test_fixture_valid, 0, NEXP);
 
-    tc = tcase_create("plots");
-    tcase_set_timeout(tc, 60);
+    tc = kit_tcase(s, "plots", 60);
     tcase_add_loop_test(tc, test_plot_renders, 0, NEXP);
     tcase_add_test(tc, test_every_plot_has_driver_and_fixture);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("findings");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_findings, 0, NEXP);
-    suite_add_tcase(s, tc);
+    tcase_add_loop_test(kit_tcase(s, "findings", 30), test_findings, 0, NEXP);
+    tcase_add_test(kit_tcase(s, "report", 300), test_report_names_every_plot);
 
-    tc = tcase_create("report");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_report_names_every_plot);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("programs");
-    tcase_set_timeout(tc, 30);
+    tc = kit_tcase(s, "programs", 30);
     tcase_add_test(tc, test_programs_command_line);
     tcase_add_test(tc, test_qload_pace);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -404,8 +404,7 @@ END_TEST
 
 static Suite *frame_suite(void)
 {
-    Suite *s = suite_create("frame");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "byte_at_a_time", test_byte_at_a_time, 30 },
         { "eintr_read", test_eintr_read, 20 },
         { "eintr_write", test_eintr_write, 30 },
@@ -416,12 +415,12 @@ static Suite *frame_suite(void)
         { "framer_pieces", test_framer_pieces, 20 },
         { "framer_bounded", test_framer_bounded, 30 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
+    /* What kit_suite does, plus the leak-checking fixture around every case. */
+    Suite *s = suite_create("frame");
+    for (size_t i = 0; i < KIT_NELEM(cases); i++) {
+        TCase *tc = kit_tcase(s, cases[i].name, cases[i].timeout_s);
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
     }
     return s;
 }

@@ -166,22 +166,17 @@ START_TEST(test_work_burn)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn, n) do {                   \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, 5);                      \
-        tcase_add_loop_test(tc_, fn, 0, n);             \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *fsm_suite(void)
 {
-    Suite *s = suite_create("fsm");
-    ADD_CASE(s, "pairs", test_pair, NPAIRS);
-    ADD_CASE(s, "data_stats", test_data_stats, 1);
-    ADD_CASE(s, "feature", test_feature, 1);
-    ADD_CASE(s, "init_and_seq", test_init_and_seq, 1);
-    ADD_CASE(s, "state_names", test_state_names, 1);
-    ADD_CASE(s, "work_burn", test_work_burn, 1);
+    const struct kit_case cases[] = {
+        { "data_stats", test_data_stats, 5 },
+        { "feature", test_feature, 5 },
+        { "init_and_seq", test_init_and_seq, 5 },
+        { "state_names", test_state_names, 5 },
+        { "work_burn", test_work_burn, 5 },
+    };
+    Suite *s = kit_suite("fsm", cases, KIT_NELEM(cases));
+    tcase_add_loop_test(kit_tcase(s, "pairs", 5), test_pair, 0, NPAIRS);
     return s;
 }
 

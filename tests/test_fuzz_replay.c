@@ -136,11 +136,9 @@ END_TEST
 static Suite *fuzz_replay_suite(void)
 {
     Suite *s = suite_create("fuzz_replay");
-    TCase *t = tcase_create("corpus_replays_clean");
     /* A few hundred small files, one fork each; generous for valgrind and ASan. */
-    tcase_set_timeout(t, 60);
-    tcase_add_loop_test(t, corpus_replays_clean, 0, (int)NTARGETS);
-    suite_add_tcase(s, t);
+    tcase_add_loop_test(kit_tcase(s, "corpus_replays_clean", 60), corpus_replays_clean,
+                        0, (int)NTARGETS);
     return s;
 }
 

@@ -139,8 +139,7 @@ END_TEST
 
 static Suite *hist_suite(void)
 {
-    Suite *s = suite_create("hist");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "known_data", test_known_data, 10 },
         { "exact_small", test_exact_small, 10 },
         { "error_bound", test_error_bound, 30 },
@@ -148,13 +147,7 @@ static Suite *hist_suite(void)
         { "empty", test_empty, 10 },
         { "huge_values", test_huge_values, 10 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
-    return s;
+    return kit_suite("hist", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(hist_suite)

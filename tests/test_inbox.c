@@ -295,17 +295,13 @@ END_TEST
 static Suite *inbox_suite(void)
 {
     Suite *s = suite_create("inbox");
-    TCase *tc = tcase_create("order");
+    TCase *tc = kit_tcase(s, "order", 20);
     tcase_add_test(tc, test_order_and_end);
     tcase_add_test(tc, test_payload_copied);
-    tcase_set_timeout(tc, 20);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("waiting");
+    tc = kit_tcase(s, "waiting", 20);
     tcase_add_test(tc, test_slow_writer_line_by_line);
     tcase_add_test(tc, test_close_while_waiting);
     tcase_add_test(tc, test_back_pressure);
-    tcase_set_timeout(tc, 20);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -416,28 +416,23 @@ START_TEST(test_format_round_trip)
 END_TEST
 
 /* One TCase per behaviour, each with its own timeout; a table case runs once per row. */
-#define ADD_CASE(s, name, fn, n) do {                   \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, 10);                     \
-        tcase_add_loop_test(tc_, fn, 0, n);             \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *parse_suite(void)
 {
-    Suite *s = suite_create("parse");
-    ADD_CASE(s, "reject", test_reject, NREJECTS);
-    ADD_CASE(s, "accept", test_accept, NACCEPTS);
-    ADD_CASE(s, "key_length", test_key_length, 1);
-    ADD_CASE(s, "reason_buffer", test_reason_buffer, 1);
-    ADD_CASE(s, "skipped", test_skipped, 1);
-    ADD_CASE(s, "lines_max_length", test_lines_max_length, 1);
-    ADD_CASE(s, "lines_too_long_at_eof", test_lines_too_long_at_eof, 1);
-    ADD_CASE(s, "lines_last_without_newline", test_lines_last_without_newline, 1);
-    ADD_CASE(s, "lines_nul_byte", test_lines_nul_byte, 1);
-    ADD_CASE(s, "lines_crlf", test_lines_crlf, 1);
-    ADD_CASE(s, "op_names", test_op_names, 1);
-    ADD_CASE(s, "format_round_trip", test_format_round_trip, 1);
+    const struct kit_case cases[] = {
+        { "key_length", test_key_length, 10 },
+        { "reason_buffer", test_reason_buffer, 10 },
+        { "skipped", test_skipped, 10 },
+        { "lines_max_length", test_lines_max_length, 10 },
+        { "lines_too_long_at_eof", test_lines_too_long_at_eof, 10 },
+        { "lines_last_without_newline", test_lines_last_without_newline, 10 },
+        { "lines_nul_byte", test_lines_nul_byte, 10 },
+        { "lines_crlf", test_lines_crlf, 10 },
+        { "op_names", test_op_names, 10 },
+        { "format_round_trip", test_format_round_trip, 10 },
+    };
+    Suite *s = kit_suite("parse", cases, KIT_NELEM(cases));
+    tcase_add_loop_test(kit_tcase(s, "reject", 10), test_reject, 0, NREJECTS);
+    tcase_add_loop_test(kit_tcase(s, "accept", 10), test_accept, 0, NACCEPTS);
     return s;
 }
 

@@ -462,50 +462,28 @@ END_TEST
 
 static Suite *phase3_suite(void)
 {
-    Suite *s = suite_create("phase3");
-    TCase *tc = tcase_create("dump_equals_reference");
-    tcase_add_loop_test(tc, test_dump_equals_reference, 0, 3);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
+    const struct kit_case cases[] = {
+        { "codecs", test_codecs_same_dump, 30 },
+        { "roundrobin", test_roundrobin_differs, 30 },
+        { "key_owners", test_each_key_one_worker, 30 },
+        { "control_private", test_control_private, 30 },
+    };
+    Suite *s = kit_suite("phase3", cases, KIT_NELEM(cases));
+    tcase_add_loop_test(kit_tcase(s, "dump_equals_reference", 60), test_dump_equals_reference,
+                        0, 3);
 
-    tc = tcase_create("codecs");
-    tcase_add_test(tc, test_codecs_same_dump);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("roundrobin");
-    tcase_add_test(tc, test_roundrobin_differs);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("key_owners");
-    tcase_add_test(tc, test_each_key_one_worker);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("input_and_flags");
+    TCase *tc = kit_tcase(s, "input_and_flags", 30);
     tcase_add_test(tc, test_malformed_exit_65);
     tcase_add_test(tc, test_bad_flags_exit_2);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("query_mid_run");
+    tc = kit_tcase(s, "query_mid_run", 60);
     tcase_add_test(tc, test_query_mid_run);
     tcase_add_test(tc, test_query_timeout);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("control_private");
-    tcase_add_test(tc, test_control_private);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("lifecycle");
+    tc = kit_tcase(s, "lifecycle", 60);
     tcase_add_test(tc, test_worker_killed_respawned);
     tcase_add_test(tc, test_supervisor_killed);
     tcase_add_test(tc, test_sigint_drains);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

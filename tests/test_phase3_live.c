@@ -256,20 +256,12 @@ END_TEST
 
 static Suite *phase3_live_suite(void)
 {
-    Suite *s = suite_create("phase3_live");
-    TCase *tc = tcase_create("slow_input");
-    tcase_add_test(tc, test_slow_input_answered);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("drain_get");
-    tcase_add_test(tc, test_drain_get_answered);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("workers_csv");
-    tcase_add_test(tc, test_workers_csv);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-    return s;
+    const struct kit_case cases[] = {
+        { "slow_input", test_slow_input_answered, 60 },
+        { "drain_get", test_drain_get_answered, 60 },
+        { "workers_csv", test_workers_csv, 30 },
+    };
+    return kit_suite("phase3_live", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(phase3_live_suite)

@@ -363,36 +363,15 @@ END_TEST
 
 static Suite *phase3_recovery_suite(void)
 {
-    Suite *s = suite_create("phase3_recovery");
-    TCase *tc = tcase_create("kill_anywhere");
-    tcase_add_loop_test(tc, test_kill_anywhere, 0, NPLANS);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("kill_while_draining");
-    tcase_add_test(tc, test_kill_while_draining);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("replay_bounded");
-    tcase_add_test(tc, test_replay_bounded);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("checkpoints");
-    tcase_add_test(tc, test_checkpoints_happen);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("recovery_off");
-    tcase_add_test(tc, test_recovery_off_counts_losses);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("soak_short");
-    tcase_add_test(tc, test_soak_short);
-    tcase_set_timeout(tc, 90);
-    suite_add_tcase(s, tc);
+    const struct kit_case cases[] = {
+        { "kill_while_draining", test_kill_while_draining, 30 },
+        { "replay_bounded", test_replay_bounded, 60 },
+        { "checkpoints", test_checkpoints_happen, 30 },
+        { "recovery_off", test_recovery_off_counts_losses, 60 },
+        { "soak_short", test_soak_short, 90 },
+    };
+    Suite *s = kit_suite("phase3_recovery", cases, KIT_NELEM(cases));
+    tcase_add_loop_test(kit_tcase(s, "kill_anywhere", 60), test_kill_anywhere, 0, NPLANS);
     return s;
 }
 

@@ -126,21 +126,15 @@ START_TEST(test_csv)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn, secs) do {                \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, secs);                   \
-        tcase_add_test(tc_, fn);                        \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *reference_suite(void)
 {
-    Suite *s = suite_create("reference");
-    ADD_CASE(s, "emit_replay", test_emit_replay, 60);
-    ADD_CASE(s, "rejects_exit_65", test_rejects_exit_65, 30);
-    ADD_CASE(s, "bad_command_line", test_bad_command_line, 30);
-    ADD_CASE(s, "csv", test_csv, 30);
-    return s;
+    const struct kit_case cases[] = {
+        { "emit_replay", test_emit_replay, 60 },
+        { "rejects_exit_65", test_rejects_exit_65, 30 },
+        { "bad_command_line", test_bad_command_line, 30 },
+        { "csv", test_csv, 30 },
+    };
+    return kit_suite("reference", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(reference_suite)

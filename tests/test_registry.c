@@ -138,22 +138,16 @@ START_TEST(test_each)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn, secs) do {                \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, secs);                   \
-        tcase_add_test(tc_, fn);                        \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *registry_suite(void)
 {
-    Suite *s = suite_create("registry");
-    ADD_CASE(s, "many_keys", test_many_keys, 20);
-    ADD_CASE(s, "prefix_keys", test_prefix_keys, 5);
-    ADD_CASE(s, "sorted_bytewise", test_sorted_bytewise, 5);
-    ADD_CASE(s, "put", test_put, 5);
-    ADD_CASE(s, "each", test_each, 5);
-    return s;
+    const struct kit_case cases[] = {
+        { "many_keys", test_many_keys, 20 },
+        { "prefix_keys", test_prefix_keys, 5 },
+        { "sorted_bytewise", test_sorted_bytewise, 5 },
+        { "put", test_put, 5 },
+        { "each", test_each, 5 },
+    };
+    return kit_suite("registry", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(registry_suite)

@@ -293,8 +293,7 @@ END_TEST
 
 static Suite *route_suite(void)
 {
-    Suite *s = suite_create("route");
-    struct { const char *name; const TTest *fn; int timeout; } cases[] = {
+    const struct kit_case cases[] = {
         { "hash_golden", test_hash_golden, 10 },
         { "modulo_stable", test_modulo_stable, 20 },
         { "consistent_add_worker", test_consistent_add_worker, 30 },
@@ -306,13 +305,7 @@ static Suite *route_suite(void)
         { "peek", test_peek, 10 },
         { "names_and_limits", test_names_and_limits, 10 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, cases[i].timeout);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
-    return s;
+    return kit_suite("route", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(route_suite)

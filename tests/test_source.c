@@ -365,30 +365,24 @@ START_TEST(test_rng)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn, secs) do {                \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, secs);                   \
-        tcase_add_test(tc_, fn);                        \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *source_suite(void)
 {
-    Suite *s = suite_create("source");
-    ADD_CASE(s, "same_seed_same_bytes", test_same_seed_same_bytes, 10);
-    ADD_CASE(s, "golden_stream", test_golden_stream, 10);
-    ADD_CASE(s, "payload_does_not_change_stream", test_payload_does_not_change_stream, 10);
-    ADD_CASE(s, "payload_deterministic", test_payload_deterministic, 10);
-    ADD_CASE(s, "keys_in_range", test_keys_in_range, 20);
-    ADD_CASE(s, "key_names", test_key_names, 5);
-    ADD_CASE(s, "zipf_frequencies", test_zipf_frequencies, 20);
-    ADD_CASE(s, "uniform_chi_square", test_uniform_chi_square, 20);
-    ADD_CASE(s, "ops_and_values", test_ops_and_values, 20);
-    ADD_CASE(s, "every_transition_occurs", test_every_transition_occurs, 20);
-    ADD_CASE(s, "endless", test_endless, 5);
-    ADD_CASE(s, "bad_options", test_bad_options, 5);
-    ADD_CASE(s, "rng", test_rng, 5);
-    return s;
+    const struct kit_case cases[] = {
+        { "same_seed_same_bytes", test_same_seed_same_bytes, 10 },
+        { "golden_stream", test_golden_stream, 10 },
+        { "payload_does_not_change_stream", test_payload_does_not_change_stream, 10 },
+        { "payload_deterministic", test_payload_deterministic, 10 },
+        { "keys_in_range", test_keys_in_range, 20 },
+        { "key_names", test_key_names, 5 },
+        { "zipf_frequencies", test_zipf_frequencies, 20 },
+        { "uniform_chi_square", test_uniform_chi_square, 20 },
+        { "ops_and_values", test_ops_and_values, 20 },
+        { "every_transition_occurs", test_every_transition_occurs, 20 },
+        { "endless", test_endless, 5 },
+        { "bad_options", test_bad_options, 5 },
+        { "rng", test_rng, 5 },
+    };
+    return kit_suite("source", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(source_suite)

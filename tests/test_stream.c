@@ -204,22 +204,16 @@ START_TEST(test_empty)
 }
 END_TEST
 
-#define ADD_CASE(s, name, fn) do {                      \
-        TCase *tc_ = tcase_create(name);                \
-        tcase_set_timeout(tc_, 10);                     \
-        tcase_add_test(tc_, fn);                        \
-        suite_add_tcase(s, tc_);                        \
-    } while (0)
-
 static Suite *stream_suite(void)
 {
-    Suite *s = suite_create("stream");
-    ADD_CASE(s, "file", test_file);
-    ADD_CASE(s, "stdin", test_stdin);
-    ADD_CASE(s, "open_errors", test_open_errors);
-    ADD_CASE(s, "builtin", test_builtin);
-    ADD_CASE(s, "empty", test_empty);
-    return s;
+    const struct kit_case cases[] = {
+        { "file", test_file, 10 },
+        { "stdin", test_stdin, 10 },
+        { "open_errors", test_open_errors, 10 },
+        { "builtin", test_builtin, 10 },
+        { "empty", test_empty, 10 },
+    };
+    return kit_suite("stream", cases, KIT_NELEM(cases));
 }
 
 KIT_TEST_MAIN(stream_suite)

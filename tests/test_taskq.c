@@ -267,34 +267,20 @@ END_TEST
 
 static Suite *taskq_suite(void)
 {
-    Suite *s = suite_create("taskq");
-    TCase *tc = tcase_create("ring");
+    const struct kit_case cases[] = {
+        { "wrap", test_tiny_ring_wraps, 150 },
+        { "refuse", test_bad_geometry_refused, 30 },
+        { "schemes", test_schemes_and_csv, 150 },
+    };
+    Suite *s = kit_suite("taskq", cases, KIT_NELEM(cases));
+    TCase *tc = kit_tcase(s, "ring", 30);
     tcase_add_test(tc, test_ring_full_and_wrap);
     tcase_add_test(tc, test_ring_orphans);
     tcase_add_test(tc, test_arena_reuse);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("exactly_once");
-    tcase_add_loop_test(tc, test_million_exactly_once, 1, 5);
-    tcase_set_timeout(tc, 150);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("wrap");
-    tcase_add_test(tc, test_tiny_ring_wraps);
-    tcase_set_timeout(tc, 150);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("crash");
+    tcase_add_loop_test(kit_tcase(s, "exactly_once", 150), test_million_exactly_once, 1, 5);
+    tc = kit_tcase(s, "crash", 150);
     tcase_add_test(tc, test_kill_mid_batch);
     tcase_add_test(tc, test_kill_in_window);
-    tcase_set_timeout(tc, 150);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("refuse");
-    tcase_add_test(tc, test_bad_geometry_refused);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("schemes");
-    tcase_add_test(tc, test_schemes_and_csv);
-    tcase_set_timeout(tc, 150);
-    suite_add_tcase(s, tc);
     return s;
 }
 
