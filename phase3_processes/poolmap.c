@@ -156,3 +156,94 @@ out:
     buf_free(&b);
     return rc;
 }
+
+/* ------------------------------------------------------------ byte ranges */
+
+/* floor(len * w / workers), without overflow. */
+static size_t cut(size_t len, unsigned w, unsigned workers)
+{
+    return len / workers * w + len % workers * w / workers;
+}
+
+/* Worker w of poolmap_ranges: its range, its result down the pipe, exit. */
+static void range_worker(poolmap_range_fn fn, const char *data, size_t len, size_t begin,
+                         size_t end, size_t result_size, int out)
+{
+    unsigned char res[POOLMAP_RESULT_MAX];
+    if (fn(data, len, begin, end, res) < 0)
+        _exit(1);
+    /* At most PIPE_BUF bytes: one write, all or nothing. */
+    _exit(write(out, res, result_size) == (ssize_t)result_size ? 0 : 1);
+}
+
+int poolmap_ranges(poolmap_range_fn fn, const char *data, size_t len, unsigned workers,
+                   void *results, size_t result_size, char *err, size_t errlen)
+{
+    if (result_size > POOLMAP_RESULT_MAX) {
+        snprintf(err, errlen, "a range result of %zu bytes is over %d", result_size, POOLMAP_RESULT_MAX);
+        return -1;
+    }
+    if (workers == 0) {                 /* the sequential reference: the same function */
+        if (fn(data, len, 0, len, results) < 0) {
+            snprintf(err, errlen, "the range function failed");
+            return -1;
+        }
+        return 0;
+    }
+    if (workers > WORKERS_MAX)
+        workers = WORKERS_MAX;
+    int from[WORKERS_MAX];
+    pid_t pid[WORKERS_MAX];
+    unsigned started = 0;
+    int rc = -1;
+    for (; started < workers; started++) {
+        int c[2];
+        if (pipe2(c, O_CLOEXEC) < 0) {
+            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
+            goto out;
+        }
+        pid_t sup = getpid();
+        fflush(NULL);
+        pid_t p = fork();
+        if (p < 0) {
+            snprintf(err, errlen, "fork() failed spawning worker %u: %s", started, strerror(errno));
+            close(c[0]), close(c[1]);
+            goto out;
+        }
+        if (p == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != sup)
+                _exit(0);
+            for (unsigned j = 0; j < started; j++)     /* the older workers' parent ends */
+                close(from[j]);
+            close(c[0]);
+            /* Range w is [w*len/W, (w+1)*len/W): equal bytes, so about equal
+             * lines; the function moves each cut to a line boundary. */
+            size_t begin = cut(len, started, workers), end = cut(len, started + 1, workers);
+            range_worker(fn, data, len, begin, end, result_size, c[1]);
+        }
+        close(c[1]);
+        from[started] = c[0], pid[started] = p;
+    }
+    rc = 0;
+    for (unsigned w = 0; w < workers; w++) {
+        ssize_t k;
+        while ((k = read(from[w], (char *)results + (size_t)w * result_size, result_size)) < 0 &&
+               errno == EINTR)
+            ;
+        if (k != (ssize_t)result_size && rc == 0) {
+            snprintf(err, errlen, "worker %u died or failed before sending its result%s%s", w,
+                     k < 0 ? ": " : "", k < 0 ? strerror(errno) : "");
+            rc = -1;
+        }
+    }
+out:
+    for (unsigned w = 0; w < started; w++) {
+        if (rc < 0)
+            kill(pid[w], SIGKILL);
+        while (waitpid(pid[w], NULL, 0) < 0 && errno == EINTR)
+            ;
+        close(from[w]);
+    }
+    return rc;
+}

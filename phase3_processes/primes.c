@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "source.h"
 
@@ -38,43 +39,58 @@ int primes_write_file(const char *path, uint64_t count, uint64_t seed)
     return 0;
 }
 
-int64_t *primes_read_file(const char *path, size_t *n, size_t *bad_line)
+/* One line data[s, e) (no newline) as an integer, with strtoll's rules: optional
+ * leading blanks and sign, then decimal digits and nothing else, in range.
+ * Returns 0, or -1 if malformed. */
+static int parse_line(const char *s, const char *e, int64_t *v)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    size_t cap = 1024, len = 0, line = 0;
-    int64_t *a = malloc(cap * sizeof *a);
-    char buf[64];
-    while (a && fgets(buf, sizeof buf, f)) {
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\v' || *s == '\f'))
+        s++;
+    int neg = s < e && *s == '-';
+    if (s < e && (*s == '-' || *s == '+'))
+        s++;
+    if (s == e)
+        return -1;
+    uint64_t x = 0;
+    for (; s < e; s++) {
+        unsigned d = (unsigned char)*s - '0';
+        if (d > 9 || x > ((uint64_t)INT64_MAX - d) / 10)
+            return -1;
+        x = x * 10 + d;
+    }
+    *v = neg ? -(int64_t)x : (int64_t)x;
+    return 0;
+}
+
+int primes_count_range(const char *data, size_t len, size_t begin, size_t end, void *tally)
+{
+    struct primes_tally *t = tally;
+    *t = (struct primes_tally){ .bad_off = PRIMES_NO_BAD };
+    size_t p = begin < len ? begin : len;
+    /* A line that started before begin is the previous range's. */
+    if (p > 0 && data[p - 1] != '\n') {
+        const char *nl = memchr(data + p, '\n', len - p);
+        p = nl ? (size_t)(nl - data) + 1 : len;
+    }
+    while (p < end && p < len) {
+        const char *nl = memchr(data + p, '\n', len - p);
+        size_t q = nl ? (size_t)(nl - data) : len;
+        int64_t v;
+        if (parse_line(data + p, data + q, &v) < 0) {
+            t->bad_off = p;
+            break;
+        }
+        t->integers++;
+        t->primes += (uint64_t)is_prime(v);
+        p = q + 1;
+    }
+    return 0;
+}
+
+uint64_t primes_line_of(const char *data, size_t off)
+{
+    uint64_t line = 1;
+    for (const char *p = data, *e = data + off; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
         line++;
-        char *end;
-        errno = 0;
-        long long v = strtoll(buf, &end, 10);
-        if (end == buf || errno || (*end && *end != '\n')) {
-            *bad_line = line;
-            free(a);
-            fclose(f);
-            errno = EINVAL;
-            return NULL;
-        }
-        if (len == cap) {
-            int64_t *b = realloc(a, (cap *= 2) * sizeof *a);
-            if (!b) {
-                free(a);
-                a = NULL;
-                break;
-            }
-            a = b;
-        }
-        a[len++] = v;
-    }
-    int saved = errno;
-    fclose(f);
-    if (!a) {
-        errno = saved ? saved : ENOMEM;
-        return NULL;
-    }
-    *n = len;
-    return a;
+    return line;
 }

@@ -67,6 +67,85 @@ START_TEST(test_poolmap_program)
 }
 END_TEST
 
+/* primes_count_range over ranges that tile a buffer, cut anywhere (mid-line,
+ * on a newline, empty ranges), counts every line exactly once: the totals
+ * equal is_prime mapped over the integers, whatever the cuts. */
+START_TEST(test_count_range_any_cuts)
+{
+    char text[4096];
+    size_t len = 0, n = 0;
+    int64_t want = 0;
+    for (int64_t v = 1; len < sizeof text - 16; v = v * 7 % 100003, n++) {
+        len += (size_t)snprintf(text + len, sizeof text - len, "%lld\n", (long long)v);
+        want += is_prime(v);
+    }
+    len--;                      /* the last line without its newline counts too */
+    struct primes_tally whole;
+    primes_count_range(text, len, 0, len, &whole);
+    ck_assert_msg(whole.integers == n && (int64_t)whole.primes == want && whole.bad_off == PRIMES_NO_BAD,
+                  "whole buffer: expected %zu integers, %lld primes; got %llu, %llu", n, (long long)want,
+                  (unsigned long long)whole.integers, (unsigned long long)whole.primes);
+    for (size_t parts = 2; parts <= 9; parts++) {
+        for (size_t shift = 0; shift < 7; shift++) {
+            uint64_t ints = 0, primes = 0;
+            size_t begin = 0;
+            for (size_t k = 1; k <= parts; k++) {
+                size_t end = k == parts ? len : (len * k / parts + shift) % (len + 1);
+                if (end < begin)
+                    end = begin;
+                struct primes_tally t;
+                primes_count_range(text, len, begin, end, &t);
+                ints += t.integers, primes += t.primes;
+                begin = end;
+            }
+            ck_assert_msg(ints == n && (int64_t)primes == want, "%zu ranges shifted by %zu: expected %zu "
+                          "integers, %lld primes; got %llu, %llu", parts, shift, n, (long long)want,
+                          (unsigned long long)ints, (unsigned long long)primes);
+        }
+    }
+}
+END_TEST
+
+/* A malformed line is reported by its line number, exactly, however many
+ * workers split the file (the bad line in the first, middle or last range),
+ * and exits 65; an empty file counts 0 primes. */
+START_TEST(test_count_primes_bad_line)
+{
+    static const char *const workers[] = { "0", "1", "2", "3", "5" };
+    static const unsigned bad_lines[] = { 1, 2500, 4999, 5000 };
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), path[512], want[600];
+    snprintf(path, sizeof path, "%s/nums.txt", dir);
+    for (size_t b = 0; b < sizeof bad_lines / sizeof bad_lines[0]; b++) {
+        char *text = malloc(5000 * 16), *p = text;
+        for (unsigned i = 1; i <= 5000; i++)
+            p += sprintf(p, i == bad_lines[b] ? "12x%u\n" : "%u\n", i * 37);
+        ck_assert_int_eq(kit_write_file(path, text), 0);
+        free(text);
+        snprintf(want, sizeof want, "poolmap: %s:%u: not an integer\n", path, bad_lines[b]);
+        for (size_t w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+            struct kit_run r;
+            ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("poolmap"), "--count-primes", path, "--workers",
+                                     workers[w], NULL), 0);
+            ck_assert_msg(r.status == 65, "bad line %u, %s workers: expected exit 65, got %d: %s",
+                          bad_lines[b], workers[w], r.status, r.err);
+            ck_assert_msg(strcmp(r.err, want) == 0, "bad line %u, %s workers: expected '%s', got '%s'",
+                          bad_lines[b], workers[w], want, r.err);
+            kit_run_free(&r);
+        }
+    }
+    ck_assert_int_eq(kit_write_file(path, ""), 0);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("poolmap"), "--count-primes", path, "--workers", "2", NULL),
+                     0);
+    ck_assert_msg(r.status == 0 && strcmp(r.out, "0\n") == 0, "empty file: exit %d, out '%s'", r.status, r.out);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds);
+}
+END_TEST
+
 START_TEST(test_locked_counter_exact)
 {
     int fds = kit_count_fds();
@@ -117,6 +196,8 @@ static Suite *demos_suite(void)
     TCase *tc = tcase_create("poolmap");
     tcase_add_test(tc, test_poolmap_equals_sequential);
     tcase_add_test(tc, test_poolmap_program);
+    tcase_add_test(tc, test_count_range_any_cuts);
+    tcase_add_test(tc, test_count_primes_bad_line);
     tcase_set_timeout(tc, 90);
     suite_add_tcase(s, tc);
     tc = tcase_create("shared");
