@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 const char *kit_bin(const char *name)
 {
@@ -23,6 +24,16 @@ const char *kit_bin(const char *name)
     const char *dir = getenv("KIT_BIN");
     char *p = paths[next++ % 8];
     snprintf(p, sizeof paths[0], "%s/%s", dir && *dir ? dir : "bin", name);
+    return p;
+}
+
+const char *kit_src(const char *rel)
+{
+    static char paths[8][1024];
+    static unsigned next;
+    const char *dir = getenv("KIT_SRC");
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir && *dir ? dir : ".", rel);
     return p;
 }
 
@@ -180,6 +191,14 @@ int kit_count_fds(void)
     return n - 1;               /* not the directory stream's own fd */
 }
 
+int kit_count_fds_uv(void)
+{
+    uv_loop_t warm;
+    if (uv_loop_init(&warm) == 0)
+        uv_loop_close(&warm);
+    return kit_count_fds();
+}
+
 int kit_children_alive(void)
 {
     for (;;) {
@@ -190,6 +209,11 @@ int kit_children_alive(void)
             continue;
         return w == 0;          /* 0: some alive, none exited; -1/ECHILD: none */
     }
+}
+
+void kit_sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
 }
 
 TCase *kit_tcase(Suite *s, const char *name, double timeout_s)

@@ -11,6 +11,10 @@
  * The string is static; up to 8 results can be held at once. */
 const char *kit_bin(const char *name);
 
+/* The path of `rel` in the source tree ($KIT_SRC, else "." since the suites
+ * run from the repository root). Static like kit_bin's, 8 held at once. */
+const char *kit_src(const char *rel);
+
 struct kit_run {
     int status;                 /* exit status, 128+N if killed by signal N, -1 on timeout */
     char *out;                  /* everything written on stdout, NUL-terminated */
@@ -42,9 +46,27 @@ int kit_write_file(const char *path, const char *text);
 /* Open fds of this process right now. */
 int kit_count_fds(void);
 
+/* The same, counted once libuv's signal pipe exists: the first uv_loop_init of
+ * a process opens it and it lives until exit, which is not a leak of the test.
+ * The baseline for a test that runs a libuv loop. */
+int kit_count_fds_uv(void);
+
 /* Reap any exited children; returns 1 if some child is still alive, 0 when
  * waitpid says ECHILD. */
 int kit_children_alive(void);
+
+/* The closing check of a test that forks or runs programs: as many fds open as
+ * fds_before (its kit_count_fds() at the start) and no child left. A macro, so
+ * that a failure names the test's own line. */
+#define kit_assert_clean(fds_before) do {                                               \
+        int kit_fds_ = (fds_before);                                                    \
+        ck_assert_msg(kit_count_fds() == kit_fds_, "fds leaked: %d before, %d after",  \
+                      kit_fds_, kit_count_fds());                                       \
+        ck_assert_msg(!kit_children_alive(), "a child outlived the test");              \
+    } while (0)
+
+/* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
+void kit_sleep_ms(long ms);
 
 /* The time scale for slow machines (CK_TIMEOUT_MULTIPLIER, default 1). */
 double kit_time_scale(void);

@@ -19,18 +19,6 @@
 #include "ctlclient.h"
 #include "kit_test.h"
 
-static inline void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
-
-static inline void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 struct bg {
     pid_t pid;
     char *dir;
@@ -97,7 +85,7 @@ static inline void bg_cmd(struct bg *b, const char *cmd, char *ans, size_t len)
     for (int waited = 0; waited < limit * 1000; waited += 10) {
         if (bg_try(b, cmd, ans, len) == 0)
             return;
-        sleep_ms(10);
+        kit_sleep_ms(10);
     }
     ck_abort_msg("no answer to '%s' on %s: %s", cmd, b->sock, strerror(errno));
 }
@@ -125,7 +113,7 @@ static inline int bg_wait(struct bg *b, double limit)
             b->pid = 0;
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
-        sleep_ms(10);
+        kit_sleep_ms(10);
     }
     kill(b->pid, SIGKILL);
     waitpid(b->pid, &st, 0);

@@ -11,12 +11,6 @@
 
 #define T 60
 
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
-
 START_TEST(test_process_record_batch)
 {
     struct sensor_record in[3] = { { 0, 20.0 }, { 1, 80.0 }, { 2, -5.5 } };
@@ -84,7 +78,7 @@ START_TEST(test_pool_equals_sequential)
         kit_run_free(&r);
     }
     kit_run_free(&seq);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -103,7 +97,7 @@ START_TEST(test_emit_in_order)
                   "the pool's rows differ from the sequential run's (%zu vs %zu bytes)", pool.out_len, seq.out_len);
     kit_run_free(&seq);
     kit_run_free(&pool);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 

@@ -70,8 +70,7 @@ START_TEST(test_cmd_quoting)
     kit_run_free(&r);
     free(script);
     free(text);
-    ck_assert_msg(kit_count_fds() == fds, "fd leak: expected %d open fds, got %d", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "bash is still alive");
+    kit_assert_clean(fds);
 }
 END_TEST
 

@@ -109,17 +109,6 @@ END_TEST
 
 /* ------------------------------------------------------------------ the harness */
 
-/* Open fds now, once libuv's process-wide fds exist: the first uv_loop_init
- * makes a pipe that lives as long as the process (its signal lock), and that
- * is not a leak of ours. */
-static int fds_baseline(void)
-{
-    uv_loop_t warm;
-    if (uv_loop_init(&warm) == 0)
-        uv_loop_close(&warm);
-    return kit_count_fds();
-}
-
 struct harness {
     uv_loop_t loop;
     uv_timer_t timer;
@@ -235,7 +224,7 @@ static void harness_start(struct harness *h)
     struct keystate *ks;
 
     memset(h, 0, sizeof *h);
-    h->fds_before = fds_baseline();
+    h->fds_before = kit_count_fds_uv();
     ck_assert_ptr_nonnull(h->dir = kit_tmpdir());
     snprintf(h->path, sizeof h->path, "%s/ctl.sock", h->dir);
     ck_assert_int_eq(uv_loop_init(&h->loop), 0);
@@ -620,7 +609,7 @@ static void close_and_drain(uv_loop_t *loop, struct ctlsrv *srv)
 
 START_TEST(live_socket_refused)
 {
-    int fds = fds_baseline();
+    int fds = kit_count_fds_uv();
     char *dir = kit_tmpdir(), path[256], err[256];
     struct stat before, after;
     uv_loop_t loop;
@@ -649,7 +638,7 @@ END_TEST
 
 START_TEST(stale_socket_replaced)
 {
-    int fds = fds_baseline();
+    int fds = kit_count_fds_uv();
     char *dir = kit_tmpdir(), err[256];
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct stat st;
@@ -681,7 +670,7 @@ END_TEST
 
 START_TEST(non_socket_refused)
 {
-    int fds = fds_baseline();
+    int fds = kit_count_fds_uv();
     char *dir = kit_tmpdir(), path[256], link[256], err[256], want[300];
     uv_loop_t loop;
 

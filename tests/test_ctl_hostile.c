@@ -62,11 +62,6 @@ static void note(struct harness *h, const char *fmt, ...)
     va_end(ap);
 }
 
-static void sleep_ms(long ms)
-{
-    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
-}
-
 /* ------------------------------------------------------------------ the server */
 
 static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
@@ -96,15 +91,6 @@ static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
     ctl_answer(q, "ERR the handler saw a bad line");
 }
 
-/* Open fds now, once libuv's process-wide fds exist (see test_ctl.c). */
-static int fds_baseline(void)
-{
-    uv_loop_t warm;
-    if (uv_loop_init(&warm) == 0)
-        uv_loop_close(&warm);
-    return kit_count_fds();
-}
-
 static void *client_main(void *arg)
 {
     struct harness *h = arg;
@@ -123,7 +109,7 @@ static void run_scenario(void (*scenario)(struct harness *))
     pthread_t t;
 
     memset(h, 0, sizeof *h);
-    h->fds_before = fds_baseline();
+    h->fds_before = kit_count_fds_uv();
     ck_assert_ptr_nonnull(h->dir = kit_tmpdir());
     snprintf(h->path, sizeof h->path, "%s/ctl.sock", h->dir);
     fsm_init(&ks, "k1", 2);
@@ -197,7 +183,7 @@ static void probe_clients(struct harness *h, unsigned long clients)
     for (int tries = 0; tries < 300; tries++) {
         if (ctl_request(h->path, "STATS", a, sizeof a, T_MS) >= 0 && strstr(a, want))
             break;
-        sleep_ms(10);
+        kit_sleep_ms(10);
     }
     note(h, "%s", strstr(a, " clients=") ? strstr(a, " clients=") + 1 : a);
 }
@@ -299,7 +285,7 @@ static void sc_half_line(struct harness *h)
     int half = ctlclient_open(h->path, T_MS), mute = ctlclient_open(h->path, T_MS);
     char a[DUMP_ROW_MAX];
     send_all(half, "GET k", 5, T_MS);
-    sleep_ms(50);
+    kit_sleep_ms(50);
     int fd = ctlclient_open(h->path, T_MS);
     long ok = 0;
     for (int i = 0; i < 20; i++)
@@ -345,7 +331,7 @@ static void sc_many(struct harness *h)
             readable += (pf[i].revents & (POLLIN | POLLHUP)) != 0;
         if (readable >= MANY - CTL_CONN_MAX)
             break;
-        sleep_ms(10);
+        kit_sleep_ms(10);
     }
     for (int i = 0; i < MANY; i++) {
         struct pollfd pf = { .fd = fds[i], .events = POLLIN };

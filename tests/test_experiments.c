@@ -49,16 +49,6 @@ static const struct exp exps[] = {
 };
 #define NEXP ((int)(sizeof exps / sizeof exps[0]))
 
-static const char *src(const char *rel)
-{
-    static char paths[4][1024];
-    static unsigned next;
-    const char *root = getenv("KIT_SRC");
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", root && *root ? root : ".", rel);
-    return p;
-}
-
 /* ------------------------------------------------------------------ a tiny CSV reader */
 
 struct table {
@@ -281,7 +271,7 @@ START_TEST(test_driver_tiny)
     const struct exp *e = &exps[_i];
     int fds = kit_count_fds();
     char *dir = kit_tmpdir(), script[512], csv[512];
-    snprintf(script, sizeof script, "%s", src("experiments/"));
+    snprintf(script, sizeof script, "%s", kit_src("experiments/"));
     strncat(script, e->name, sizeof script - strlen(script) - 4);
     strcat(script, ".sh");
     snprintf(csv, sizeof csv, "%s/%s.csv", dir, e->name);
@@ -312,8 +302,7 @@ START_TEST(test_driver_tiny)
     kit_run_free(&r);
     kit_rmtree(dir);
     free(dir);
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -322,7 +311,7 @@ START_TEST(test_fixture_valid)
 {
     const struct exp *e = &exps[_i];
     char path[512];
-    snprintf(path, sizeof path, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    snprintf(path, sizeof path, "%s%s.csv", kit_src("tests/fixtures/experiments/"), e->name);
     struct table t;
     table_read(&t, path);
     check_shape(&t, e, NULL);
@@ -339,7 +328,7 @@ START_TEST(test_driver_missing_program)
     setenv("RESULTS", dir, 1);
     setenv("QUICK", "tiny", 1);
     struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", src("experiments/ipc_size.sh"), NULL), 0);
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", kit_src("experiments/ipc_size.sh"), NULL), 0);
     ck_assert_msg(r.status == 1, "expected exit 1, got %d", r.status);
     ck_assert_msg(strstr(r.err, "ipc_size: ") && strstr(r.err, "ipcbench is missing"),
                   "expected a one-line reason naming ipcbench, got: %s", r.err);
@@ -359,7 +348,7 @@ static void render(const char *name, const char *csv, const char *png)
 {
     char expr[1200], script[512];
     snprintf(expr, sizeof expr, "csv='%s'; out='%s'", csv, png);
-    snprintf(script, sizeof script, "%s%s.gp", src("plots/"), name);
+    snprintf(script, sizeof script, "%s%s.gp", kit_src("plots/"), name);
     struct kit_run r;
     ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/gnuplot", "-e", expr, script, NULL), 0);
     ck_assert_msg(r.status == 0 && r.err_len == 0, "gnuplot %s exited %d:\n%s", script, r.status,
@@ -376,7 +365,7 @@ START_TEST(test_plot_renders)
 {
     const struct exp *e = &exps[_i];
     char *dir = kit_tmpdir(), csv[512], png[512];
-    snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    snprintf(csv, sizeof csv, "%s%s.csv", kit_src("tests/fixtures/experiments/"), e->name);
     snprintf(png, sizeof png, "%s/%s.png", dir, e->name);
     render(e->name, csv, png);
     kit_rmtree(dir);
@@ -389,7 +378,7 @@ START_TEST(test_every_plot_has_driver_and_fixture)
 {
     struct kit_run r;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cd '%s' && ls plots/*.gp", src(""));
+    snprintf(cmd, sizeof cmd, "cd '%s' && ls plots/*.gp", kit_src(""));
     ck_assert_int_eq(kit_run(&r, NULL, 10, "/bin/sh", "-c", cmd, NULL), 0);
     ck_assert_msg(r.status == 0, "no plots/*.gp: %s", r.err);
     int n = 0;
@@ -403,7 +392,7 @@ START_TEST(test_every_plot_has_driver_and_fixture)
             known |= strcmp(exps[i].name, name) == 0;
         ck_assert_msg(known, "plots/%s.gp is not in the catalogue of this suite", name);
         struct stat st;
-        snprintf(path, sizeof path, "%s%s.sh", src("experiments/"), name);
+        snprintf(path, sizeof path, "%s%s.sh", kit_src("experiments/"), name);
         ck_assert_msg(stat(path, &st) == 0, "plots/%s.gp has no driver %s", name, path);
         n++;
     }
@@ -418,9 +407,9 @@ START_TEST(test_findings)
 {
     const struct exp *e = &exps[_i];
     char csv[512];
-    snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), e->name);
+    snprintf(csv, sizeof csv, "%s%s.csv", kit_src("tests/fixtures/experiments/"), e->name);
     struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", src("plots/findings.sh"), e->name, csv,
+    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), e->name, csv,
                              NULL), 0);
     ck_assert_msg(r.status == 0, "findings.sh %s exited %d: %s", e->name, r.status, r.err);
     ck_assert_msg(r.out_len > 10 && !strstr(r.out, "no rows") && !strstr(r.out, "missing") &&
@@ -439,13 +428,13 @@ START_TEST(test_report_names_every_plot)
     mkdir(pngs, 0700);
     /* Every plot but the last: the page must name exactly the ones that exist. */
     for (int i = 0; i < NEXP - 1; i++) {
-        snprintf(csv, sizeof csv, "%s%s.csv", src("tests/fixtures/experiments/"), exps[i].name);
+        snprintf(csv, sizeof csv, "%s%s.csv", kit_src("tests/fixtures/experiments/"), exps[i].name);
         snprintf(png, sizeof png, "%s/%s.png", pngs, exps[i].name);
         render(exps[i].name, csv, png);
     }
     struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", src("plots/report.sh"),
-                             src("tests/fixtures/experiments"), pngs, NULL), 0);
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", kit_src("plots/report.sh"),
+                             kit_src("tests/fixtures/experiments"), pngs, NULL), 0);
     ck_assert_msg(r.status == 0, "report.sh exited %d: %s", r.status, r.err);
     ck_assert_msg(strstr(r.out, "<html") && strstr(r.out, "</html>"), "not an HTML page");
     for (int i = 0; i < NEXP; i++) {

@@ -28,9 +28,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    ck_assert_msg(kit_count_fds() == fds_before, "fd leak: expected %d open fds, got %d",
-                  fds_before, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child process is still alive");
+    kit_assert_clean(fds_before);
 }
 
 /* Frame i: i * 37 % 1500 bytes (some empty), content derived from i. */

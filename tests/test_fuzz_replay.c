@@ -127,9 +127,7 @@ START_TEST(corpus_replays_clean)
     }
     closedir(d);
     ck_assert_msg(files > 0, "expected seed files in %s, found none", dir);
-    ck_assert_msg(kit_count_fds() == fds_before, "fd leak: expected %d open fds, got %d",
-                  fds_before, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child process is still alive");
+    kit_assert_clean(fds_before);
 }
 END_TEST
 

@@ -57,16 +57,6 @@ static void run_until_end(uv_loop_t *loop, struct inbox *ib, struct got *g)
         uv_run(loop, UV_RUN_ONCE);
 }
 
-/* Open fds now, after libuv's once-per-process signal pipe exists (the first
- * uv_loop_init makes it, and it lives until exit: not a leak). */
-static int fds_now(void)
-{
-    uv_loop_t l;
-    uv_loop_init(&l);
-    uv_loop_close(&l);
-    return kit_count_fds();
-}
-
 static char *write_lines(const char *dir, const char *name, const char *text)
 {
     char *p = malloc(strlen(dir) + strlen(name) + 2);
@@ -87,7 +77,7 @@ static struct stream *open_input(const char *input, FILE *report)
 /* Every message of a file arrives in order, then the end; rejects are counted. */
 START_TEST(test_order_and_end)
 {
-    int fds = fds_now();
+    int fds = kit_count_fds_uv();
     char *dir = kit_tmpdir();
     size_t cap = 4 * 1024 * 1024, len = 0;
     char *text = malloc(cap);
@@ -197,7 +187,7 @@ static void *slow_writer(void *arg)
 
 START_TEST(test_slow_writer_line_by_line)
 {
-    int fds = fds_now();
+    int fds = kit_count_fds_uv();
     int p[2];
     ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
     int saved_in = dup(0);
@@ -236,7 +226,7 @@ END_TEST
  * interrupted and the thread joined (a hang here fails by timeout). */
 START_TEST(test_close_while_waiting)
 {
-    int fds = fds_now();
+    int fds = kit_count_fds_uv();
     int p[2];
     ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
     int saved_in = dup(0);

@@ -76,7 +76,7 @@ START_TEST(test_dump_equals_reference)
         }
         free(ref);
     }
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -93,7 +93,7 @@ START_TEST(test_codecs_same_dump)
         free(got);
     }
     free(ref);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -112,7 +112,7 @@ START_TEST(test_roundrobin_differs)
     ck_assert_msg(strstr(r.err, "roundrobin split 50 of 50 keys"), "summary does not count split keys: %s", r.err);
     kit_run_free(&r);
     free(ref);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -172,7 +172,7 @@ START_TEST(test_each_key_one_worker)
     }
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -203,7 +203,7 @@ START_TEST(test_malformed_exit_65)
     kit_run_free(&r);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -226,7 +226,7 @@ START_TEST(test_bad_flags_exit_2)
         ck_assert_msg(strstr(r.err, "Usage"), "%s: no usage on stderr: %s", bad[i][0], r.err);
         kit_run_free(&r);
     }
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -249,7 +249,7 @@ START_TEST(test_query_mid_run)
                   "the run was over before the query was answered: %s", stats);
     ck_assert_msg(stat_of(stats, "workers_alive") == 2, "workers_alive: %s", stats);
     /* And once more, surely after the key has been seen. */
-    sleep_ms(50);
+    kit_sleep_ms(50);
     bg_cmd(&b, "GET k0001", ans, sizeof ans);
     ck_assert_msg(strncmp(ans, "k0001,", 6) == 0, "GET k0001 answered '%s'", ans);
     bg_cmd(&b, "GET no-such-key", ans, sizeof ans);
@@ -257,7 +257,7 @@ START_TEST(test_query_mid_run)
     int st = bg_wait(&b, 60);
     ck_assert_msg(st == 0, "exit %d: %s", st, bg_file(b.err));
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -276,7 +276,7 @@ START_TEST(test_worker_killed_respawned)
     ck_assert_int_eq(kill(pids[1], SIGKILL), 0);
     long restarts = 0;
     for (int i = 0; i < 500 && restarts < 1; i++) {
-        sleep_ms(10);
+        kit_sleep_ms(10);
         bg_cmd(&b, "STATS", stats, sizeof stats);
         restarts = stat_of(stats, "restarts");
     }
@@ -313,7 +313,7 @@ START_TEST(test_worker_killed_respawned)
     free(err);
     free(out);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -340,11 +340,11 @@ START_TEST(test_supervisor_killed)
         for (int i = 0; i < n; i++)
             alive += pid_alive(pids[i]);
         if (alive)
-            sleep_ms(20);
+            kit_sleep_ms(20);
     }
     ck_assert_msg(alive == 0, "%d of %d workers still alive 2 s after the supervisor died", alive, n);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -365,7 +365,7 @@ START_TEST(test_sigint_drains)
     ck_assert_msg(access(b.sock, F_OK) != 0, "the control socket file was left behind");
     free(err);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -383,7 +383,7 @@ START_TEST(test_query_timeout)
     char stats[2048], ans[1024];
     bg_cmd(&b, "STATS", stats, sizeof stats);
     for (int i = 0; i < 2000 && stat_of(stats, "processed") < 20000; i++) {
-        sleep_ms(5);
+        kit_sleep_ms(5);
         bg_cmd(&b, "STATS", stats, sizeof stats);
     }
     ck_assert_msg(stat_of(stats, "processed") >= 20000, "the run does not move: %s", stats);
@@ -405,7 +405,7 @@ START_TEST(test_query_timeout)
     int st = bg_wait(&b, 30);
     ck_assert_msg(st == 0, "exit %d", st);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -456,7 +456,7 @@ START_TEST(test_control_private)
     ck_assert_msg(access(priv, F_OK) == 0 && access(sock, F_OK) != 0, "the refused directory was touched");
     kit_run_free(&r);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 

@@ -94,7 +94,7 @@ static void wait_messages_in(struct bg *b, long want, char *stats, size_t len)
         bg_cmd(b, "STATS", stats, len);
         if (stat_of(stats, "messages_in") >= want)
             break;
-        sleep_ms(5);
+        kit_sleep_ms(5);
     }
     ck_assert_msg(stat_of(stats, "messages_in") == want, "expected messages_in=%ld once %ld lines were written, "
                   "got: %s", want, want, stats);
@@ -119,7 +119,7 @@ START_TEST(test_slow_input_answered)
         ck_assert_int_eq(write(wfd, p, n), (ssize_t)n);
         p += n;
         lines++;
-        sleep_ms(2);            /* a slow writer: one line every few ms */
+        kit_sleep_ms(2);            /* a slow writer: one line every few ms */
         if (lines % 40 == 0) {
             /* Every line written so far is taken, and the queries are answered
              * while the writer still has lines to write. */
@@ -141,7 +141,7 @@ START_TEST(test_slow_input_answered)
     kit_rmtree(probe_dir);
     free(probe_dir);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -157,7 +157,7 @@ START_TEST(test_drain_get_answered)
     char stats[2048], ans[1024];
     bg_cmd(&b, "STATS", stats, sizeof stats);
     for (int i = 0; i < 2000 && stat_of(stats, "processed") < 5000; i++) {
-        sleep_ms(5);
+        kit_sleep_ms(5);
         bg_cmd(&b, "STATS", stats, sizeof stats);
     }
     pid_t pids[2];
@@ -170,7 +170,7 @@ START_TEST(test_drain_get_answered)
         bg_cmd(&b, "STATS", stats, sizeof stats);
         if (stat_of(stats, "workers_alive") == 1)
             break;
-        sleep_ms(5);
+        kit_sleep_ms(5);
     }
     ck_assert_msg(stat_of(stats, "workers_alive") == 1 && strstr(stats, "phase=draining"),
                   "expected worker 0 gone while worker 1 (stopped) keeps the run draining: %s", stats);
@@ -206,7 +206,7 @@ START_TEST(test_drain_get_answered)
     }
     free(dump);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -250,7 +250,7 @@ START_TEST(test_workers_csv)
     free(d);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 

@@ -16,16 +16,6 @@
 
 #define T 30                    /* seconds any one foreground run may take */
 
-/* The directory holding the sources (tests run from the repository root
- * unless KIT_SRC says otherwise). */
-static const char *src(const char *rel)
-{
-    static char p[512];
-    const char *root = getenv("KIT_SRC");
-    snprintf(p, sizeof p, "%s/%s", root && *root ? root : ".", rel);
-    return p;
-}
-
 /* bin/reference's dump of a stream. */
 static char *reference_dump(const char *const *stream)
 {
@@ -53,13 +43,13 @@ static long wait_processed(struct bg *b, long mark, char *stats, size_t len)
 {
     for (int i = 0; i < 20000; i++) {
         if (bg_try(b, "STATS", stats, len) < 0) {
-            sleep_ms(5);
+            kit_sleep_ms(5);
             continue;
         }
         long p = stat_of(stats, "processed");
         if (p >= mark || !strstr(stats, "phase=running"))
             return p;
-        sleep_ms(2);
+        kit_sleep_ms(2);
     }
     ck_abort_msg("processed never reached %ld: %s", mark, stats);
     return -1;
@@ -75,7 +65,7 @@ static void kill_slot(struct bg *b, int w, char *stats, size_t len)
     long before = stat_of(stats, "restarts");
     ck_assert_int_eq(kill(pids[w], SIGKILL), 0);
     for (int i = 0; i < 5000 && stat_of(stats, "restarts") == before; i++) {
-        sleep_ms(2);
+        kit_sleep_ms(2);
         if (bg_try(b, "STATS", stats, len) < 0)
             break;              /* the run ended: the summary will tell */
     }
@@ -160,7 +150,7 @@ START_TEST(test_kill_anywhere)
     ck_assert_msg(kills >= 1, "%s: no kill landed before the end of the input", what);
     bg_done(&b);
     free(ref);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -181,7 +171,7 @@ START_TEST(test_kill_while_draining)
     char stats[2048];
     bg_cmd(&b, "STATS", stats, sizeof stats);
     for (int i = 0; i < 2000 && !strstr(stats, "phase=draining"); i++) {
-        sleep_ms(1);
+        kit_sleep_ms(1);
         bg_cmd(&b, "STATS", stats, sizeof stats);
     }
     ck_assert_msg(strstr(stats, "phase=draining"), "never saw the drain: %s", stats);
@@ -190,7 +180,7 @@ START_TEST(test_kill_while_draining)
     assert_recovered(&b, ref, 1, "killed while draining");
     bg_done(&b);
     free(ref);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -212,7 +202,7 @@ START_TEST(test_replay_bounded)
     ck_assert_int_eq(kill(pids[0], SIGSTOP), 0);
     long in = -1, same = 0;
     for (int i = 0; i < 3000 && same < 5; i++) {
-        sleep_ms(10);
+        kit_sleep_ms(10);
         bg_cmd(&b, "STATS", stats, sizeof stats);
         long buffered = stat_of(stats, "replay_buffered");
         ck_assert_msg(buffered <= 300, "replay_buffered %ld > --replay-max 300: %s", buffered, stats);
@@ -226,7 +216,7 @@ START_TEST(test_replay_bounded)
     ck_assert_int_eq(kill(pids[0], SIGCONT), 0);
     long moved = 0;
     for (int i = 0; i < 3000 && moved <= in; i++) {
-        sleep_ms(10);
+        kit_sleep_ms(10);
         bg_cmd(&b, "STATS", stats, sizeof stats);
         moved = stat_of(stats, "messages_in");
     }
@@ -235,7 +225,7 @@ START_TEST(test_replay_bounded)
     int st = bg_wait(&b, 30);
     ck_assert_msg(st == 0, "exit %d: %s", st, bg_file(b.err));
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -292,7 +282,7 @@ START_TEST(test_checkpoints_happen)
     ck_assert_msg(csv_col(r.out, "recovery") == 0 && csv_col(r.out, "checkpoints") == 0,
                   "--recovery off still checkpoints: %s", r.out);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -327,7 +317,7 @@ START_TEST(test_recovery_off_counts_losses)
     free(dump);
     free(ref);
     bg_done(&b);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -353,11 +343,11 @@ START_TEST(test_soak_short)
      * (the 10 M soak keeps the script's 8 MiB). */
     setenv("SOAK_RSS_SLACK_KIB", "16384", 1);
     struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", src("phase3_processes/soak.sh"), NULL), 0);
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", kit_src("phase3_processes/soak.sh"), NULL), 0);
     ck_assert_msg(r.status == 0 && strstr(r.err, "soak: PASSED"), "soak exited %d:\n%s", r.status, r.err);
     ck_assert_msg(strstr(r.err, "after 0 SIGKILLs") == NULL, "the soak killed nobody:\n%s", r.err);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 

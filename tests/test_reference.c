@@ -9,12 +9,6 @@
 
 #define T 30                    /* seconds any one run may take */
 
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
-
 /* --emit, then --input of what it printed: a byte-identical dump to the run
  * that used the built-in source directly. For both distributions, with
  * --work on (it must not change the state). */
@@ -52,7 +46,7 @@ START_TEST(test_emit_replay)
     }
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -78,7 +72,7 @@ START_TEST(test_rejects_exit_65)
     ck_assert_msg(r.out_len == 0 && r.err_len == 0, "a quiet run without --dump-state printed: %s%s",
                   r.out, r.err);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 

@@ -30,8 +30,7 @@ static int shm_entries(void)
 
 static void assert_clean(int fds, int shm)
 {
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
+    kit_assert_clean(fds);
     ck_assert_msg(shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, shm_entries());
 }
 
