@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "le.h"
 #include "record_internal.h"
 #include "source.h"
 
@@ -71,30 +72,16 @@ static int bad(void)
 
 /* ------------------------------------------------------------------ raw */
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static void put_f64(uint8_t *p, double d)
 {
     uint64_t bits;
     memcpy(&bits, &d, sizeof bits);
-    put_le(p, bits, 8);
+    le_put64(p, bits);
 }
 
 static double get_f64(const uint8_t *p)
 {
-    uint64_t bits = get_le(p, 8);
+    uint64_t bits = le_get64(p);
     double d;
     memcpy(&d, &bits, sizeof d);
     return d;
@@ -111,15 +98,15 @@ static int raw_nested_encode(const struct nested *r, struct buf *out)
     p[0] = (uint8_t)klen;
     memcpy(p + 1, r->key, klen);
     p[32] = r->state;
-    put_le(p + 40, r->messages, 8);
-    put_le(p + 48, r->data_count, 8);
-    put_le(p + 56, r->invalid, 8);
+    le_put64(p + 40, r->messages);
+    le_put64(p + 48, r->data_count);
+    le_put64(p + 56, r->invalid);
     put_f64(p + 64, r->sum);
     put_f64(p + 72, r->min);
     put_f64(p + 80, r->max);
     put_f64(p + 88, r->last);
     put_f64(p + 96, r->feature_sum);
-    put_le(p + 104, r->nrecent, 4);
+    le_put32(p + 104, r->nrecent);
     for (uint32_t i = 0; i < r->nrecent; i++)
         put_f64(p + RAW_NESTED_HEAD + 8 * i, r->recent[i]);
     out->len += n;
@@ -130,15 +117,15 @@ static int raw_nested_decode(const uint8_t *p, size_t len, struct nested *r)
 {
     if (len < RAW_NESTED_HEAD || p[0] == 0 || p[0] > KEY_MAX)
         return bad();
-    uint32_t n = (uint32_t)get_le(p + 104, 4);
+    uint32_t n = le_get32(p + 104);
     if (n > RECORD_RECENT || len != RAW_NESTED_HEAD + 8 * (size_t)n)
         return bad();
     memcpy(r->key, p + 1, p[0]);
     r->key[p[0]] = '\0';
     r->state = p[32];
-    r->messages = get_le(p + 40, 8);
-    r->data_count = get_le(p + 48, 8);
-    r->invalid = get_le(p + 56, 8);
+    r->messages = le_get64(p + 40);
+    r->data_count = le_get64(p + 48);
+    r->invalid = le_get64(p + 56);
     r->sum = get_f64(p + 64);
     r->min = get_f64(p + 72);
     r->max = get_f64(p + 80);
@@ -156,7 +143,7 @@ static int raw_array_encode(const struct numarray *a, struct buf *out)
     if (buf_reserve(out, n) < 0)
         return -1;
     uint8_t *p = out->data + out->len;
-    put_le(p, a->n, 4);
+    le_put32(p, a->n);
     for (uint32_t i = 0; i < a->n; i++)
         put_f64(p + 4 + 8 * i, a->v[i]);
     out->len += n;
@@ -167,7 +154,7 @@ static int raw_array_decode(const uint8_t *p, size_t len, struct numarray *a)
 {
     if (len < 4)
         return bad();
-    uint32_t n = (uint32_t)get_le(p, 4);
+    uint32_t n = le_get32(p);
     if (n > RECORD_ARRAY || len != 4 + 8 * (size_t)n)
         return bad();
     a->n = n;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codec_internal.h"
+#include "le.h"
 #include "param.h"
 
 #define RAW_MAGIC     0xC1      /* layout version 1; msgpack never uses this byte */
@@ -64,20 +65,6 @@ void codec_set_key(struct msg *m, const char *key, size_t len)
     m->key_len = (uint8_t)len;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static int raw_encode(const struct msg *m, struct buf *out)
 {
     size_t n = CODEC_RAW_FIXED + m->key_len + (size_t)m->payload_len;
@@ -93,9 +80,9 @@ static int raw_encode(const struct msg *m, struct buf *out)
     p[3] = m->key_len;
     memcpy(p + 4, m->key, m->key_len);
     p += 4 + m->key_len;
-    put_le(p, bits, 8);
-    put_le(p + 8, m->seq, 8);
-    put_le(p + 16, m->payload_len, 4);
+    le_put64(p, bits);
+    le_put64(p + 8, m->seq);
+    le_put32(p + 16, m->payload_len);
     if (m->payload_len)
         memcpy(p + 20, m->payload, m->payload_len);
     out->len += n;
@@ -119,7 +106,7 @@ static int raw_decode(const uint8_t *in, size_t len, struct msg *m, char *why, s
     if (!key_valid((const char *)in + 4, klen))
         return codec_reject(why, whylen, "invalid key (%zu bytes)", klen);
     const uint8_t *p = in + 4 + klen;
-    uint64_t bits = get_le(p, 8);
+    uint64_t bits = le_get64(p);
     double v;
     memcpy(&v, &bits, sizeof v);
     bool has_value = in[2] & RAW_HAS_VALUE;
@@ -127,7 +114,7 @@ static int raw_decode(const uint8_t *in, size_t len, struct msg *m, char *why, s
         return codec_reject(why, whylen, "value is not finite");
     if (!has_value && bits != 0)
         return codec_reject(why, whylen, "value bits set without the has_value flag");
-    uint32_t plen = (uint32_t)get_le(p + 16, 4);
+    uint32_t plen = le_get32(p + 16);
     if (plen > PAYLOAD_MAX)
         return codec_reject(why, whylen, "payload of %u bytes exceeds %u", plen, PAYLOAD_MAX);
     if (len - head < plen)
@@ -139,7 +126,7 @@ static int raw_decode(const uint8_t *in, size_t len, struct msg *m, char *why, s
     m->op = (enum op)in[1];
     m->has_value = has_value;
     m->value = has_value ? v : 0.0;
-    m->seq = get_le(p + 8, 8);
+    m->seq = le_get64(p + 8);
     m->payload_len = plen;
     m->payload = plen ? in + head : NULL;
     return 0;

@@ -11,20 +11,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "param.h"
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int fd_write_all(int fd, const void *p, size_t n)
 {
@@ -71,7 +59,7 @@ int frame_write(int fd, const void *body, size_t len)
         return -1;
     }
     uint8_t hdr[FRAME_HDR];
-    put_le32(hdr, (uint32_t)len);
+    le_put32(hdr, (uint32_t)len);
     /* One writev() sends header and body in one system call without copying the
      * body next to the header first; two write()s would cost a second syscall
      * (and, on a pipe, could wake the reader for a 4-byte read). */
@@ -104,7 +92,7 @@ int frame_read(int fd, struct buf *body)
     int rc = fd_read_all(fd, hdr, FRAME_HDR);
     if (rc <= 0)
         return rc;              /* 0: clean EOF between frames; -1: errno set (EPROTO mid-header) */
-    uint32_t len = get_le32(hdr);
+    uint32_t len = le_get32(hdr);
     if (len > FRAME_MAX) {
         errno = EMSGSIZE;
         return -1;
@@ -133,7 +121,7 @@ int frame_append(struct buf *out, const void *body, size_t len)
     }
     if (buf_reserve(out, FRAME_HDR + len) < 0)
         return -1;
-    put_le32(out->data + out->len, (uint32_t)len);
+    le_put32(out->data + out->len, (uint32_t)len);
     out->len += FRAME_HDR;
     return buf_append(out, body, len);  /* cannot fail now: the room is reserved */
 }
@@ -165,7 +153,7 @@ int framer_next(struct framer *f, const uint8_t **body, size_t *len)
     size_t avail = f->in.len - f->off;
     if (avail < FRAME_HDR)
         return 0;
-    uint32_t n = get_le32(f->in.data + f->off);
+    uint32_t n = le_get32(f->in.data + f->off);
     if (n > FRAME_MAX) {
         errno = EMSGSIZE;
         return -1;
