@@ -25,10 +25,11 @@ struct bg {
     char sock[512], out[512], err[512];
 };
 
-/* Start phase3 with the given flags plus --control, stdout/stderr to files. A
- * flag starting with "@/" names a file in the run's own directory ("@/dump.csv"
- * becomes DIR/dump.csv); bg_path() gives the same path back. */
-static inline void bg_start(struct bg *b, const char *const *flags)
+/* Start phase3 with the given flags plus --control, stdin from fd in (/dev/null
+ * if in < 0), stdout/stderr to files. A flag starting with "@/" names a file in
+ * the run's own directory ("@/dump.csv" becomes DIR/dump.csv); bg_path() gives
+ * the same path back. */
+static inline void bg_start_in(struct bg *b, const char *const *flags, int in)
 {
     static char expanded[8][512];
     b->dir = kit_tmpdir();
@@ -53,7 +54,8 @@ static inline void bg_start(struct bg *b, const char *const *flags)
     ck_assert_msg(b->pid >= 0, "fork: %s", strerror(errno));
     if (b->pid == 0) {
         int o = open(b->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(b->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int in = open("/dev/null", O_RDONLY);
+        if (in < 0)
+            in = open("/dev/null", O_RDONLY);
         if (o < 0 || e < 0 || in < 0)
             _exit(127);
         dup2(in, 0);
@@ -62,6 +64,12 @@ static inline void bg_start(struct bg *b, const char *const *flags)
         execv(argv[0], argv);
         _exit(127);
     }
+}
+
+/* bg_start_in with stdin from /dev/null. */
+static inline void bg_start(struct bg *b, const char *const *flags)
+{
+    bg_start_in(b, flags, -1);
 }
 
 /* The path "@/name" stood for in bg_start (a static buffer). */

@@ -28,39 +28,9 @@
  * is returned in *wfd; --control is added (bg_start's conventions). */
 static void bg_start_piped(struct bg *b, const char *const *flags, int *wfd)
 {
-    static char expanded[8][512];
-    b->dir = kit_tmpdir();
-    snprintf(b->sock, sizeof b->sock, "%s/ctl.sock", b->dir);
-    snprintf(b->out, sizeof b->out, "%s/out", b->dir);
-    snprintf(b->err, sizeof b->err, "%s/err", b->dir);
-    char *argv[48];
-    int n = 0, nexp = 0;
-    argv[n++] = (char *)kit_bin("phase3");
-    for (; *flags && n < 44; flags++) {
-        if (strncmp(*flags, "@/", 2) == 0 && nexp < 8) {
-            snprintf(expanded[nexp], sizeof expanded[0], "%s/%s", b->dir, *flags + 2);
-            argv[n++] = expanded[nexp++];
-        } else {
-            argv[n++] = (char *)*flags;
-        }
-    }
-    argv[n++] = "--control";
-    argv[n++] = b->sock;
-    argv[n] = NULL;
     int p[2];
     ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-    b->pid = fork();
-    ck_assert_msg(b->pid >= 0, "fork: %s", strerror(errno));
-    if (b->pid == 0) {
-        int o = open(b->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(b->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (o < 0 || e < 0)
-            _exit(127);
-        dup2(p[0], 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    bg_start_in(b, flags, p[0]);
     close(p[0]);
     *wfd = p[1];
 }
