@@ -17,24 +17,29 @@
 #include <unistd.h>
 #include <uv.h>
 
+/* "$env/rel" ("fallback/rel" when $env is unset or empty), written into the
+ * next of the 8 buffers of ring: a caller may hold 8 results at once. */
+static const char *ring_path(char ring[8][1024], unsigned *next, const char *env,
+                             const char *fallback, const char *rel)
+{
+    const char *dir = getenv(env);
+    char *p = ring[(*next)++ % 8];
+    snprintf(p, 1024, "%s/%s", dir && *dir ? dir : fallback, rel);
+    return p;
+}
+
 const char *kit_bin(const char *name)
 {
-    static char paths[8][512];
+    static char paths[8][1024];
     static unsigned next;
-    const char *dir = getenv("KIT_BIN");
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir && *dir ? dir : "bin", name);
-    return p;
+    return ring_path(paths, &next, "KIT_BIN", "bin", name);
 }
 
 const char *kit_src(const char *rel)
 {
     static char paths[8][1024];
     static unsigned next;
-    const char *dir = getenv("KIT_SRC");
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", dir && *dir ? dir : ".", rel);
-    return p;
+    return ring_path(paths, &next, "KIT_SRC", ".", rel);
 }
 
 double kit_time_scale(void)
