@@ -1,6 +1,8 @@
 /* test_demos.c: the classic demos. Pool.map equals the sequential map (in
  * process and through bin/poolmap), the locked counter is exact, pipe and queue
- * deliver every message, clean_order's flags. */
+ * deliver every message, clean_order's flags and its report of the cores
+ * its orders had. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,33 @@ START_TEST(test_clean_order_flags)
 }
 END_TEST
 
+/* clean_order reports the orders' CPU time (--csv cpu_s) and says when they
+ * did not have a core each: 2 orders forced onto one CPU (the affinity is
+ * inherited by the program) have about 1 core between them, whatever the
+ * speed of the machine. */
+START_TEST(test_clean_order_cores)
+{
+    int fds = kit_count_fds();
+    const char *co = kit_bin("clean_order");
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);    /* this test's child only */
+    static const char *const modes[] = { "--threads", "--processes" };
+    for (int m = 0; m < 2; m++) {
+        struct kit_run r;
+        ck_assert_int_eq(kit_run(&r, NULL, T, co, modes[m], "2", "--iterations", "200000000", "--csv", NULL), 0);
+        ck_assert_msg(r.status == 0, "%s 2: exit %d: %s", modes[m], r.status, r.err);
+        ck_assert_msg(strstr(r.out, "\nmode,orders,iterations,seconds,cpu_s\n"), "%s: CSV header: %s", modes[m],
+                      r.out);
+        ck_assert_msg(strstr(r.err, "did not have a core each"), "%s 2 on one CPU: expected the warning, got: %s",
+                      modes[m], r.err);
+        kit_run_free(&r);
+    }
+    assert_clean(fds);
+}
+END_TEST
+
 static Suite *demos_suite(void)
 {
     Suite *s = suite_create("demos");
@@ -207,6 +236,7 @@ static Suite *demos_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("clean_order");
     tcase_add_test(tc, test_clean_order_flags);
+    tcase_add_test(tc, test_clean_order_cores);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
