@@ -13,12 +13,6 @@
 
 #define T 60
 
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
-
 static int64_t triple(int64_t x) { return 3 * x + 1; }
 
 START_TEST(test_poolmap_equals_sequential)
@@ -42,7 +36,7 @@ START_TEST(test_poolmap_equals_sequential)
         }
     }
     free(in), free(seq), free(par);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -65,7 +59,7 @@ START_TEST(test_poolmap_program)
     kit_run_free(&g), kit_run_free(&s), kit_run_free(&p), kit_run_free(&q);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -144,7 +138,7 @@ START_TEST(test_count_primes_bad_line)
     kit_run_free(&r);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -158,7 +152,7 @@ START_TEST(test_locked_counter_exact)
     ck_assert_msg(strstr(r.out, "\nlocked,4,200000,800000,800000,0,"), "locked row not exact: %s", r.out);
     ck_assert_msg(strstr(r.out, "\nunlocked,4,200000,800000,"), "no unlocked row: %s", r.out);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -172,7 +166,7 @@ START_TEST(test_pipe_and_queue)
     ck_assert_msg(strstr(r.out, "\npipe,1,100000,") && strstr(r.out, "\nqueue,3,100000,"), "rows: %s", r.out);
     ck_assert_msg(!strstr(r.out, ",0\n"), "a sum was wrong: %s", r.out);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -188,7 +182,7 @@ START_TEST(test_clean_order_flags)
     ck_assert_msg(b.status == 0 && strstr(b.out, "\nprocesses,2,1000000,"), "processes: %d %s", b.status, b.out);
     ck_assert_msg(c.status == 2 && strstr(c.err, "usage:"), "both: exit %d", c.status);
     kit_run_free(&a), kit_run_free(&b), kit_run_free(&c);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -215,30 +209,26 @@ START_TEST(test_clean_order_cores)
                       modes[m], r.err);
         kit_run_free(&r);
     }
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
 static Suite *demos_suite(void)
 {
     Suite *s = suite_create("demos");
-    TCase *tc = tcase_create("poolmap");
+    TCase *tc = kit_tcase(s, "poolmap", 90);
     tcase_add_test(tc, test_poolmap_equals_sequential);
     tcase_add_test(tc, test_poolmap_program);
     tcase_add_test(tc, test_count_range_any_cuts);
     tcase_add_test(tc, test_count_primes_bad_line);
-    tcase_set_timeout(tc, 90);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("shared");
+
+    tc = kit_tcase(s, "shared", 90);
     tcase_add_test(tc, test_locked_counter_exact);
     tcase_add_test(tc, test_pipe_and_queue);
-    tcase_set_timeout(tc, 90);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("clean_order");
+
+    tc = kit_tcase(s, "clean_order", 60);
     tcase_add_test(tc, test_clean_order_flags);
     tcase_add_test(tc, test_clean_order_cores);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
     return s;
 }
 

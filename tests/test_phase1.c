@@ -10,19 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctlclient.h"
 #include "kit_test.h"
 
 #define T 60                    /* seconds any one run may take */
-
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
 
 /* Run argv (NULL-terminated, program first) and return its stdout; the run
  * must exit with want_status. */
@@ -85,7 +78,7 @@ START_TEST(test_dump_equals_reference)
     assert_same_dump(ref, got, what);
     free(ref);
     free(got);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -134,7 +127,7 @@ START_TEST(test_input_file_and_rejects)
     free(text);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -159,13 +152,12 @@ static pid_t spawn(char *const argv[])
 /* Wait for pid to exit (killing it after T seconds). Returns its exit status. */
 static int reap(pid_t pid)
 {
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
     for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
         int st;
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        nanosleep(&ts, NULL);
+        kit_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -181,13 +173,12 @@ static int alive(pid_t pid)
 /* Connect once the program has made its socket (or fail if it died). */
 static int connect_to(const char *path, pid_t pid)
 {
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
     for (int i = 0; i < 1000 * kit_time_scale(); i++) {
         int fd = ctlclient_open(path, 1000);
         if (fd >= 0)
             return fd;
         ck_assert_msg(alive(pid), "the program exited before opening %s", path);
-        nanosleep(&ts, NULL);
+        kit_sleep_ms(10);
     }
     ck_abort_msg("no control socket at %s", path);
     return -1;
@@ -231,7 +222,7 @@ START_TEST(test_query_while_busy)
     ck_assert_msg(stat(sock, &st) < 0, "the socket file %s outlived the run", sock);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -259,7 +250,7 @@ START_TEST(test_csv_row_and_probe)
     free(out);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -302,12 +293,6 @@ static pid_t spawn_piped(const char *dir, const char *sock, const char *const *f
     return pid;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 /* `--input -` fed by a slow writer (one line every 2 ms): every 40 lines, STATS
  * must show every line written so far taken and applied, and a GET must be
  * answered, before the test writes more. A loop that read its input with a
@@ -336,7 +321,7 @@ START_TEST(test_slow_input_answered)
         ck_assert_int_eq(write(wfd, p, n), (ssize_t)n);
         p += n;
         lines++;
-        sleep_ms(2);
+        kit_sleep_ms(2);
         if (lines % 40 != 0)
             continue;
         /* Bounded wait for the loop to take what was written (it is not
@@ -349,7 +334,7 @@ START_TEST(test_slow_input_answered)
             done = stat_field(ans, "processed=");
             if (done >= lines)
                 break;
-            sleep_ms(5);
+            kit_sleep_ms(5);
         }
         ck_assert_msg(in == lines && done == lines, "expected messages_in=%llu processed=%llu once "
                       "%llu lines were written, got: %s", lines, lines, lines, ans);
@@ -375,7 +360,7 @@ START_TEST(test_slow_input_answered)
     free(text);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -398,7 +383,7 @@ START_TEST(test_shutdown_idle_pipe)
         ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0, "no STATS");
         if (stat_field(ans, "processed=") >= 3)
             break;
-        sleep_ms(5);
+        kit_sleep_ms(5);
     }
     ck_assert_msg(stat_field(ans, "processed=") == 3, "expected processed=3, got: %s", ans);
     ck_assert_msg(ctlclient_request(cfd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
@@ -419,7 +404,7 @@ START_TEST(test_shutdown_idle_pipe)
     free(dump);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -448,7 +433,7 @@ START_TEST(test_bad_flags_exit_2)
     ck_assert_msg(strstr(r.err, "Usage:"), "%s: no usage on stderr: %s", bad_flags[_i][0], r.err);
     ck_assert_msg(r.out_len == 0, "%s: stdout must stay empty: %s", bad_flags[_i][0], r.out);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -460,36 +445,28 @@ START_TEST(test_missing_input_exit_1)
     ck_assert_msg(r.status == 1, "expected exit 1, got %d", r.status);
     ck_assert_msg(strstr(r.err, "/nonexistent/x.txt"), "the error must name the file: %s", r.err);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
 static Suite *phase1_suite(void)
 {
     Suite *s = suite_create("phase1");
-    TCase *tc = tcase_create("dump");
-    tcase_set_timeout(tc, 120);
+    TCase *tc = kit_tcase(s, "dump", 120);
     tcase_add_loop_test(tc, test_dump_equals_reference, 0, NDUMP);
     tcase_add_test(tc, test_input_file_and_rejects);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("query");
-    tcase_set_timeout(tc, 120);
+    tc = kit_tcase(s, "query", 120);
     tcase_add_loop_test(tc, test_query_while_busy, 0, 2);
     tcase_add_test(tc, test_csv_row_and_probe);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("slow_input");
-    tcase_set_timeout(tc, 120);
+    tc = kit_tcase(s, "slow_input", 120);
     tcase_add_test(tc, test_slow_input_answered);
     tcase_add_test(tc, test_shutdown_idle_pipe);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("exit");
-    tcase_set_timeout(tc, 60);
+    tc = kit_tcase(s, "exit", 60);
     tcase_add_loop_test(tc, test_bad_flags_exit_2, 0, NBAD);
     tcase_add_test(tc, test_missing_input_exit_1);
-    suite_add_tcase(s, tc);
     return s;
 }
 

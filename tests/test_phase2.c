@@ -11,19 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctlclient.h"
 #include "kit_test.h"
 
 #define T 60                    /* seconds any one run may take */
-
-static void assert_clean(int fds)
-{
-    ck_assert_msg(kit_count_fds() == fds, "fds leaked: %d before, %d after", fds, kit_count_fds());
-    ck_assert_msg(!kit_children_alive(), "a child outlived the test");
-}
 
 static char *run_ok(int want_status, char *const argv[])
 {
@@ -101,7 +94,7 @@ START_TEST(test_dump_equals_reference)
     assert_same_dump(ref, got, what);
     free(ref);
     free(got);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -127,7 +120,7 @@ START_TEST(test_input_rejects_exit_65)
     free(ref);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -145,7 +138,7 @@ START_TEST(test_shared_queue_counts_order_breaks)
     double breaks = csv_value(out, "order_breaks");
     ck_assert_msg(breaks >= 0 && breaks <= 20000, "order_breaks out of range: %g", breaks);
     free(out);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -163,7 +156,7 @@ START_TEST(test_global_lock_contends)
     ck_assert_msg(csv_value(out, "vol_cs") > 0, "a thread that waits on a lock sleeps: "
                   "expected voluntary context switches > 0\n%s", out);
     free(out);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -192,12 +185,11 @@ static pid_t spawn(char *const argv[], int *in)
 
 static int reap(pid_t pid)
 {
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
     for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        nanosleep(&ts, NULL);
+        kit_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -212,13 +204,12 @@ static int alive(pid_t pid)
 
 static int connect_to(const char *path, pid_t pid)
 {
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
     for (int i = 0; i < 1000 * kit_time_scale(); i++) {
         int fd = ctlclient_open(path, 1000);
         if (fd >= 0)
             return fd;
         ck_assert_msg(alive(pid), "the program exited before opening %s", path);
-        nanosleep(&ts, NULL);
+        kit_sleep_ms(10);
     }
     ck_abort_msg("no control socket at %s", path);
     return -1;
@@ -265,7 +256,7 @@ START_TEST(test_query_while_saturated)
     ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -291,7 +282,7 @@ START_TEST(test_shutdown)
         ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
         if (stat_field(ans, "processed=") >= 4)
             break;
-        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+        kit_sleep_ms(5);
     }
     ck_assert_msg(stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
     ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
@@ -313,7 +304,7 @@ START_TEST(test_shutdown)
     ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -331,7 +322,7 @@ START_TEST(test_sigterm_idle_pipe)
         ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
         if (stat_field(ans, "processed=") >= 1)
             break;
-        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+        kit_sleep_ms(5);
     }
     close(fd);
     ck_assert_int_eq(kill(pid, SIGTERM), 0);
@@ -340,7 +331,7 @@ START_TEST(test_sigterm_idle_pipe)
     ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
     kit_rmtree(dir);
     free(dir);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -367,36 +358,27 @@ START_TEST(test_bad_flags_exit_2)
     ck_assert_msg(r.status == 2, "%s: expected exit 2, got %d", bad_flags[_i][0], r.status);
     ck_assert_msg(strstr(r.err, "Usage:"), "%s: no usage on stderr: %s", bad_flags[_i][0], r.err);
     kit_run_free(&r);
-    assert_clean(fds);
+    kit_assert_clean(fds);
 }
 END_TEST
 
 static Suite *phase2_suite(void)
 {
     Suite *s = suite_create("phase2");
-    TCase *tc = tcase_create("dump");
-    tcase_set_timeout(tc, 180);
+    TCase *tc = kit_tcase(s, "dump", 180);
     tcase_add_loop_test(tc, test_dump_equals_reference, 0, 36);
     tcase_add_test(tc, test_input_rejects_exit_65);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("lessons");
-    tcase_set_timeout(tc, 120);
+    tc = kit_tcase(s, "lessons", 120);
     tcase_add_loop_test(tc, test_shared_queue_counts_order_breaks, 0, 3);
     tcase_add_test(tc, test_global_lock_contends);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("query");
-    tcase_set_timeout(tc, 120);
+    tc = kit_tcase(s, "query", 120);
     tcase_add_loop_test(tc, test_query_while_saturated, 0, 3);
     tcase_add_test(tc, test_shutdown);
     tcase_add_test(tc, test_sigterm_idle_pipe);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("exit");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_bad_flags_exit_2, 0, NBAD);
-    suite_add_tcase(s, tc);
+    tcase_add_loop_test(kit_tcase(s, "exit", 60), test_bad_flags_exit_2, 0, NBAD);
     return s;
 }
 
