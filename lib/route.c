@@ -115,6 +115,11 @@ static int ring_build(struct router *r)
 /* The first point with hash >= h (lower bound), wrapping to the first point. */
 static unsigned ring_pick(const struct router *r, uint64_t h)
 {
+    /* EXERCISE(lib-ring-pick): return the worker of the first ring point whose hash is
+     * >= h (binary search: r->ring is sorted by hash), wrapping past the last point to
+     * the first. */
+    /* STUB: (void)r; (void)h; */
+    /* STUB: return 0; */
     size_t lo = 0, hi = r->npoints;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -124,6 +129,7 @@ static unsigned ring_pick(const struct router *r, uint64_t h)
             hi = mid;
     }
     return r->ring[lo == r->npoints ? 0 : lo].worker;
+    /* END EXERCISE */
 }
 
 struct router *router_new(enum route kind, unsigned workers)
