@@ -81,6 +81,13 @@ void futex_wake_shared(_Atomic uint32_t *word, int n)
 
 int taskring_check(uint64_t slots, uint64_t slot_bytes, char *err, size_t errlen)
 {
+    /* EXERCISE(taskq-geometry): refuse a ring the queue cannot use: slots must be a
+     * power of two in [2, TASKRING_SLOTS_MAX] (so that a position maps to its slot with a
+     * mask), slot_bytes a multiple of 64 in [TASKRING_SLOT_MIN, TASKRING_SLOT_MAX] (one
+     * slot never shares a cache line with the next). Return 0, or -1 with the reason in
+     * err, naming the flag (--slots, --slot-bytes). */
+    /* STUB: (void)slots; (void)slot_bytes; (void)err; (void)errlen; */
+    /* STUB: return 0; */
     if (slots < 2 || slots > TASKRING_SLOTS_MAX || (slots & (slots - 1))) {
         snprintf(err, errlen, "--slots %llu is not a power of two in [2, %u]",
                  (unsigned long long)slots, TASKRING_SLOTS_MAX);
@@ -92,6 +99,7 @@ int taskring_check(uint64_t slots, uint64_t slot_bytes, char *err, size_t errlen
         return -1;
     }
     return 0;
+    /* END EXERCISE */
 }
 
 size_t taskring_bytes(uint32_t slots, uint32_t slot_bytes)
