@@ -23,7 +23,7 @@
 static const char summary[] =
     "The single-threaded reference run: applies every message, in order, to one\n"
     "registry of per-key state machines. Its --dump-state is the truth every phase\n"
-    "must match.";
+    "must match. It answers no queries: the common --control flag below is refused.";
 
 /* --work's result goes here so the compiler cannot drop the work; it never
  * touches the state. */

@@ -57,7 +57,7 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
             f->offload = strcmp(arg, "threads") == 0;
             return 0;
         }
-        snprintf(err, errlen, "--offload must be none or threads, not '%s'", arg);
+        snprintf(err, errlen, "'%s' is not none or threads", arg);
         return -1;
     case OPT_POOL:
         return cli_u64(arg, 1, POOL_MAX, &f->pool, err, errlen);

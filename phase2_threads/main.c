@@ -49,14 +49,14 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
     case OPT_LOCK:
         if (lockmode_parse(arg, &f->lock) == 0)
             return 0;
-        snprintf(err, errlen, "--lock must be global, registry or sharded, not '%s'", arg);
+        snprintf(err, errlen, "'%s' is not global, registry or sharded", arg);
         return -1;
     case OPT_QUEUE:
         if (strcmp(arg, "per-thread") == 0 || strcmp(arg, "shared") == 0) {
             f->shared = strcmp(arg, "shared") == 0;
             return 0;
         }
-        snprintf(err, errlen, "--queue must be per-thread or shared, not '%s'", arg);
+        snprintf(err, errlen, "'%s' is not per-thread or shared", arg);
         return -1;
     }
     return -1;
