@@ -22,7 +22,8 @@ for step in "${steps[@]}"; do
     "${make[@]}" -j"$jobs" "$step" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     # The test runner closes each test step with "N passed, N failed".
-    if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1); then
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
         total_pass=$((total_pass + ${line%% passed*}))
         f=${line#*, }; total_fail=$((total_fail + ${f%% failed}))
     fi
