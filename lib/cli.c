@@ -26,7 +26,8 @@
 enum {
     OPT_HELP = 'h',
     OPT_INPUT = 256, OPT_MESSAGES, OPT_KEYS, OPT_DIST, OPT_ZIPF_S, OPT_SEED,
-    OPT_PAYLOAD, OPT_EMIT, OPT_WORK, OPT_DUMP_STATE, OPT_CONTROL, OPT_CSV, OPT_QUIET,
+    OPT_PAYLOAD, OPT_EMIT, OPT_WORK, OPT_DUMP_STATE, OPT_CONTROL, OPT_CONTROL_PRIVATE, OPT_CSV,
+    OPT_QUIET,
 };
 
 /* One line of the usage; the table doubles as the getopt table. */
@@ -51,6 +52,8 @@ static const struct flag common[] = {
       OPT_WORK, "Run" },
     { "control", "PATH", "answer GET key / STATS / SHUTDOWN on a UNIX socket at PATH",
       OPT_CONTROL, NULL },
+    { "control-private", NULL, "create --control's directory mode 0700 (or accept it only if private), "
+      "remove it at the end", OPT_CONTROL_PRIVATE, NULL },
     { "emit", NULL, "print the stream as key,op,value lines instead of processing it",
       OPT_EMIT, "Output" },
     { "dump-state", "FILE", "write the final state of every key as CSV to FILE (\"-\" = stdout)",
@@ -229,6 +232,9 @@ static int set_common(struct cli *c, int val, const char *arg, char *err, size_t
     case OPT_CONTROL:
         c->control = arg;
         return 0;
+    case OPT_CONTROL_PRIVATE:
+        c->control_private = true;
+        return 0;
     case OPT_CSV:
         c->csv = true;
         return 0;
@@ -318,6 +324,8 @@ void cli_parse(struct cli *c, int argc, char **argv, const char *summary,
     }
     if (optind < argc)
         cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    if (c->control_private && !c->control)
+        cli_usage_error(c, "--control-private needs --control PATH");
 }
 
 struct stream *cli_open_stream(const struct cli *c)

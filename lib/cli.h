@@ -20,6 +20,7 @@ struct cli {
     uint32_t work;              /* --work W: units of CPU work per DATA message */
     const char *dump_state;     /* --dump-state FILE ("-" = stdout), or NULL */
     const char *control;        /* --control PATH, or NULL */
+    bool control_private;       /* --control-private: PATH's directory is ours, 0700 (ctl.h, CTLSRV_PRIVATE) */
     bool csv;                   /* --csv: one metrics row with header on stdout */
     bool quiet;                 /* --quiet: no narrated summary */
     int argc;                   /* the original command line, for CSV metadata */
@@ -48,7 +49,7 @@ typedef int (*cli_extra_fn)(int val, const char *arg, void *ctx, char *err, size
  * (`summary`, then every flag) on stdout and exit 0. On a bad flag or value, print
  * "prog: reason" and the usage on stderr and exit EXIT_USAGE (SPEC §4): unknown
  * flags, missing arguments, numbers out of range and stray non-option arguments
- * alike. The built-in source flags are accepted but ignored with --input.
+ * alike, and --control-private without --control. The built-in source flags are accepted but ignored with --input.
  * fn may be NULL when nextra is 0. argv is not reordered; c keeps pointers into it. */
 void cli_parse(struct cli *c, int argc, char **argv, const char *summary,
                const struct cli_extra *extra, size_t nextra, cli_extra_fn fn, void *ctx);

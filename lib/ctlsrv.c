@@ -84,6 +84,7 @@ struct ctlsrv {
     dev_t dev;                      /* the socket file we created, so that close */
     ino_t ino;                      /* removes that file and not a successor's */
     char path[sizeof ((struct sockaddr_un *)0)->sun_path];
+    struct ctl_dir dir;             /* CTLSRV_PRIVATE: the directory we made, if any */
 };
 
 struct wreq {                       /* one answer on its way out */
@@ -449,10 +450,11 @@ static void on_listener_closed(uv_handle_t *h)
     srv_release(h->data);
 }
 
-struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, void *data,
-                            char *err, size_t errlen)
+struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, unsigned flags, ctl_handler fn,
+                            void *data, char *err, size_t errlen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct ctl_dir dir = { .path = "" };
     struct stat st;
     size_t n = strlen(path);
 
@@ -463,11 +465,15 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
         return NULL;
     }
     memcpy(sa.sun_path, path, n + 1);
-    if (path_claim(path, &sa, err, errlen) < 0)
+    /* The directory first: the stale-socket check below must not even look
+     * inside a directory we have not yet decided to trust. */
+    if ((flags & CTLSRV_PRIVATE) && ctl_private_dir(path, &dir, err, errlen) < 0)
         return NULL;
+    if (path_claim(path, &sa, err, errlen) < 0)
+        goto fail;
     int fd = listen_fd(path, &sa, &st, err, errlen);
     if (fd < 0)
-        return NULL;
+        goto fail;
 
     struct ctlsrv *s = calloc(1, sizeof *s);
     if (!s) {
@@ -475,9 +481,10 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
         unlink(path);
         close(fd);
         errno = ENOMEM;
-        return NULL;
+        goto fail;
     }
-    *s = (struct ctlsrv){ .loop = loop, .fn = fn, .data = data, .dev = st.st_dev, .ino = st.st_ino };
+    *s = (struct ctlsrv){ .loop = loop, .fn = fn, .data = data, .dev = st.st_dev, .ino = st.st_ino,
+                          .dir = dir };
     memcpy(s->path, path, n + 1);
     int rc = uv_pipe_init(loop, &s->listener, 0);
     if (rc < 0) {
@@ -486,7 +493,7 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
         close(fd);
         free(s);
         errno = -rc;
-        return NULL;
+        goto fail;
     }
     s->listener.data = s;
     s->handles = 1;
@@ -494,8 +501,8 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
         close(fd);              /* not the handle's yet */
     if (rc < 0 || (rc = uv_listen((uv_stream_t *)&s->listener, CTL_BACKLOG, on_connection)) < 0) {
         snprintf(err, errlen, "listening on control socket %s failed: %s", path, uv_strerror(rc));
-        ctlsrv_close(s);        /* frees s once the loop has closed the handle */
-        errno = -rc;
+        ctlsrv_close(s);        /* removes the file and our directory; frees s once the */
+        errno = -rc;            /* loop has closed the handle */
         return NULL;
     }
     /* An answer written to a client that has gone raises SIGPIPE, whose default
@@ -505,6 +512,9 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, ctl_handler fn, v
     if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
         signal(SIGPIPE, SIG_IGN);
     return s;
+fail:
+    ctl_private_dir_remove(&dir);   /* keeps errno */
+    return NULL;
 }
 
 unsigned long ctlsrv_queries(const struct ctlsrv *s)
@@ -527,6 +537,7 @@ void ctlsrv_close(struct ctlsrv *s)
      * ours: a later run may have replaced it after we were declared stale. */
     if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
         unlink(s->path);
+    ctl_private_dir_remove(&s->dir);    /* then its private directory, if we made it */
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     for (struct conn *c = s->conns, *next; c; c = next) {
         next = c->next;

@@ -23,7 +23,8 @@
 static const char summary[] =
     "The single-threaded reference run: applies every message, in order, to one\n"
     "registry of per-key state machines. Its --dump-state is the truth every phase\n"
-    "must match. It answers no queries: the common --control flag below is refused.";
+    "must match. It answers no queries: the common --control and --control-private\n"
+    "flags below are refused.";
 
 /* --work's result goes here so the compiler cannot drop the work; it never
  * touches the state. */
@@ -47,8 +48,10 @@ int main(int argc, char **argv)
 {
     struct cli c;
     cli_parse(&c, argc, argv, summary, NULL, 0, NULL, NULL);
+    /* cli_parse has already refused --control-private alone (it needs --control). */
     if (c.control)
-        cli_usage_error(&c, "--control: the reference run answers no queries (use a phase program)");
+        cli_usage_error(&c, "--control%s: the reference run answers no queries (use a phase program)",
+                        c.control_private ? " and --control-private" : "");
     if (c.emit)
         return cli_emit(&c);
 

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     struct pipeline_opts o = {
         .in = in, .threaded_input = c.stream.input != NULL, .work = c.work,
         .rate = f.rate, .offload = f.offload,
-        .heartbeat_ms = f.heartbeat_ms, .control = c.control,
+        .heartbeat_ms = f.heartbeat_ms, .control = c.control, .control_private = c.control_private,
     };
     char err[512];
     if (pipeline_init(&p, &o, err, sizeof err) < 0) {

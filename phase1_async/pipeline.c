@@ -294,7 +294,8 @@ int pipeline_init(struct pipeline *p, const struct pipeline_opts *o, char *err, 
     }
     if (o->control) {
         char why[256];
-        if (!(p->ctl = ctlsrv_start(&p->loop, o->control, on_query, p, why, sizeof why))) {
+        unsigned flags = o->control_private ? CTLSRV_PRIVATE : 0;
+        if (!(p->ctl = ctlsrv_start(&p->loop, o->control, flags, on_query, p, why, sizeof why))) {
             snprintf(err, errlen, "cannot open the control socket: %s", why);
             return -1;
         }

@@ -44,6 +44,7 @@ struct pipeline_opts {
     bool offload;               /* --offload threads */
     uint64_t heartbeat_ms;      /* heartbeat period */
     const char *control;        /* --control PATH or NULL */
+    bool control_private;       /* --control-private: PATH's directory is ours, 0700 (CTLSRV_PRIVATE) */
 };
 
 struct pipeline {

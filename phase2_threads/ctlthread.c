@@ -78,7 +78,7 @@ static void *ctl_main(void *arg)
 }
 
 int ctlthread_start(struct ctlthread *c, struct pool *pool, struct stream *in, const char *path,
-                    char *err, size_t errlen)
+                    unsigned flags, char *err, size_t errlen)
 {
     int rc;
     memset(c, 0, sizeof *c);
@@ -97,7 +97,7 @@ int ctlthread_start(struct ctlthread *c, struct pool *pool, struct stream *in, c
     uv_signal_start(&c->sigterm, on_signal, SIGTERM);
     if (path) {
         char why[256];
-        if (!(c->srv = ctlsrv_start(&c->loop, path, on_query, c, why, sizeof why))) {
+        if (!(c->srv = ctlsrv_start(&c->loop, path, flags, on_query, c, why, sizeof why))) {
             snprintf(err, errlen, "cannot open the control socket: %s", why);
             goto fail;
         }

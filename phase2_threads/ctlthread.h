@@ -37,12 +37,12 @@ struct ctlthread {
     struct hist service;        /* ns from a command line to its answer; read after join */
 };
 
-/* Open the socket (path may be NULL) and start the thread; SHUTDOWN, SIGINT
- * and SIGTERM set pool->stop_input and interrupt in (made interruptible by the
- * caller, stream_make_interruptible). Returns 0, or -1 with a one-line reason
- * in err. */
+/* Open the socket (path may be NULL; flags: 0 or CTLSRV_PRIVATE, ctl.h) and
+ * start the thread; SHUTDOWN, SIGINT and SIGTERM set pool->stop_input and
+ * interrupt in (made interruptible by the caller, stream_make_interruptible).
+ * Returns 0, or -1 with a one-line reason in err. */
 int ctlthread_start(struct ctlthread *c, struct pool *pool, struct stream *in, const char *path,
-                    char *err, size_t errlen);
+                    unsigned flags, char *err, size_t errlen);
 
 /* Close the socket, end the loop and join the thread. */
 void ctlthread_stop(struct ctlthread *c);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "csv.h"
+#include "ctl.h"
 #include "ctlthread.h"
 #include "param.h"
 #include "pool.h"
@@ -171,7 +172,8 @@ int main(int argc, char **argv)
     }
     static struct ctlthread ct;
     char err[512];
-    if (ctlthread_start(&ct, &p, in, c.control, err, sizeof err) < 0) {
+    unsigned ctl_flags = c.control_private ? CTLSRV_PRIVATE : 0;
+    if (ctlthread_start(&ct, &p, in, c.control, ctl_flags, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", c.prog, err);
         atomic_store(&p.stop_input, true);
         pool_run(&p, in);       /* drains nothing: just stops the workers */

@@ -1,7 +1,7 @@
 /* control.c: phase 3's answers on the control socket (SPEC §5): STATS from the
  * supervisor's own counters, SHUTDOWN by starting the drain, GET by asking the
  * worker that owns the key, through the pending-query table (query.h), so the
- * loop never waits for a worker. Also --control-private's directory check. */
+ * loop never waits for a worker. */
 #include "control.h"
 
 #include <errno.h>
@@ -134,56 +134,4 @@ void control_stats(struct sup *s, char *out, size_t len)
                      s->checkpoints, s->replayed, log_max, log_total, log_bytes, s->replay_stalls);
     for (unsigned i = 0; i < s->o->workers && n > 0 && (size_t)n < len; i++)
         n += snprintf(out + n, len - (size_t)n, "%s%ld", i ? "," : "", (long)s->slots[i].pid);
-}
-
-int control_private_dir(const char *sock_path, char **made, char *err, size_t errlen)
-{
-    *made = NULL;
-    const char *slash = strrchr(sock_path, '/');
-    if (!slash || slash == sock_path) {
-        snprintf(err, errlen, "--control-private needs a socket path inside a directory of its own "
-                              "(like /tmp/run.XXXX/ctl.sock), not '%s'", sock_path);
-        return -1;
-    }
-    char *dir = strndup(sock_path, (size_t)(slash - sock_path));
-    if (!dir) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    /* mkdir() creates it 0700 or fails: no window in which it is open to others. */
-    if (mkdir(dir, 0700) == 0) {
-        *made = dir;
-        return 0;
-    }
-    if (errno != EEXIST) {
-        snprintf(err, errlen, "mkdir() failed making the control directory '%s': %s", dir, strerror(errno));
-        free(dir);
-        return -1;
-    }
-    /* It exists: trust it only if nobody else can get in, or could swap it. */
-    struct stat st;
-    if (lstat(dir, &st) < 0) {
-        snprintf(err, errlen, "lstat() failed on the control directory '%s': %s", dir, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "'%s' is not a directory (a symlink?): refusing it for the control socket", dir);
-    } else if (st.st_uid != geteuid()) {
-        snprintf(err, errlen, "'%s' belongs to uid %ld, not to us: refusing it for the control socket", dir,
-                 (long)st.st_uid);
-    } else if (st.st_mode & 077) {
-        snprintf(err, errlen, "'%s' has mode %04o: others can enter it; a private control directory must be 0700",
-                 dir, (unsigned)(st.st_mode & 07777));
-    } else {
-        free(dir);
-        return 0;
-    }
-    free(dir);
-    return -1;
-}
-
-void control_private_done(char *made)
-{
-    if (!made)
-        return;
-    rmdir(made);                /* fails harmlessly if someone put a file in it */
-    free(made);
 }

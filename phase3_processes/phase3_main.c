@@ -22,7 +22,7 @@
 enum {
     OPT_WORKERS = CLI_EXTRA_BASE, OPT_ROUTE, OPT_CODEC, OPT_DEPTH, OPT_PUMP, OPT_MAP,
     OPT_OWNERS, OPT_GRACE, OPT_RECOVERY, OPT_CKPT_EVERY, OPT_CKPT_MS, OPT_REPLAY_MAX, OPT_REPLAY_BYTES,
-    OPT_CTL_PRIVATE, OPT_WORKERS_CSV,
+    OPT_WORKERS_CSV,
 };
 
 static const struct cli_extra extras[] = {
@@ -44,8 +44,6 @@ static const struct cli_extra extras[] = {
     { "replay-max-bytes", "N", "bytes kept for replay per worker (default 33554432)", OPT_REPLAY_BYTES },
     { "workers-csv", "FILE", "at the end, one CSV row per worker: messages, keys, CPU, restarts, ... ('-' = stdout)",
       OPT_WORKERS_CSV },
-    { "control-private", NULL, "create --control's directory mode 0700 (or accept it only if private), "
-      "remove it at the end", OPT_CTL_PRIVATE },
 };
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen)
@@ -117,9 +115,6 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
         if (cli_u64(arg, 4096, (uint64_t)1 << 40, &u, err, errlen) < 0)
             return -1;
         o->replay_max_bytes = (size_t)u;
-        return 0;
-    case OPT_CTL_PRIVATE:
-        o->control_private = 1;
         return 0;
     case OPT_WORKERS_CSV:
         o->workers_csv = arg;
@@ -353,8 +348,6 @@ int main(int argc, char **argv)
               extras, sizeof extras / sizeof extras[0], on_flag, &o);
     if (o.route_map && o.route != ROUTE_MAP)
         cli_usage_error(&c, "--route-map needs --route map");
-    if (o.control_private && !c.control)
-        cli_usage_error(&c, "--control-private needs --control PATH");
     if (c.emit)
         return cli_emit(&c);
 

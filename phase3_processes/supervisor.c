@@ -370,8 +370,6 @@ static void sup_finish(struct sup *s)
         ctlsrv_close(s->ctl);   /* removes the socket file now */
         s->ctl = NULL;
     }
-    control_private_done(s->ctl_dir);
-    s->ctl_dir = NULL;
     if (s->inbox) {
         s->taken = inbox_taken(s->inbox);
         inbox_close(s->inbox);  /* joins the reader thread; the stream is ours again */
@@ -497,9 +495,8 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     s->t_spawn_ns = now_ns() - t0;
 
     if (o->cli->control) {
-        if (o->control_private && control_private_dir(o->cli->control, &s->ctl_dir, s->why, sizeof s->why) < 0)
-            return -1;
-        s->ctl = ctlsrv_start(&s->loop, o->cli->control, control_on_cmd, s, s->why, sizeof s->why);
+        unsigned flags = o->cli->control_private ? CTLSRV_PRIVATE : 0;
+        s->ctl = ctlsrv_start(&s->loop, o->cli->control, flags, control_on_cmd, s, s->why, sizeof s->why);
         if (!s->ctl)
             return -1;
     }
@@ -580,6 +577,4 @@ void sup_free(struct sup *s)
     gather_free(s->gather);
     buf_free(&s->held_payload);
     free(s->slots);
-    control_private_done(s->ctl_dir);
-    s->ctl_dir = NULL;
 }

@@ -43,7 +43,6 @@ struct sup_opts {
     unsigned ckpt_ms;           /* --checkpoint-ms MS */
     uint64_t replay_max;        /* --replay-max: messages per worker's replay log */
     size_t replay_max_bytes;    /* --replay-max-bytes */
-    int control_private;        /* --control-private: --control's directory is made 0700 by us */
 };
 
 enum sup_phase { SUP_RUN, SUP_DRAIN, SUP_DONE };
@@ -106,7 +105,6 @@ struct sup {
     uint64_t restored_rows;     /* checkpoint rows respawned workers started from */
     uint64_t respawn_ns;        /* fork() time of respawns */
     struct hist recover;        /* a death reaped -> its replay acked by the new worker (ns) */
-    char *ctl_dir;              /* --control-private: the directory we made (removed at the end) */
     uint64_t t_spawn_ns;        /* forking the workers at startup */
     uint64_t t_start, t_end;    /* first pump .. last worker reaped */
     uint64_t last_progress;     /* drain: the last ack/report seen */

@@ -237,7 +237,7 @@ static void harness_start(struct harness *h)
     ck_assert_int_gt(dump_row(ks, h->row_k1, sizeof h->row_k1), 0);
     ck_assert_ptr_nonnull(ks = registry_get(h->reg, "k2", 2));
     ck_assert_int_gt(dump_row(ks, h->row_k2, sizeof h->row_k2), 0);
-    h->srv = ctlsrv_start(&h->loop, h->path, handle, h, err, sizeof err);
+    h->srv = ctlsrv_start(&h->loop, h->path, 0, handle, h, err, sizeof err);
     ck_assert_msg(h->srv != NULL, "ctlsrv_start: expected a server, got '%s'", err);
 }
 
@@ -616,11 +616,11 @@ START_TEST(live_socket_refused)
 
     snprintf(path, sizeof path, "%s/ctl.sock", dir);
     ck_assert_int_eq(uv_loop_init(&loop), 0);
-    struct ctlsrv *first = ctlsrv_start(&loop, path, noop_handler, NULL, err, sizeof err);
+    struct ctlsrv *first = ctlsrv_start(&loop, path, 0, noop_handler, NULL, err, sizeof err);
     ck_assert_msg(first, "first server: %s", err);
     ck_assert_int_eq(lstat(path, &before), 0);
     errno = 0;
-    struct ctlsrv *second = ctlsrv_start(&loop, path, noop_handler, NULL, err, sizeof err);
+    struct ctlsrv *second = ctlsrv_start(&loop, path, 0, noop_handler, NULL, err, sizeof err);
     ck_assert_ptr_null(second);
     ck_assert_int_eq(errno, EADDRINUSE);
     char want[300];
@@ -653,7 +653,7 @@ START_TEST(stale_socket_replaced)
     ck_assert(S_ISSOCK(st.st_mode));
 
     ck_assert_int_eq(uv_loop_init(&loop), 0);
-    struct ctlsrv *s = ctlsrv_start(&loop, sa.sun_path, noop_handler, NULL, err, sizeof err);
+    struct ctlsrv *s = ctlsrv_start(&loop, sa.sun_path, 0, noop_handler, NULL, err, sizeof err);
     ck_assert_msg(s, "expected the stale socket replaced, got '%s'", err);
     /* Live now: a connect succeeds (an inode number could be reused, so not that). */
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -679,7 +679,7 @@ START_TEST(non_socket_refused)
     snprintf(path, sizeof path, "%s/notes.txt", dir);
     ck_assert_int_eq(kit_write_file(path, "keep me\n"), 0);
     errno = 0;
-    ck_assert_ptr_null(ctlsrv_start(&loop, path, noop_handler, NULL, err, sizeof err));
+    ck_assert_ptr_null(ctlsrv_start(&loop, path, 0, noop_handler, NULL, err, sizeof err));
     ck_assert_int_eq(errno, EEXIST);
     snprintf(want, sizeof want, "%s exists and is not a socket", path);
     ck_assert_str_eq(err, want);
@@ -687,12 +687,12 @@ START_TEST(non_socket_refused)
     ck_assert_str_eq(text, "keep me\n");
     free(text);
 
-    ck_assert_ptr_null(ctlsrv_start(&loop, dir, noop_handler, NULL, err, sizeof err));
+    ck_assert_ptr_null(ctlsrv_start(&loop, dir, 0, noop_handler, NULL, err, sizeof err));
     ck_assert_msg(strstr(err, "exists and is not a socket"), "directory: got '%s'", err);
 
     snprintf(link, sizeof link, "%s/link.sock", dir);
     ck_assert_int_eq(symlink(path, link), 0);
-    ck_assert_ptr_null(ctlsrv_start(&loop, link, noop_handler, NULL, err, sizeof err));
+    ck_assert_ptr_null(ctlsrv_start(&loop, link, 0, noop_handler, NULL, err, sizeof err));
     ck_assert_msg(strstr(err, "exists and is not a socket"), "symlink: got '%s'", err);
     close_and_drain(&loop, NULL);
     kit_rmtree(dir);
@@ -710,7 +710,7 @@ START_TEST(path_too_long)
     path[sizeof path - 1] = '\0';
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     errno = 0;
-    ck_assert_ptr_null(ctlsrv_start(&loop, path, noop_handler, NULL, err, sizeof err));
+    ck_assert_ptr_null(ctlsrv_start(&loop, path, 0, noop_handler, NULL, err, sizeof err));
     ck_assert_int_eq(errno, ENAMETOOLONG);
     ck_assert_msg(strstr(err, "is 299 bytes; a UNIX socket path must be 1 to 107"),
                   "expected the length and the limit, got '%s'", err);
@@ -727,7 +727,7 @@ START_TEST(socket_mode_0600)
     snprintf(path, sizeof path, "%s/ctl.sock", dir);
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     mode_t old = umask(0);      /* the most permissive umask a user could have */
-    struct ctlsrv *s = ctlsrv_start(&loop, path, noop_handler, NULL, err, sizeof err);
+    struct ctlsrv *s = ctlsrv_start(&loop, path, 0, noop_handler, NULL, err, sizeof err);
     ck_assert_msg(umask(old) == 0, "expected ctlsrv_start to restore the umask");
     ck_assert_msg(s, "%s", err);
     ck_assert_int_eq(lstat(path, &st), 0);

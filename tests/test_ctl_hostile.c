@@ -117,7 +117,7 @@ static void run_scenario(void (*scenario)(struct harness *))
     fsm_apply(&ks, OP_DATA, 1.5);
     ck_assert_int_gt(dump_row(&ks, h->row, sizeof h->row), 0);
     ck_assert_int_eq(uv_loop_init(&h->loop), 0);
-    h->srv = ctlsrv_start(&h->loop, h->path, handle, h, err, sizeof err);
+    h->srv = ctlsrv_start(&h->loop, h->path, 0, handle, h, err, sizeof err);
     ck_assert_msg(h->srv != NULL, "ctlsrv_start: expected a server, got '%s'", err);
     h->scenario = scenario;
     ck_assert_int_eq(pthread_create(&t, NULL, client_main, h), 0);
