@@ -142,6 +142,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.work, 0);
     ck_assert_ptr_null(c.dump_state);
     ck_assert_ptr_null(c.control);
+    ck_assert(!c.control_private);
     ck_assert_int_eq(c.argc, 1);
     ck_assert_str_eq(c.argv[0], ARGV0);
     ck_assert_int_eq(s.calls, 0);
@@ -155,7 +156,7 @@ START_TEST(every_flag)
     parse_here(&c, &s, (const char *[]){
         "--input", "in.txt", "--messages", "0", "--keys", "10000000", "--dist", "zipf",
         "--zipf-s", "2.5", "--seed", "18446744073709551615", "--payload", "8388608", "--emit",
-        "--work", "7", "--dump-state", "-", "--control", "/tmp/x.sock", "--csv", "--quiet", NULL });
+        "--work", "7", "--dump-state", "-", "--control", "/tmp/x.sock", "--control-private", "--csv", "--quiet", NULL });
     ck_assert_str_eq(c.stream.input, "in.txt");
     ck_assert_uint_eq(c.stream.src.messages, 0);
     ck_assert_uint_eq(c.stream.src.keys, 10000000);
@@ -167,7 +168,8 @@ START_TEST(every_flag)
     ck_assert_uint_eq(c.work, 7);
     ck_assert_str_eq(c.dump_state, "-");
     ck_assert_str_eq(c.control, "/tmp/x.sock");
-    ck_assert_int_eq(c.argc, 24);
+    ck_assert(c.control_private);
+    ck_assert_int_eq(c.argc, 25);
 }
 END_TEST
 
@@ -180,6 +182,18 @@ START_TEST(equals_and_abbreviations)
     ck_assert_uint_eq(c.stream.src.messages, 9);
     ck_assert_double_eq(c.stream.src.zipf_s, 10);
     ck_assert_str_eq(c.dump_state, "out.csv");
+}
+END_TEST
+
+/* --control-private is checked against --control once the whole line is read,
+ * so the order does not matter. */
+START_TEST(control_private_either_order)
+{
+    struct cli c;
+    struct seen s;
+    parse_here(&c, &s, (const char *[]){ "--control-private", "--control", "/tmp/x.sock", NULL });
+    ck_assert(c.control_private);
+    ck_assert_str_eq(c.control, "/tmp/x.sock");
 }
 END_TEST
 
@@ -255,6 +269,8 @@ static const struct bad_case bad_cases[] = {
     { { "-" }, "testprog: unexpected argument '-'" },
     { { "--workers", "0" }, "testprog: --workers: '0' is not a number in [1, 8]" },
     { { "--fast", "--workers", "9" }, "testprog: --workers: '9' is not a number in [1, 8]" },
+    { { "--control-private" }, "testprog: --control-private needs --control PATH" },
+    { { "--control-private", "--quiet", "--csv" }, "testprog: --control-private needs --control PATH" },
 };
 
 START_TEST(bad_line_exits_2)
@@ -301,7 +317,8 @@ START_TEST(help_on_stdout)
         "0 = endless (default 100000)\n", "1..10000000 (default 100)\n",
         "uniform|zipf (default uniform)\n", "> 0 and <= 10 (default 1.1)\n",
         "(default 1)\n", "<= 8388608 (default 0)\n",
-        "\nRun:\n  --work W", "\nOutput:\n  --emit", "  --help ",
+        "\nRun:\n  --work W", "  --control PATH ", "\n  --control-private   create --control's directory mode 0700",
+        "\nOutput:\n  --emit", "  --help ",
         "\ntestprog options:\n  --workers N", "  --fast ",
         "  --route modulo|consistent|map|roundrobin\n      ",
     };
@@ -444,6 +461,7 @@ static Suite *cli_suite(void)
         { "defaults", defaults, 10 },
         { "every_flag", every_flag, 10 },
         { "equals_and_abbreviations", equals_and_abbreviations, 10 },
+        { "control_private_either_order", control_private_either_order, 10 },
         { "extras_reach_the_callback", extras_reach_the_callback, 10 },
         { "parse_twice_and_argv_untouched", parse_twice_and_argv_untouched, 10 },
         { "help_on_stdout", help_on_stdout, 10 },
