@@ -254,6 +254,46 @@ START_TEST(test_csv_row_and_probe)
 }
 END_TEST
 
+/* --control-private (lib/ctl.h, CTLSRV_PRIVATE): while the run lasts the
+ * socket's directory is 0700 and the socket 0600; after SHUTDOWN both are
+ * gone. A directory others can enter is refused (exit 1) and left alone. */
+START_TEST(test_control_private)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), priv[512], sock[600], ans[1024];
+    snprintf(priv, sizeof priv, "%s/sub", dir);
+    snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase1"), "--messages", "0", "--rate", "1000",
+                      "--control", sock, "--control-private", NULL });
+    int fd = connect_to(sock, pid);
+    struct stat st;
+    ck_assert_int_eq(lstat(priv, &st), 0);
+    ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "directory mode %04o, expected 0700",
+                  (unsigned)(st.st_mode & 07777));
+    ck_assert_int_eq(lstat(sock, &st), 0);
+    ck_assert_msg(S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0600, "socket mode %04o, expected 0600",
+                  (unsigned)(st.st_mode & 07777));
+    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(fd);
+    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_msg(lstat(sock, &st) < 0 && lstat(priv, &st) < 0, "the socket or its directory outlived the run");
+
+    ck_assert_int_eq(mkdir(priv, 0755), 0);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase1"), "--messages", "10", "--control", sock,
+                             "--control-private", NULL), 0);
+    ck_assert_msg(r.status == 1 && strstr(r.err, "mode 0755"), "expected exit 1 naming mode 0755, got %d: %s",
+                  r.status, r.err);
+    ck_assert_msg(lstat(priv, &st) == 0 && (st.st_mode & 07777) == 0755 && lstat(sock, &st) < 0,
+                  "the refused directory was touched");
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 /* ------------------------------------------------------------ slow input */
 
 /* Start phase1 with argv's flags plus --input - --control SOCK, its stdin the
@@ -415,6 +455,7 @@ static const char *const bad_flags[][4] = {
     { "--rate", "-5", NULL },
     { "--heartbeat-ms", "0", NULL },
     { "--probe-ms", "10", NULL },           /* needs --control */
+    { "--control-private", NULL },          /* needs --control */
     { "--pool", "2", NULL },                /* needs --offload threads */
     { "--no-such-flag", NULL },
     { "--messages", "ten", NULL },
@@ -459,6 +500,7 @@ static Suite *phase1_suite(void)
     tc = kit_tcase(s, "query", 120);
     tcase_add_loop_test(tc, test_query_while_busy, 0, 2);
     tcase_add_test(tc, test_csv_row_and_probe);
+    tcase_add_test(tc, test_control_private);
 
     tc = kit_tcase(s, "slow_input", 120);
     tcase_add_test(tc, test_slow_input_answered);

@@ -335,6 +335,49 @@ START_TEST(test_sigterm_idle_pipe)
 }
 END_TEST
 
+/* --control-private (lib/ctl.h, CTLSRV_PRIVATE), on the control thread: while
+ * the run lasts the socket's directory is 0700 and the socket 0600; after
+ * SHUTDOWN both are gone. A directory others can enter is refused (exit 1)
+ * and left alone. */
+START_TEST(test_control_private)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), priv[512], sock[600], ans[256];
+    snprintf(priv, sizeof priv, "%s/sub", dir);
+    snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
+                      "--control", sock, "--control-private", NULL }, &in);
+    int fd = connect_to(sock, pid);
+    struct stat st;
+    ck_assert_int_eq(lstat(priv, &st), 0);
+    ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "directory mode %04o, expected 0700",
+                  (unsigned)(st.st_mode & 07777));
+    ck_assert_int_eq(lstat(sock, &st), 0);
+    ck_assert_msg(S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0600, "socket mode %04o, expected 0600",
+                  (unsigned)(st.st_mode & 07777));
+    ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(fd);
+    int status = reap(pid);
+    close(in);
+    ck_assert_msg(status == 0, "expected exit 0 after SHUTDOWN, got %d", status);
+    ck_assert_msg(lstat(sock, &st) < 0 && lstat(priv, &st) < 0, "the socket or its directory outlived the run");
+
+    ck_assert_int_eq(mkdir(priv, 0755), 0);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase2"), "--messages", "10", "--control", sock,
+                             "--control-private", NULL), 0);
+    ck_assert_msg(r.status == 1 && strstr(r.err, "mode 0755"), "expected exit 1 naming mode 0755, got %d: %s",
+                  r.status, r.err);
+    ck_assert_msg(lstat(priv, &st) == 0 && (st.st_mode & 07777) == 0755 && lstat(sock, &st) < 0,
+                  "the refused directory was touched");
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 /* ------------------------------------------------------------ exit codes */
 
 static const char *const bad_flags[][4] = {
@@ -344,6 +387,7 @@ static const char *const bad_flags[][4] = {
     { "--threads", "100000", NULL },
     { "--shards", "0", NULL },
     { "--bogus", NULL },
+    { "--control-private", NULL },          /* needs --control */
 };
 #define NBAD (int)(sizeof bad_flags / sizeof bad_flags[0])
 
@@ -377,6 +421,7 @@ static Suite *phase2_suite(void)
     tcase_add_loop_test(tc, test_query_while_saturated, 0, 3);
     tcase_add_test(tc, test_shutdown);
     tcase_add_test(tc, test_sigterm_idle_pipe);
+    tcase_add_test(tc, test_control_private);
 
     tcase_add_loop_test(kit_tcase(s, "exit", 60), test_bad_flags_exit_2, 0, NBAD);
     return s;

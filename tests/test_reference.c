@@ -78,13 +78,15 @@ END_TEST
 
 START_TEST(test_bad_command_line)
 {
-    static const char *bad[][3] = {
+    static const char *bad[][4] = {
         { "--bogus", NULL, NULL }, { "--messages", "-1", NULL }, { "--keys", "0", NULL },
         { "--dist", "normal", NULL }, { "--control", "/tmp/x.sock", NULL }, { "extra", NULL, NULL },
+        { "--control-private", NULL, NULL }, { "--control", "/tmp/x.sock", "--control-private", NULL },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct kit_run r;
-        ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("reference"), bad[i][0], bad[i][1], NULL), 0);
+        ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("reference"), bad[i][0], bad[i][1], bad[i][2],
+                                 NULL), 0);
         ck_assert_msg(r.status == 2, "%s %s: expected exit 2, got %d", bad[i][0], bad[i][1] ? bad[i][1] : "",
                       r.status);
         ck_assert_msg(strncmp(r.err, "reference: ", 11) == 0 && strstr(r.err, "Usage:"),
