@@ -411,7 +411,7 @@ END_TEST
 
 /* --control-private: the socket's directory is created mode 0700 (the socket
  * inside is 0600) and both are gone after the run; a directory others can
- * enter is refused before any worker is forked. */
+ * enter is refused (exit 1) and left as it was. */
 START_TEST(test_control_private)
 {
     int fds = kit_count_fds();
