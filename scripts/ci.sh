@@ -4,7 +4,8 @@
 # step never hides another; the closing lines say which failed and add up the
 # Check results of the test steps.
 #
-#   test      every Check suite, plain build (bin/)              ~1 min on 2 cores
+#   test      every Check suite, plain build (bin/)              ~2 min on 2 cores
+#   clang     every program and suite built with clang -Werror    ~1 min
 #   valgrind  bin/reference and bin/phase3 under memcheck         ~15 s
 #   fuzz      every libFuzzer target for 10 s (clang)             ~1.5 min
 #   sanitize  every suite under AddressSanitizer + UBSan          ~2.5 min
@@ -13,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory)
 jobs=${CI_JOBS:-2}
-steps=(test valgrind fuzz-short sanitize tsan)
+steps=(test clang valgrind fuzz-short sanitize tsan)
 failed=() total_pass=0 total_fail=0
 for step in "${steps[@]}"; do
     echo "=== ci: make $step" >&2
