@@ -60,8 +60,9 @@ typedef void (*ctl_handler)(struct ctl_query *q, const struct ctl_req *req, void
  * components above it resolve as usual), owned by the effective uid, with no
  * group or other permission bits; it is left as it was (made->path is ""). Returns
  * 0, or -1 with errno (EINVAL: no directory in the path, or it is "/"; ENOTDIR:
- * not a directory; EPERM: someone else's, or open to others; ENAMETOOLONG) and a
- * reason in err ("'/tmp/d' has mode 0755: others can enter it; ..."). */
+ * not a directory; EPERM: someone else's, or open to others; ENAMETOOLONG; or
+ * what mkdir(), chmod() or lstat() set) and a reason in err ("'/tmp/d' has
+ * mode 0755: others can enter it; ..."). */
 int ctl_private_dir(const char *sock_path, struct ctl_dir *made, char *err, size_t errlen);
 
 /* Remove the directory ctl_private_dir made, if it is still that directory and
@@ -94,9 +95,9 @@ unsigned long ctlsrv_clients(const struct ctlsrv *s);   /* connections open now 
 
 /* Stop listening, remove the socket file (now) and, with CTLSRV_PRIVATE, the
  * directory ctlsrv_start made (if it is still that one and empty), answer every
- * line still waiting "ERR shutting down", close every connection. The handles close on the next loop
- * iteration and the server is freed then: the caller keeps running the loop
- * (uv_run until it returns) and must not use s afterwards. For SHUTDOWN, answer
+ * line still waiting "ERR shutting down", close every connection. The handles
+ * close on the next loop iteration and the server is freed then: the caller
+ * keeps running the loop (uv_run until it returns) and must not use s afterwards. For SHUTDOWN, answer
  * "OK" first, then close: the other order answers it "ERR shutting down". */
 void ctlsrv_close(struct ctlsrv *s);
 
