@@ -1,7 +1,8 @@
 # experiments/: the measurement programs, one driver per experiment, the plots
 # and the report (catalogue: experiments/README.md).
 #
-#   make plots              run the experiments whose results/NAME.csv is missing,
+#   make plots              run the experiments whose results/NAME.csv is missing
+#                           (or a smaller mode than asked for: FULL=1 after quick),
 #                           then draw plots/out/NAME.png for every plots/NAME.gp
 #   make results/NAME.csv   run one experiment (FULL=1 for the lecture-size run)
 #   make experiments        run every experiment afresh
@@ -47,13 +48,34 @@ EXP_NEEDS_task_queue           := taskq
 exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
 ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))
 
-# A result is remade when its driver changes; the programs only have to exist
-# (order-only), so that relinking a program does not throw away a long run.
+# The mode asked for (experiments/common.sh decides the same way) and the mode
+# of every result already there, from its "# mode=" line: one awk per make run,
+# giving words like results/scaling.csv:quick.
+EXP_MODE  := $(if $(filter 1,$(FULL)),full,$(if $(filter tiny,$(QUICK)),tiny,quick))
+EXP_CSVS  := $(wildcard $(RESULTS_DIR)/*.csv)
+EXP_HAVE  := $(if $(EXP_CSVS),$(shell awk '/^. mode=/ { sub(/^. mode=/, ""); \
+                 print FILENAME ":" $$0; nextfile }' $(EXP_CSVS) 2>/dev/null))
+# The modes smaller than the one asked for: a result of one of them (or of no
+# recorded mode) is run again. A bigger run is kept: `make plots` after a FULL
+# run draws the FULL results and throws nothing away (`make experiments` or
+# deleting the CSV runs the smaller mode).
+EXP_SMALLER_tiny  :=
+EXP_SMALLER_quick := tiny
+EXP_SMALLER_full  := tiny quick
+exp_have = $(or $(patsubst $(1):%,%,$(filter $(1):%,$(EXP_HAVE))),unrecorded)
+exp_stale = $(and $(filter $(1),$(EXP_CSVS)),$(filter $(call exp_have,$(1)),$(EXP_SMALLER_$(EXP_MODE)) unrecorded))
+
+# A result is remade when its driver changes, or when it was a smaller run than
+# the mode asked for (FULL=1 after a quick run: the FORCE prerequisite); the
+# programs only have to exist (order-only), so that relinking a program does not
+# throw away a long run.
 $(foreach e,$(EXPERIMENTS),$(eval \
-    $(RESULTS_DIR)/$(e).csv: experiments/$(e).sh experiments/common.sh | $(call exp_progs,$(e))))
+    $(RESULTS_DIR)/$(e).csv: experiments/$(e).sh experiments/common.sh \
+        $(if $(call exp_stale,$(RESULTS_DIR)/$(e).csv),FORCE) | $(call exp_progs,$(e))))
 
 $(RESULTS_DIR)/%.csv:
-	@KIT_BIN=$(BIN) RESULTS=$(RESULTS_DIR) experiments/$*.sh
+	@$(if $(filter FORCE,$^),echo "experiments: $@ has mode=$(call exp_have,$@) but $(EXP_MODE) was asked for: running it again" >&2;) \
+	    KIT_BIN=$(BIN) RESULTS=$(RESULTS_DIR) experiments/$*.sh
 
 experiments: $(ALL_EXP_PROGS)
 	@for e in $(EXPERIMENTS); do \

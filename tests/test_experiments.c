@@ -342,6 +342,51 @@ START_TEST(test_driver_missing_program)
 }
 END_TEST
 
+/* `make -n RESULTS_DIR=dir dir/scaling.csv` with the given mode: 1 if make
+ * would run the driver. The CSV is fresher than its driver, so only its
+ * "# mode=" line can make it stale. */
+static int make_would_run(const char *dir, const char *csv_mode, int full)
+{
+    char csv[512], cmd[2048];
+    snprintf(csv, sizeof csv, "%s/scaling.csv", dir);
+    snprintf(cmd, sizeof cmd, "# date=x\n# mode=%s\nmode,workers\nprocesses,1\n", csv_mode);
+    ck_assert_int_eq(kit_write_file(csv, cmd), 0);
+    unsetenv("MAKEFLAGS");               /* a parent make's jobserver is not ours */
+    unsetenv("MAKELEVEL");
+    unsetenv("QUICK");
+    if (full)
+        setenv("FULL", "1", 1);
+    else
+        unsetenv("FULL");
+    snprintf(cmd, sizeof cmd, "cd '%s' && make -n --no-print-directory O='%s/o' BIN='%s/bin' "
+             "RESULTS_DIR='%s' '%s'", kit_src(""), dir, dir, dir, csv);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/sh", "-c", cmd, NULL), 0);
+    ck_assert_msg(r.status == 0, "make -n exited %d: %s", r.status, r.err);
+    int runs = strstr(r.out, "experiments/scaling.sh") != NULL;
+    if (runs)
+        ck_assert_msg(strstr(r.out, "has mode=quick but full was asked for"),
+                      "make reruns scaling but does not say why; the end of make -n:\n%s",
+                      r.out + (r.out_len > 1500 ? r.out_len - 1500 : 0));
+    kit_run_free(&r);
+    return runs;
+}
+
+/* A result is run again when a bigger mode is asked for than the one it was
+ * run in (FULL=1 after a quick run), and kept otherwise. */
+START_TEST(test_make_reruns_smaller_mode)
+{
+    char *dir = kit_tmpdir();
+    ck_assert_msg(!make_would_run(dir, "quick", 0), "quick asked, quick CSV: make would rerun it");
+    ck_assert_msg(make_would_run(dir, "quick", 1), "FULL=1 asked, quick CSV: make would keep it");
+    ck_assert_msg(!make_would_run(dir, "full", 1), "FULL=1 asked, full CSV: make would rerun it");
+    ck_assert_msg(!make_would_run(dir, "full", 0),
+                  "quick asked, full CSV: make would throw the bigger run away");
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ plots */
 
 static void render(const char *name, const char *csv, const char *png)
@@ -508,6 +553,7 @@ static Suite *experiments_suite(void)
     TCase *tc = kit_tcase(s, "drivers", T + 30);
     tcase_add_loop_test(tc, test_driver_tiny, 0, NEXP);
     tcase_add_test(tc, test_driver_missing_program);
+    tcase_add_test(kit_tcase(s, "make", 120), test_make_reruns_smaller_mode);
 
     tcase_add_loop_test(kit_tcase(s, "fixtures", 30), test_fixture_valid, 0, NEXP);
 
