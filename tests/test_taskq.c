@@ -1,13 +1,19 @@
 /* test_taskq.c: the shared-memory task ring (in-process: full, empty, wrap,
  * range claims, orphans) and bin/taskq (every task exactly once through 1..4
  * workers, a tiny ring wrapping many times, a worker SIGKILLed mid-batch and in
- * its claim window, bad geometries refused, nothing leaked). */
+ * its claim window, the workers gone when the supervisor is SIGKILLed, bad
+ * geometries refused, nothing leaked). */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kit_test.h"
 #include "taskarena.h"
@@ -225,6 +231,100 @@ START_TEST(test_kill_in_window)
 }
 END_TEST
 
+/* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
+static pid_t live_parent(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');     /* the name may hold spaces and parens */
+    char st;
+    long ppid;
+    if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2 || st == 'Z' || st == 'X')
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* The live children of parent, found by scanning /proc (works without
+ * /proc/PID/task/TID/children, which some kernels leave out). */
+static int children_of(pid_t parent, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    ck_assert_msg(d, "opendir /proc: %s", strerror(errno));
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && pid > 0 && live_parent((pid_t)pid) == parent)
+            pids[n++] = (pid_t)pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* SIGKILL bin/taskq's supervisor in the middle of a long run: nobody is left to
+ * close the ring, yet within 2 s (x kit_time_scale) no worker is alive
+ * (PR_SET_PDEATHSIG), and /dev/shm holds nothing new (the ring is an anonymous
+ * shared mapping: it goes with its last process). _i: shm, dynamic, static. */
+START_TEST(test_supervisor_killed)
+{
+    static const char *schemes[] = { "shm", "dynamic", "static" };
+    enum { WORKERS = 3 };       /* as --workers below */
+    int fds = kit_count_fds(), shm = shm_entries();
+    /* 1 M tasks of ~0.5 ms each (spin 1000 units): minutes of work, so the run is
+     * surely in the middle when it is killed. */
+    char *argv[] = { (char *)kit_bin("taskq"), "--scheme", (char *)schemes[_i], "--workers", "3",
+                     "--tasks", "1000000", "--fn", "spin", "--args", "1000", "--batch", "1",
+                     "--quiet", NULL };
+    pid_t sup = fork();
+    ck_assert_msg(sup >= 0, "fork: %s", strerror(errno));
+    if (sup == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    pid_t pids[WORKERS + 1];
+    int n = 0;
+    for (int ms = 0; ms < 10000 * kit_time_scale() && n < WORKERS; ms += 10) {
+        n = children_of(sup, pids, WORKERS + 1);
+        if (n < WORKERS)
+            kit_sleep_ms(10);
+    }
+    if (n < WORKERS) {
+        kill(sup, SIGKILL);
+        waitpid(sup, NULL, 0);
+        ck_abort_msg("--scheme %s: found %d worker processes of taskq, expected %d", schemes[_i],
+                     n, WORKERS);
+    }
+    ck_assert_int_eq(kill(sup, SIGKILL), 0);
+    int st;
+    ck_assert_int_eq(waitpid(sup, &st, 0), sup);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "--scheme %s: taskq ended before "
+                  "the SIGKILL (status 0x%x): the run was too short", schemes[_i], st);
+    int alive = n;
+    for (int ms = 0; ms <= 2000 * kit_time_scale() && alive; ms += 20) {
+        alive = 0;
+        for (int i = 0; i < n; i++)
+            alive += live_parent(pids[i]) != 0;
+        if (alive)
+            kit_sleep_ms(20);
+    }
+    for (int i = 0; alive && i < n; i++)    /* don't leave them spinning */
+        kill(pids[i], SIGKILL);
+    ck_assert_msg(alive == 0, "--scheme %s: %d of %d workers still alive 2 s after the supervisor "
+                  "was SIGKILLed", schemes[_i], alive, n);
+    assert_clean(fds, shm);
+}
+END_TEST
+
 START_TEST(test_bad_geometry_refused)
 {
     static const char *cases[][2] = {
@@ -280,6 +380,7 @@ static Suite *taskq_suite(void)
     tc = kit_tcase(s, "crash", 150);
     tcase_add_test(tc, test_kill_mid_batch);
     tcase_add_test(tc, test_kill_in_window);
+    tcase_add_loop_test(tc, test_supervisor_killed, 0, 3);
     return s;
 }
 
