@@ -1,42 +1,63 @@
 #!/usr/bin/env bash
 # loop_lag: bin/phase1's heartbeat lag (how late a 1 ms timer fires) vs the CPU
 # work done per message, with the work on the loop (--offload none) and moved to
-# libuv's thread pool (--offload threads). The source is paced (--rate) below
-# what one core can do, so the lag shows one message's work blocking the loop,
-# not a backlog. work_ms converts --work units with bin/workcal's measurement.
+# libuv's thread pool (--offload threads --pool P). The sweep goes up to a work
+# of ~10-20 ms per message (bin/workcal gives the unit's cost), well above the
+# jitter of a busy VM, so the lesson shows in one quick run.
+#   rate   paced below one core: the loop's work (rate x work) stays at about
+#          BUSY of a core, so the lag shows one message's work blocking the
+#          loop, not a backlog; capped at the mode's base rate for small work
+#   messages  what that rate sends in about RUN_S seconds (at least 10, at most
+#          the mode's cap), so the heavy points cost no more time than the light
+#   pool   the cores minus the loop's own (1 on 2 cores): a pool of libuv's
+#          default 4 on 2 cores makes the loop queue for a CPU and its lag tail
+#          grows again (phase1_async/README.md)
 # Each point: the median of `repeats` runs' percentiles.
-# Columns: work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats
+# Columns: work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool
 source "$(dirname "$0")/common.sh"
 kit_begin loop_lag
 need phase1 workcal
+need_flag phase1 --pool
 
-works=$(pick "0 1000" "0 300 1000 3000" "0 100 300 1000 3000 6000")
-rate=$(pick 500 200 100)
-messages=$(pick 50 100 300)
+works=$(pick "0 1000" "0 3000 10000 30000" "0 1000 3000 10000 20000 40000")
+base_rate=$(pick 500 200 100)
+max_messages=$(pick 50 100 300)
+run_s=$(pick 0.2 0.75 3)
+busy=0.35
 repeats=$(pick 1 3 5)
+pool=$(( $(cores) > 1 ? $(cores) - 1 : 1 ))
 
 run_csv workcal --units 100000 --runs 3
 unit_ns=$(col ns_per_unit)
-meta "repeats=$repeats" "rate=$rate msgs/s" "messages=$messages" "work_unit_ns=$unit_ns (bin/workcal)"
-echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats" >> "$TMP"
+meta "repeats=$repeats" "rate=min($base_rate, $busy / work per message) msgs/s" \
+     "messages=the rate x $run_s s (10..$max_messages)" "pool=$pool (--pool for --offload threads)" \
+     "work_unit_ns=$unit_ns (bin/workcal)"
+echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool" >> "$TMP"
 
 total=$(( 2 * $(wc -w <<< "$works") ))
 i=0
 # One offload mode's rows together: a plotted line is a run of consecutive rows.
 for off in none threads; do
+    extra=()
+    [ "$off" = threads ] && extra=(--pool "$pool")
     for w in $works; do
         i=$((i + 1))
+        work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
+        rate=$(awk -v ms="$work_ms" -v b="$busy" -v cap="$base_rate" \
+            'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
+        messages=$(awk -v r="$rate" -v s="$run_s" -v cap="$max_messages" \
+            'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
         p50="" p99="" pmax=""
         for r in $(seq "$repeats"); do
-            run phase1 --work "$w" --offload "$off" --rate "$rate" --messages "$messages"
+            run phase1 --work "$w" --offload "$off" ${extra[@]+"${extra[@]}"} --rate "$rate" \
+                --messages "$messages"
             p50+="$(col lag_p50_ms)"$'\n'
             p99+="$(col lag_p99_ms)"$'\n'
             pmax+="$(col lag_max_ms)"$'\n'
         done
-        work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
         row "$w" "$off" "$(median <<< "$p50")" "$(median <<< "$p99")" "$(median <<< "$pmax")" \
-            "$work_ms" "$rate" "$messages" "$repeats"
-        progress "$i/$total work=$w (${work_ms} ms) offload=$off: lag p99 $(median <<< "$p99") ms"
+            "$work_ms" "$rate" "$messages" "$repeats" "$([ "$off" = threads ] && echo "$pool" || echo 0)"
+        progress "$i/$total work=$w (${work_ms} ms) offload=$off: $messages messages at $rate/s, lag p99 $(median <<< "$p99") ms"
     done
 done
 kit_end

@@ -4,7 +4,7 @@
 load 'plots/common.gpi'
 set xlabel 'CPU work per message (ms, from --work units x bin/workcal)'
 set ylabel 'heartbeat lag (ms)'
-set key top left font ',9'
+set key below font ',9' maxrows 3 height 1.5   # below the plot: an outlier can land anywhere
 set yrange [0:*]
 set xrange [0:*]
 set title "Event-loop lag vs work per message (loop_lag, bin/phase1)" font ',14'
