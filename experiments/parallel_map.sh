@@ -14,7 +14,7 @@ HF_RUNS=$(pick 2 5 10)
 data=$(mktemp -d)
 trap 'rm -rf "$data" "$TMP"' EXIT
 "$KIT_BIN/poolmap" --gen-primes "$data/numbers.txt" --count "$count" --quiet
-meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up" "count=$count integers in [1, 1000000] (poolmap --gen-primes, seed 1)"
+meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" "count=$count integers in [1, 1000000] (poolmap --gen-primes, seed 1)"
 echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs" >> "$TMP"
 progress "$MODE run: $count integers, $HF_RUNS runs each"
 p="$KIT_BIN/poolmap --quiet --count-primes $data/numbers.txt"

@@ -12,7 +12,7 @@ command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/
 
 iters=$(pick 20000000 300000000 1000000000)
 HF_RUNS=$(pick 2 5 10)
-meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (mean, stddev, min, max over them)" \
+meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" \
      "iterations=$iters per order"
 echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs" >> "$TMP"
 progress "$MODE run: $iters iterations per order, $HF_RUNS runs each"

@@ -150,11 +150,12 @@ contention) prog='END {
 }' ;;
 
 threads_vs_processes) prog='END {
+    # medians of the hyperfine runs (user_s is the mean CPU time of the runs)
     t1 = find("command", "1 thread"); t2 = find("command", "2 threads")
     p1 = find("command", "1 process"); p2 = find("command", "2 processes")
-    if (t1 && t2) printf "2 orders as threads: %.3f s, %s of 1 order (%.3f s)\n", v(t2, "mean_s"), ratio(v(t2, "mean_s"), v(t1, "mean_s")), v(t1, "mean_s")
-    if (p1 && p2) printf "2 orders as processes: %.3f s, %s of 1 order (%.3f s)\n", v(p2, "mean_s"), ratio(v(p2, "mean_s"), v(p1, "mean_s")), v(p1, "mean_s")
-    if (t2 && p2) printf "2 threads vs 2 processes: %.3f s vs %.3f s (CPU: %.3f s vs %.3f s user)\n", v(t2, "mean_s"), v(p2, "mean_s"), v(t2, "user_s"), v(p2, "user_s")
+    if (t1 && t2) printf "2 orders as threads: %.3f s, %s of 1 order (%.3f s; medians)\n", v(t2, "median_s"), ratio(v(t2, "median_s"), v(t1, "median_s")), v(t1, "median_s")
+    if (p1 && p2) printf "2 orders as processes: %.3f s, %s of 1 order (%.3f s; medians)\n", v(p2, "median_s"), ratio(v(p2, "median_s"), v(p1, "median_s")), v(p1, "median_s")
+    if (t2 && p2) printf "2 threads vs 2 processes: %.3f s vs %.3f s median (CPU: %.3f s vs %.3f s user, mean)\n", v(t2, "median_s"), v(p2, "median_s"), v(t2, "user_s"), v(p2, "user_s")
     if (!N) print "no rows in the CSV"
 }' ;;
 
@@ -162,8 +163,8 @@ parallel_map) prog='END {
     s = find("command", "sequential")
     if (!s) { print "no sequential row in the CSV"; exit }
     line = ""
-    for (r = 1; r <= N; r++) if (r != s) line = line sprintf("%s%s %.3f s (speedup %s)", line == "" ? "" : ", ", v(r, "command"), v(r, "mean_s"), ratio(v(s, "mean_s"), v(r, "mean_s")))
-    printf "sequential %.3f s; %s\n", v(s, "mean_s"), line
+    for (r = 1; r <= N; r++) if (r != s) line = line sprintf("%s%s %.3f s (speedup %s)", line == "" ? "" : ", ", v(r, "command"), v(r, "median_s"), ratio(v(s, "median_s"), v(r, "median_s")))
+    printf "medians of %d runs: sequential %.3f s; %s\n", v(s, "runs"), v(s, "median_s"), line
 }' ;;
 
 task_queue) prog='END {

@@ -223,6 +223,11 @@ static void check_plausible(const struct table *t, const char *name)
                           num(t, r, "mean_s") <= num(t, r, "max_s"),
                           "%s row %d: min %s, mean %s, max %s", name, r + 1, cell(t, r, "min_s"),
                           cell(t, r, "mean_s"), cell(t, r, "max_s"));
+            /* the plot and the findings read the median */
+            ck_assert_msg(num(t, r, "min_s") <= num(t, r, "median_s") &&
+                          num(t, r, "median_s") <= num(t, r, "max_s"),
+                          "%s row %d: median %s outside min %s..max %s", name, r + 1,
+                          cell(t, r, "median_s"), cell(t, r, "min_s"), cell(t, r, "max_s"));
         } else if (strcmp(name, "startup_memory") == 0) {
             ck_assert_msg(num(t, r, "us") > 0 && num(t, r, "pss_kib") >= 0,
                           "startup_memory row %d", r + 1);
