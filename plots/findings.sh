@@ -95,12 +95,15 @@ load_balance) prog='END {
         g = v(r, "dist") " " v(r, "zipf_s") " " v(r, "route")
         if (!(g in tot)) { order[++ng] = g; mx[g] = 0; w[g] = 0 }
         tot[g] += v(r, "messages"); w[g]++; cpu[g] += v(r, "cpu_s")
-        if (v(r, "messages") + 0 > mx[g]) { mx[g] = v(r, "messages"); mxcpu[g] = v(r, "cpu_s") }
+        # the mean apply time per message over all the workers messages (weighted)
+        app[g] += v(r, "messages") * v(r, "apply_us_per_msg"); hasapp[g] += v(r, "apply_us_per_msg") != ""
+        if (v(r, "messages") + 0 > mx[g]) { mx[g] = v(r, "messages"); mxcpu[g] = v(r, "cpu_s"); mxapp[g] = v(r, "apply_us_per_msg") }
     }
     for (i = 1; i <= ng; i++) {
         g = order[i]; split(g, a, " ")
         c = cpu[g] > 0 ? sprintf("; its CPU time %.3f s vs %.3f s mean", mxcpu[g], cpu[g] / w[g]) : ""
-        printf "%s%s, %s: busiest of %d workers has %s of the mean (%d of %d messages)%s\n", a[1], a[1] == "zipf" ? " s=" a[2] : "", a[3], w[g], ratio(mx[g], tot[g] / w[g]), mx[g], tot[g], c
+        l = hasapp[g] == w[g] && tot[g] > 0 ? sprintf("; mean apply time per message (state machine + --work) on it %s vs %s over all workers", us(mxapp[g]), us(app[g] / tot[g])) : ""
+        printf "%s%s, %s: busiest of %d workers has %s of the mean (%d of %d messages)%s%s\n", a[1], a[1] == "zipf" ? " s=" a[2] : "", a[3], w[g], ratio(mx[g], tot[g] / w[g]), mx[g], tot[g], c, l
     }
     if (!N) print "no rows in the CSV"
 }' ;;

@@ -197,6 +197,10 @@ static void check_plausible(const struct table *t, const char *name)
             ck_assert_msg(s > 0 && s < 1, "serialization row %d: share %g", r + 1, s);
         } else if (strcmp(name, "load_balance") == 0) {
             ck_assert_msg(num(t, r, "messages") >= 0 && num(t, r, "keys") >= 0, "negative count");
+            if (num(t, r, "messages") > 0)
+                ck_assert_msg(num(t, r, "apply_us_per_msg") > 0,
+                              "load_balance row %d: %s messages applied in no time", r + 1,
+                              cell(t, r, "messages"));
         } else if (strcmp(name, "query_latency") == 0) {
             ck_assert_msg(num(t, r, "queries") > 0, "query_latency row %d: no query answered", r + 1);
             ck_assert_msg(num(t, r, "p50_us") > 0 && num(t, r, "p50_us") <= num(t, r, "p99_us") &&
