@@ -33,13 +33,15 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
     case CTL_STATS:
         snprintf(text, sizeof text,
                  "messages_in=%llu processed=%llu rejected=%llu queries=%lu "
-                 "workers_alive=%u restarts=0 threads=%u contended=%llu order_breaks=%llu",
+                 "workers_alive=%u restarts=0 threads=%u contended=%llu order_breaks=%llu "
+                 "order_broken_keys=%llu",
                  (unsigned long long)stat_read(&p->messages_in),
                  (unsigned long long)pool_processed(p),
                  (unsigned long long)stat_read(&p->rejected),
                  c->srv ? ctlsrv_queries(c->srv) : 0UL, atomic_load(&p->alive), p->nthreads,
                  (unsigned long long)pool_contended(p),
-                 (unsigned long long)pool_order_breaks(p));
+                 (unsigned long long)pool_order_breaks(p),
+                 (unsigned long long)pool_order_broken_keys(p));
         break;
     case CTL_SHUTDOWN:
         stop_input(c);

@@ -19,18 +19,20 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct pool *p = w->pool;
     struct job batch[JOBQ_BATCH];
-    uint64_t t0 = now_ns(), breaks = 0;
+    uint64_t t0 = now_ns();
+    struct orderbreaks ob = { 0 };
 
     for (;;) {
         size_t n = jobq_pop(w->q, batch, JOBQ_BATCH, &w->idle_ns);
         for (size_t i = 0; i < n; i++) {
             if (batch[i].stop)
                 goto out;
-            if (store_apply(p->store, &batch[i].m, w->id, p->work, &w->locks, &breaks,
+            if (store_apply(p->store, &batch[i].m, w->id, p->work, &w->locks, &ob,
                             &w->sink) < 0 && !w->error)
                 w->error = errno;
             stat_add(&w->processed, 1);
-            atomic_store_explicit(&w->order_breaks, breaks, memory_order_relaxed);
+            atomic_store_explicit(&w->order_breaks, ob.messages, memory_order_relaxed);
+            atomic_store_explicit(&w->order_broken_keys, ob.keys, memory_order_relaxed);
         }
     }
 out:
@@ -146,6 +148,14 @@ uint64_t pool_order_breaks(struct pool *p)
     uint64_t n = 0;
     for (unsigned i = 0; i < p->nthreads; i++)
         n += stat_read(&p->workers[i].order_breaks);
+    return n;
+}
+
+uint64_t pool_order_broken_keys(struct pool *p)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        n += stat_read(&p->workers[i].order_broken_keys);
     return n;
 }
 

@@ -24,7 +24,8 @@ struct worker {
     struct jobq *q;             /* its own queue, or the shared one */
     struct lockstat locks;      /* this worker's lock figures (single writer) */
     _Atomic uint64_t processed; /* single writer: this worker */
-    _Atomic uint64_t order_breaks;
+    _Atomic uint64_t order_breaks;      /* single writer: struct orderbreaks, messages */
+    _Atomic uint64_t order_broken_keys; /* single writer: struct orderbreaks, keys */
     /* Written by the worker just before it exits, read after pthread_join. */
     uint64_t run_ns;            /* wall time from start to exit */
     uint64_t idle_ns;           /* time blocked on an empty queue (waiting for work) */
@@ -62,6 +63,7 @@ int pool_run(struct pool *p, struct stream *in);
 uint64_t pool_processed(struct pool *p);
 uint64_t pool_contended(struct pool *p);
 uint64_t pool_order_breaks(struct pool *p);
+uint64_t pool_order_broken_keys(struct pool *p);
 
 void pool_destroy(struct pool *p);
 

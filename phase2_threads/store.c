@@ -29,6 +29,7 @@
 struct shard {
     struct tlock lock;
     struct registry *reg;       /* guarded by lock (its table and its keystates) */
+    struct registry *broken;    /* guarded by lock: its keys whose order broke (below) */
 };
 
 struct store {
@@ -39,8 +40,10 @@ struct store {
      * registry: shard[0].lock guards the registry's table only;
      * sharded: shard[i].lock guards registry i and its keystates. */
     struct shard *shard;
-    /* registry mode only: keylock[i] guards the keystates of its keys. */
+    /* registry mode only: keylock[i] guards the keystates of its keys, and
+     * keybroken[i], the ones among them whose order broke. */
     struct tlock *keylock;
+    struct registry **keybroken;
     unsigned nkeylocks;
     struct router *owner_of;    /* control thread only: which worker owns a key */
 };
@@ -78,7 +81,8 @@ struct store *store_new(enum lockmode mode, unsigned shards, unsigned owners)
             goto fail;
     if (mode == LOCK_REGISTRY) {
         s->nkeylocks = owners ? owners : KEYLOCKS;
-        if (!(s->keylock = aligned_alloc(64, s->nkeylocks * sizeof *s->keylock)))
+        if (!(s->keylock = aligned_alloc(64, s->nkeylocks * sizeof *s->keylock))
+            || !(s->keybroken = calloc(s->nkeylocks, sizeof *s->keybroken)))
             goto fail;
         for (unsigned i = 0; i < s->nkeylocks; i++)
             if (tlock_init(&s->keylock[i]))
@@ -107,28 +111,42 @@ static struct tlock *keylock_of(struct store *s, const char *key, size_t len, un
     return &s->keylock[route_hash(key, len) % s->nkeylocks];
 }
 
-static void apply_one(struct keystate *ks, const struct msg *m, uint64_t *order_breaks)
+/* Apply m to its machine ks, under the lock that guards ks. *broken is the set
+ * of broken keys that the SAME lock guards (made on the first break), so
+ * counting a key once takes no second lock. The set is a registry used only for
+ * its keys: an entry's `messages` counts that key's breaks. */
+static int apply_one(struct keystate *ks, const struct msg *m, struct registry **broken,
+                     struct orderbreaks *ob)
 {
-    if (ks->messages > 0 && m->seq < ks->last_seq)
-        (*order_breaks)++;      /* a later message of this key got here first */
+    bool late = ks->messages > 0 && m->seq < ks->last_seq; /* a later message got here first */
     fsm_apply_msg(ks, m);
+    if (!late)
+        return 0;
+    ob->messages++;
+    struct keystate *b;
+    if ((!*broken && !(*broken = registry_new())) || !(b = registry_get(*broken, m->key, m->key_len)))
+        return -1;
+    if (b->messages++ == 0)
+        ob->keys++;
+    return 0;
 }
 
 int store_apply(struct store *s, const struct msg *m, unsigned self, uint32_t work,
-                struct lockstat *st, uint64_t *order_breaks, uint64_t *sink)
+                struct lockstat *st, struct orderbreaks *ob, uint64_t *sink)
 {
     bool burn = work && m->op == OP_DATA;
     struct keystate *ks;
     struct shard *sh;
     struct tlock *kl;
+    int rc = 0;
 
     switch (s->mode) {
     case LOCK_GLOBAL:
         /* Everything under one lock, the CPU work too: while one thread burns,
          * every other thread waits here. */
         /* EXERCISE(phase2-lock-global): take the one lock (shard 0), do the CPU work
-         * and the update (registry_get, apply_one) under it, release it. ks stays NULL
-         * only if registry_get fails. */
+         * and the update (registry_get, then rc = apply_one(ks, m, &sh->broken, ob))
+         * under it, release it. ks stays NULL only if registry_get fails. */
         /* STUB: ks = NULL; */
         sh = &s->shard[0];
         tlock_acquire(&sh->lock, st);
@@ -136,7 +154,7 @@ int store_apply(struct store *s, const struct msg *m, unsigned self, uint32_t wo
             *sink ^= work_burn(work, m->seq);
         ks = registry_get(sh->reg, m->key, m->key_len);
         if (ks)
-            apply_one(ks, m, order_breaks);
+            rc = apply_one(ks, m, &sh->broken, ob);
         tlock_release(&sh->lock);
         /* END EXERCISE */
         break;
@@ -150,15 +168,15 @@ int store_apply(struct store *s, const struct msg *m, unsigned self, uint32_t wo
         if (ks) {
             kl = keylock_of(s, m->key, m->key_len, self);
             tlock_acquire(kl, st);
-            apply_one(ks, m, order_breaks);
+            rc = apply_one(ks, m, &s->keybroken[kl - s->keylock], ob);
             tlock_release(kl);
         }
         break;
     case LOCK_SHARDED:
     default:
         /* EXERCISE(phase2-lock-sharded): do the CPU work outside any lock, then hold
-         * only the lock of the key's shard (shard_of) around registry_get and apply_one.
-         * */
+         * only the lock of the key's shard (shard_of) around registry_get and
+         * rc = apply_one(ks, m, &sh->broken, ob) (the lock guards the set too). */
         /* STUB: ks = NULL; */
         if (burn)
             *sink ^= work_burn(work, m->seq);
@@ -166,12 +184,12 @@ int store_apply(struct store *s, const struct msg *m, unsigned self, uint32_t wo
         tlock_acquire(&sh->lock, st);
         ks = registry_get(sh->reg, m->key, m->key_len);
         if (ks)
-            apply_one(ks, m, order_breaks);
+            rc = apply_one(ks, m, &sh->broken, ob);
         tlock_release(&sh->lock);
         /* END EXERCISE */
         break;
     }
-    if (!ks) {
+    if (!ks || rc < 0) {
         errno = ENOMEM;
         return -1;
     }
@@ -242,13 +260,18 @@ void store_free(struct store *s)
     if (s->shard)
         for (unsigned i = 0; i < s->nshards; i++) {
             registry_free(s->shard[i].reg);
+            registry_free(s->shard[i].broken);
             tlock_destroy(&s->shard[i].lock);
         }
     free(s->shard);
     if (s->keylock)
         for (unsigned i = 0; i < s->nkeylocks; i++)
             tlock_destroy(&s->keylock[i]);
+    if (s->keybroken)
+        for (unsigned i = 0; i < s->nkeylocks; i++)
+            registry_free(s->keybroken[i]);
     free(s->keylock);
+    free(s->keybroken);
     router_free(s->owner_of);
     free(s);
 }

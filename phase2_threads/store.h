@@ -25,6 +25,13 @@ enum lockmode { LOCK_GLOBAL, LOCK_REGISTRY, LOCK_SHARDED };
 #define SHARDS_MAX     4096
 #define KEYLOCKS       256      /* key-lock stripes for --lock registry --queue shared */
 
+/* What a shared queue did to the order of the keys, counted by one worker. */
+struct orderbreaks {
+    uint64_t messages;          /* messages applied after a later message of their key */
+    uint64_t keys;              /* keys whose FIRST such message this worker applied: summed
+                                 * over the workers, each broken key is counted once */
+};
+
 /* Parse "global", "registry" or "sharded". Returns 0, or -1 if unknown. */
 int lockmode_parse(const char *s, enum lockmode *out);
 const char *lockmode_name(enum lockmode m);
@@ -37,10 +44,11 @@ struct store;
 struct store *store_new(enum lockmode mode, unsigned shards, unsigned owners);
 
 /* Apply m (burning `work` units first if it is a DATA) as worker `self`, taking
- * the mode's locks and counting into st. Adds 1 to *order_breaks when m is older
- * than a message already applied to its key. Returns 0, or -1 with ENOMEM. */
+ * the mode's locks and counting into st. When m is older than the last message
+ * applied to its key, adds 1 to ob->messages, and 1 to ob->keys if it is the
+ * key's first such message. Returns 0, or -1 with ENOMEM. */
 int store_apply(struct store *s, const struct msg *m, unsigned self, uint32_t work,
-                struct lockstat *st, uint64_t *order_breaks, uint64_t *sink);
+                struct lockstat *st, struct orderbreaks *ob, uint64_t *sink);
 
 /* For the control thread, while workers run: the key's dump row into buf,
  * taken under the locks that guard it. Returns the length, or -1 if unknown. */

@@ -1,7 +1,8 @@
 /* test_phase2.c: bin/phase2, the thread pool over one shared registry. Every
  * lock mode with per-thread queues gives bin/reference's dump, at 1 to 4
- * threads, for several seeds and Zipf keys; the shared queue runs and reports
- * its order-break counter; --lock global with 2 threads and CPU work shows
+ * threads, for several seeds and Zipf keys; the order-break counters are 0
+ * where the order is kept and agree with the summary and the dump where a
+ * shared queue breaks it; --lock global with 2 threads and CPU work shows
  * contention; a query is answered while the workers are saturated; exit codes. */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,18 +127,108 @@ END_TEST
 
 /* ------------------------------------------------------------ the lessons */
 
-/* One shared queue: the run completes and reports its order breaks (how many
- * depends on the scheduler; on one core it may well be 0). */
+/* Rows of two dumps of the same keys that differ (the header included). */
+static int rows_differing(const char *want, const char *got)
+{
+    int n = 0;
+    while (*want && *got) {
+        size_t wl = strcspn(want, "\n"), gl = strcspn(got, "\n");
+        n += wl != gl || memcmp(want, got, wl) != 0;
+        want += wl + (want[wl] == '\n');
+        got += gl + (got[gl] == '\n');
+    }
+    ck_assert_msg(!*want && !*got, "the dumps have different numbers of rows");
+    return n;
+}
+
+/* The order-break counters of one phase2 run, checked against each other, the
+ * summary and the dump. A key none of whose messages came late was applied in
+ * stream order, so its row equals bin/reference's: the rows that differ are
+ * among the broken keys, and with no break the dump is the reference's.
+ * Returns order_breaks. */
+static double check_order_breaks(const char *what, const char *const *stream, int nkeys,
+                                 const char *threads, const char *queue, const char *lock,
+                                 const char *work)
+{
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/dump.csv", dir);
+    char *argv[24] = { (char *)kit_bin("reference") };
+    int n = 1;
+    for (int i = 0; stream[i]; i++)
+        argv[n++] = (char *)stream[i];
+    argv[n++] = "--dump-state", argv[n++] = "-", argv[n++] = "--quiet", argv[n] = NULL;
+    char *ref = run_ok(0, argv);
+    argv[0] = (char *)kit_bin("phase2");
+    n -= 3;
+    const char *more[] = { "--threads", threads, "--queue", queue, "--lock", lock, "--work", work,
+                           "--dump-state", path, "--csv", NULL };
+    for (int i = 0; more[i]; i++)
+        argv[n++] = (char *)more[i];
+    argv[n] = NULL;
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
+    ck_assert_msg(r.status == 0, "%s: exit %d: %s", what, r.status, r.err);
+    double breaks = csv_value(r.out, "order_breaks"), keys = csv_value(r.out, "order_broken_keys");
+    ck_assert_msg(keys >= 0 && keys <= nkeys && keys <= breaks && (breaks > 0) == (keys > 0),
+                  "%s: expected 0 <= order_broken_keys <= min(%d keys, order_breaks) and both 0 or "
+                  "both > 0, got order_breaks %g, order_broken_keys %g", what, nkeys, breaks, keys);
+    if (strcmp(queue, "shared") == 0) {
+        char line[160];
+        snprintf(line, sizeof line, "the order broke for %.0f of %d keys: %.0f messages were "
+                 "applied after a later message", keys, nkeys, breaks);
+        ck_assert_msg(strstr(r.err, line), "%s: expected '%s' in the summary: %s", what, line, r.err);
+    }
+    char *got = kit_read_file(path, NULL);
+    ck_assert_msg(got, "%s: no dump at %s", what, path);
+    int differ = rows_differing(ref, got);
+    ck_assert_msg(differ <= keys, "%s: %d rows differ from bin/reference but only %g keys had "
+                  "their order broken", what, differ, keys);
+    kit_run_free(&r);
+    free(got);
+    free(ref);
+    kit_rmtree(dir);
+    free(dir);
+    return breaks;
+}
+
+static const char *const few_hot[] = { "--messages", "20000", "--keys", "7", "--dist", "zipf",
+                                       "--zipf-s", "1.5", "--seed", "5", NULL };
+static const char *const many[] = { "--messages", "20000", "--keys", "300", "--seed", "6", NULL };
+
+/* Nothing can break the order where each key has one thread: per-thread queues
+ * at 1..4 threads, and one shared queue with one thread: 0 breaks, 0 keys, the
+ * reference's dump. _i runs over the lock modes. */
+START_TEST(test_order_kept_counts_zero)
+{
+    int fds = kit_count_fds();
+    for (int t = 1; t <= 4; t++) {
+        char threads[4], what[96];
+        snprintf(threads, sizeof threads, "%d", t);
+        snprintf(what, sizeof what, "--queue per-thread --threads %d --lock %s", t, locks[_i]);
+        double b = check_order_breaks(what, few_hot, 7, threads, "per-thread", locks[_i], "20");
+        ck_assert_msg(b == 0, "%s: expected order_breaks 0, got %g", what, b);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "--queue shared --threads 1 --lock %s", locks[_i]);
+    double b = check_order_breaks(what, few_hot, 7, "1", "shared", locks[_i], "20");
+    ck_assert_msg(b == 0, "%s: expected order_breaks 0, got %g", what, b);
+    kit_assert_clean(fds);
+}
+END_TEST
+
+/* A shared queue with 2 threads and CPU work: how many breaks depends on the
+ * scheduler (on one core it may well be 0), but the counters must agree with
+ * each other, with the summary and with the dump (check_order_breaks): few hot
+ * keys (most breaks), and 300 keys (some keys broken, some not). _i runs over
+ * lock mode x stream. */
 START_TEST(test_shared_queue_counts_order_breaks)
 {
     int fds = kit_count_fds();
-    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "20000",
-                       "--keys", "4", "--threads", "4", "--queue", "shared", "--lock",
-                       (char *)locks[_i], "--csv", "--quiet", NULL });
-    ck_assert_msg(csv_value(out, "messages") == 20000, "expected 20000 messages: %s", out);
-    double breaks = csv_value(out, "order_breaks");
-    ck_assert_msg(breaks >= 0 && breaks <= 20000, "order_breaks out of range: %g", breaks);
-    free(out);
+    const char *lock = locks[_i / 2];
+    char what[96];
+    snprintf(what, sizeof what, "--queue shared --threads 2 --work 20 --lock %s, %s", lock,
+             _i % 2 ? "300 keys" : "7 hot keys");
+    check_order_breaks(what, _i % 2 ? many : few_hot, _i % 2 ? 300 : 7, "2", "shared", lock, "20");
     kit_assert_clean(fds);
 }
 END_TEST
@@ -414,7 +505,8 @@ static Suite *phase2_suite(void)
     tcase_add_test(tc, test_input_rejects_exit_65);
 
     tc = kit_tcase(s, "lessons", 120);
-    tcase_add_loop_test(tc, test_shared_queue_counts_order_breaks, 0, 3);
+    tcase_add_loop_test(tc, test_order_kept_counts_zero, 0, 3);
+    tcase_add_loop_test(tc, test_shared_queue_counts_order_breaks, 0, 6);
     tcase_add_test(tc, test_global_lock_contends);
 
     tc = kit_tcase(s, "query", 120);
