@@ -10,7 +10,12 @@
 #      `qload --control` sends GETs at a fixed rate and times every answer.
 # The same pacing for all three, so the programs are compared on equal terms.
 # p50/p99/max are over all the queries of that run (client side, µs: send to
-# answer); server_p50/p99 are the program's own figures where it reports them.
+# answer); server_p50/p99 are the program's own figures where it measures them:
+# phase 1's service_p50_us/p99 (in the loop, from the command line reaching the
+# handler to its answer being queued: the wait before the line is read is not
+# in it) and phase 3's query_p50_us/p99 (the supervisor, from a GET's arrival to
+# its answer); EMPTY where nothing was measured (phase 2 reports none; or no
+# query was answered). workers: 1 for phase 1 (one loop), else the pool's size.
 # Past capacity the backlog grows, and so does the wait of a query queued behind it.
 # Columns: program,load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,
 #          mean_us,queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,
@@ -32,13 +37,34 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$TMP"' EXIT
 chmod 700 "$tmp"
 
-# The flags that give each program its workers.
+# The flags that give each program its workers, and how many that is.
 pflags() {
     case $1 in
         phase1) echo "" ;;
         phase2) echo "--threads $workers --lock sharded" ;;
         phase3) echo "--workers $workers" ;;
     esac
+}
+pworkers() {
+    case $1 in
+        phase1) echo 1 ;;
+        *) echo "$workers" ;;
+    esac
+}
+
+# server_col PROG COLUMN: the program's own query latency figure (COLUMN is
+# p50 or p99) from its --csv row in RUN_OUT, or nothing where it measured none.
+server_col() {
+    local n
+    case $1 in
+        phase1) # no query count of its own: the client's answered queries stand for it
+            n=$(csv_col queries < "$tmp/q.csv")
+            [ "${n:-0}" -gt 0 ] && csv_col "service_$2_us" <<< "$RUN_OUT" ;;
+        phase3)
+            n=$(csv_col queries <<< "$RUN_OUT")
+            [ "${n:-0}" -gt 0 ] && csv_col "query_$2_us" <<< "$RUN_OUT" ;;
+    esac
+    return 0
 }
 
 "$KIT_BIN/phase3" --emit --messages "$cap_messages" > "$tmp/cap.txt"
@@ -89,13 +115,13 @@ for prog in $programs; do
         fi
         RUN_OUT=$(cat "$tmp/run.csv")
         achieved=$(col msgs_per_s)
-        # Not every program reports its own query latency: 0 where it does not.
-        sp50=$(csv_col query_p50_us <<< "$RUN_OUT") sp99=$(csv_col query_p99_us <<< "$RUN_OUT")
+        # The program's own query latency, empty where it measured none.
+        sp50=$(server_col "$prog" p50) sp99=$(server_col "$prog" p99)
         RUN_OUT=$(cat "$tmp/q.csv")
         p50=$(col p50_us)
         row "$prog" "$load" "$rate" "$achieved" "$p50" "$(col p99_us)" "$(col max_us)" "$(col mean_us)" \
-            "$(col queries)" "$(col errors)" "${sp50:-0}" "${sp99:-0}" "$capacity" "$work" \
-            "$workers" "$duration"
+            "$(col queries)" "$(col errors)" "$sp50" "$sp99" "$capacity" "$work" \
+            "$(pworkers "$prog")" "$duration"
         progress "$i/$total $prog load $load ($rate msgs/s offered, $(fmt "$achieved" 0) achieved): query p50 $p50 µs, p99 $(col p99_us) µs over $(col queries) queries"
     done
 done
