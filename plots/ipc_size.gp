@@ -5,7 +5,8 @@
 load 'plots/common.gpi'
 set multiplot layout 1,2 title "IPC cost vs message size (ipc_size)" font ',14'
 set logscale xy
-set format x '%.0s%cB'
+# sizes in binary units, as the driver sends them (100 B, then powers of 1024 x 1, 10, 100)
+set xtics ("100 B" 100, "1 KiB" 1024, "10 KiB" 10240, "100 KiB" 102400, "1 MiB" 1048576)
 set xlabel 'message size (bytes, log)'
 set xrange [50:2e6]
 set key top left font ',9'

@@ -9,7 +9,7 @@ set logscale y
 set xlabel 'offered load (% of the program''s measured capacity)'
 set ylabel 'query latency (µs, log)'
 set xrange [0:105]
-set key top right font ',9'
+set key below font ',9' maxrows 2 height 1   # below the plot: latencies span the whole height
 set title "Query latency vs load (query_latency)" font ',14'
 plot for [p in "phase1 phase2 phase3"] csv using (strcol('program') eq p ? 100 * column('load') : NaN):'p50_us' \
         with linespoints lw 2 pt 7 lc rgb pcol(p) title sprintf('%s p50', plabel(p)), \
