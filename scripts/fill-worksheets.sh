@@ -49,8 +49,8 @@ query_latency load,offered_msgs_per_s,p50_us,p99_us,max_us
 batching batch,records,seconds,per_record_us
 loop_lag work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms
 contention lock,threads,msgs_per_s,lock_wait_share
-threads_vs_processes command,mean_s,stddev_s,min_s,max_s
-parallel_map command,mean_s,stddev_s,min_s,max_s
+threads_vs_processes command,mean_s,median_s,stddev_s,min_s,max_s
+parallel_map command,mean_s,median_s,stddev_s,min_s,max_s
 startup_memory method,us,pss_kib
 task_queue scheme,tasks,seconds,tasks_per_s
 '

@@ -44,8 +44,8 @@ static const struct exp exps[] = {
     { "batching", "batch,records,seconds,per_record_us", 4, NULL },
     { "loop_lag", "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms", 4, NULL },
     { "contention", "lock,threads,msgs_per_s,lock_wait_share", 6, NULL },
-    { "threads_vs_processes", "command,mean_s,stddev_s,min_s,max_s", 4, NULL },
-    { "parallel_map", "command,mean_s,stddev_s,min_s,max_s", 4, NULL },
+    { "threads_vs_processes", "command,mean_s,median_s,stddev_s,min_s,max_s", 4, NULL },
+    { "parallel_map", "command,mean_s,median_s,stddev_s,min_s,max_s", 4, NULL },
     { "startup_memory", "method,us,pss_kib", 4, NULL },
     { "task_queue", "scheme,tasks,seconds,tasks_per_s", 6, NULL },
 };
