@@ -78,7 +78,7 @@ static const char *const streams[][4] = {     /* dist, seed, keys, work */
 START_TEST(test_dump_equals_reference)
 {
     const char *lock = locks[_i / 12];
-    char threads[4];
+    char threads[16];
     snprintf(threads, sizeof threads, "%d", _i / 3 % 4 + 1);
     const char *const *st = streams[_i % 3];
     int fds = kit_count_fds();
@@ -202,7 +202,7 @@ START_TEST(test_order_kept_counts_zero)
 {
     int fds = kit_count_fds();
     for (int t = 1; t <= 4; t++) {
-        char threads[4], what[96];
+        char threads[16], what[96];
         snprintf(threads, sizeof threads, "%d", t);
         snprintf(what, sizeof what, "--queue per-thread --threads %d --lock %s", t, locks[_i]);
         double b = check_order_breaks(what, few_hot, 7, threads, "per-thread", locks[_i], "20");
