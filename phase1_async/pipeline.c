@@ -237,10 +237,17 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
 
     switch (req->cmd) {
     case CTL_GET:
+        /* EXERCISE(phase1-get): answer `GET key` from the registry: find the key
+         * (registry_find on p->reg) and answer its dump row (dump_row into text), or
+         * "ERR unknown key" if it has none. No lock: the registry belongs to the loop
+         * thread, and this handler runs on it. */
+        /* STUB: ks = NULL; (void)ks; */
+        /* STUB: snprintf(text, sizeof text, "ERR unknown key"); */
         /* The registry is the loop thread's alone, and so is this handler. */
         ks = registry_find(p->reg, req->key, strlen(req->key));
         if (!ks || dump_row(ks, text, sizeof text) < 0)
             snprintf(text, sizeof text, "ERR unknown key");
+        /* END EXERCISE */
         break;
     case CTL_STATS:
         snprintf(text, sizeof text,

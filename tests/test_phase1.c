@@ -1,6 +1,7 @@
 /* test_phase1.c: bin/phase1, the pipeline on one libuv loop. Its dump equals
  * bin/reference's (inline, offloaded to the thread pool, from a file, paced);
- * a query is answered while the loop is busy with heavy --work; SHUTDOWN drains;
+ * a query is answered while the loop is busy with heavy --work; GET answers a
+ * known key's dump row (the phase1-get exercise); SHUTDOWN drains;
  * exit codes and the --csv row follow SPEC §4 and §6. */
 #include <errno.h>
 #include <fcntl.h>
@@ -448,6 +449,57 @@ START_TEST(test_shutdown_idle_pipe)
 }
 END_TEST
 
+/* GET of a key the loop has applied answers that key's dump row, byte for byte
+ * the row of bin/reference's dump of the same lines; GET of a key never seen
+ * answers "ERR unknown key". The lines go through a pipe and the test waits
+ * (STATS) until all are applied, so the expected row is known exactly. */
+START_TEST(test_get_known_key)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), sock[512], ans[1024];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    const char *lines = "k1,START,\nk1,DATA,2.5\nk1,DATA,4\nk2,START,\n";
+    struct kit_run r;           /* the reference's dump of these lines */
+    ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
+                             "--quiet", NULL), 0);
+    ck_assert_msg(r.status == 0, "reference: expected exit 0, got %d: %s", r.status, r.err);
+    const char *row = strstr(r.out, "\nk1,");
+    ck_assert_msg(row, "the reference's dump has no row for k1: %s", r.out);
+    char want[1024];
+    snprintf(want, sizeof want, "%.*s", (int)strcspn(row + 1, "\n"), row + 1);
+
+    int wfd;
+    pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--quiet", NULL }, &wfd);
+    ck_assert_int_eq(write(wfd, lines, strlen(lines)), (ssize_t)strlen(lines));
+    int cfd = connect_to(sock, pid);
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0, "no STATS");
+        if (stat_field(ans, "processed=") >= 4)
+            break;
+        kit_sleep_ms(5);
+    }
+    ck_assert_msg(stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
+    ck_assert_msg(ctlclient_request(cfd, "GET k1", ans, sizeof ans, 20000) > 0, "no answer to GET k1");
+    ck_assert_msg(strcmp(ans, want) == 0,
+                  "GET k1 after its 3 lines were applied: expected its dump row '%s', got '%s' "
+                  "(the GET answer of on_query() in phase1_async/pipeline.c: exercise phase1-get)",
+                  want, ans);
+    ck_assert_msg(ctlclient_request(cfd, "GET k9", ans, sizeof ans, 20000) > 0, "no answer to GET k9");
+    ck_assert_msg(strcmp(ans, "ERR unknown key") == 0,
+                  "GET k9 (never seen): expected 'ERR unknown key', got '%s'", ans);
+    ck_assert_msg(ctlclient_request(cfd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                  strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
+    close(cfd);
+    int st = reap(pid);
+    close(wfd);
+    ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 /* ------------------------------------------------------------ exit codes */
 
 static const char *const bad_flags[][4] = {
@@ -501,6 +553,7 @@ static Suite *phase1_suite(void)
     tcase_add_loop_test(tc, test_query_while_busy, 0, 2);
     tcase_add_test(tc, test_csv_row_and_probe);
     tcase_add_test(tc, test_control_private);
+    tcase_add_test(tc, test_get_known_key);
 
     tc = kit_tcase(s, "slow_input", 120);
     tcase_add_test(tc, test_slow_input_answered);
