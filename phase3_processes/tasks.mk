@@ -1,7 +1,7 @@
 # phase3_processes/tasks.mk: helper tq's programs (the task queue, the batch
 # pool, the classic demos), included at the end of phase3_processes/module.mk.
 TQ_DIR := phase3_processes
-TASKQ_SRCS := $(addprefix $(TQ_DIR)/,taskring.c taskarena.c taskfn.c taskpool.c taskbench.c progflags.c)
+TASKQ_SRCS := $(addprefix $(TQ_DIR)/,taskring.c taskarena.c taskfn.c taskpool.c taskbench.c progflags.c primes.c)
 
 PROGRAMS += $(BIN)/taskq
 $(BIN)/taskq: $(call objs,$(TASKQ_SRCS) $(TQ_DIR)/taskq_main.c) $(LIBKIT)
