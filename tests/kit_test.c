@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "ctlclient.h"
+
 /* "$env/rel" ("fallback/rel" when $env is unset or empty), written into the
  * next of the 8 buffers of ring: a caller may hold 8 results at once. */
 static const char *ring_path(char ring[8][1024], unsigned *next, const char *env,
@@ -227,6 +229,47 @@ TCase *kit_tcase(Suite *s, const char *name, double timeout_s)
     tcase_set_timeout(tc, timeout_s);
     suite_add_tcase(s, tc);     /* Check keeps the pointer: tests added later count */
     return tc;
+}
+
+int kit_reap_timeout(pid_t pid, int seconds)
+{
+    for (int i = 0; i < seconds * 100 * kit_time_scale(); i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        kit_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_abort_msg("pid %d did not exit within %d s", (int)pid, seconds);
+    return -1;
+}
+
+int kit_alive(pid_t pid)
+{
+    return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* The program makes its socket some time after exec: poll for it, and stop
+ * waiting as soon as the program has died (it never will then). */
+int kit_connect_ctl(const char *path, pid_t pid)
+{
+    for (int i = 0; i < 1000 * kit_time_scale(); i++) {
+        int fd = ctlclient_open(path, 1000);
+        if (fd >= 0)
+            return fd;
+        ck_assert_msg(kit_alive(pid), "the program exited before opening %s", path);
+        kit_sleep_ms(10);
+    }
+    ck_abort_msg("no control socket at %s", path);
+    return -1;
+}
+
+unsigned long long kit_stat_field(const char *stats, const char *name)
+{
+    const char *p = strstr(stats, name);
+    ck_assert_msg(p, "STATS has no %s: '%s'", name, stats);
+    return strtoull(p + strlen(name), NULL, 10);
 }
 
 Suite *kit_suite(const char *name, const struct kit_case *cases, size_t n)

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The path of program `name` in the build being tested ($KIT_BIN, else "bin").
  * The string is static; up to 8 results can be held at once. */
@@ -64,6 +65,25 @@ int kit_children_alive(void);
                       kit_fds_, kit_count_fds());                                       \
         ck_assert_msg(!kit_children_alive(), "a child outlived the test");              \
     } while (0)
+
+/* A program run in the background (fork + exec by the suite itself): */
+
+/* Wait for pid to exit, killing it after seconds (scaled by
+ * CK_TIMEOUT_MULTIPLIER) and failing the test then. Returns its exit status,
+ * 128+N if killed by signal N. */
+int kit_reap_timeout(pid_t pid, int seconds);
+
+/* 1 while child pid has not exited (it is not reaped by asking). */
+int kit_alive(pid_t pid);
+
+/* A connected fd to the control socket at path, once child pid has made it;
+ * fails the test if pid exits first or no socket appears within ~10 s
+ * (scaled). */
+int kit_connect_ctl(const char *path, pid_t pid);
+
+/* The number after the first occurrence of name (e.g. "processed=") in a STATS
+ * line; fails the test if name is not there. */
+unsigned long long kit_stat_field(const char *stats, const char *name);
 
 /* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
 void kit_sleep_ms(long ms);

@@ -150,48 +150,6 @@ static pid_t spawn(char *const argv[])
     return pid;
 }
 
-/* Wait for pid to exit (killing it after T seconds). Returns its exit status. */
-static int reap(pid_t pid)
-{
-    for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
-        int st;
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        kit_sleep_ms(10);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    ck_abort_msg("pid %d did not exit within %d s", (int)pid, T);
-    return -1;
-}
-
-static int alive(pid_t pid)
-{
-    return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/* Connect once the program has made its socket (or fail if it died). */
-static int connect_to(const char *path, pid_t pid)
-{
-    for (int i = 0; i < 1000 * kit_time_scale(); i++) {
-        int fd = ctlclient_open(path, 1000);
-        if (fd >= 0)
-            return fd;
-        ck_assert_msg(alive(pid), "the program exited before opening %s", path);
-        kit_sleep_ms(10);
-    }
-    ck_abort_msg("no control socket at %s", path);
-    return -1;
-}
-
-static unsigned long long stat_field(const char *stats, const char *name)
-{
-    const char *p = strstr(stats, name);
-    ck_assert_msg(p, "STATS has no %s: '%s'", name, stats);
-    return strtoull(p + strlen(name), NULL, 10);
-}
-
 /* Heavy work per message on the loop itself (no offload): still, a query sent
  * mid-run is answered between two messages, before the run ends. The run is
  * paced (--rate) so that it cannot end before the test asks. */
@@ -204,12 +162,12 @@ START_TEST(test_query_while_busy)
     pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase1"), "--messages", "400",
                       "--work", "4000", "--rate", "40", "--offload", (char *)offloads[_i],
                       "--control", sock, NULL });
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0,
                   "no answer to STATS: %s", strerror(errno));
-    unsigned long long processed = stat_field(ans, "processed=");
+    unsigned long long processed = kit_stat_field(ans, "processed=");
     ck_assert_msg(processed < 400, "expected a mid-run answer (processed < 400), got %llu", processed);
-    ck_assert_msg(alive(pid), "the answer came only after the run ended");
+    ck_assert_msg(kit_alive(pid), "the answer came only after the run ended");
     ck_assert_msg(ctlclient_request(fd, "GET k0000", ans, sizeof ans, 20000) > 0, "no answer to GET");
     ck_assert_msg(strncmp(ans, "k0000,", 6) == 0 || strcmp(ans, "ERR unknown key") == 0,
                   "GET k0000: expected a dump row or ERR unknown key, got '%s'", ans);
@@ -218,7 +176,7 @@ START_TEST(test_query_while_busy)
     ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(fd);
-    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(kit_reap_timeout(pid, T), 0);
     struct stat st;
     ck_assert_msg(stat(sock, &st) < 0, "the socket file %s outlived the run", sock);
     kit_rmtree(dir);
@@ -266,7 +224,7 @@ START_TEST(test_control_private)
     snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
     pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase1"), "--messages", "0", "--rate", "1000",
                       "--control", sock, "--control-private", NULL });
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     struct stat st;
     ck_assert_int_eq(lstat(priv, &st), 0);
     ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "directory mode %04o, expected 0700",
@@ -277,7 +235,7 @@ START_TEST(test_control_private)
     ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(fd);
-    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(kit_reap_timeout(pid, T), 0);
     ck_assert_msg(lstat(sock, &st) < 0 && lstat(priv, &st) < 0, "the socket or its directory outlived the run");
 
     ck_assert_int_eq(mkdir(priv, 0755), 0);
@@ -354,7 +312,7 @@ START_TEST(test_slow_input_answered)
     int wfd;
     pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--dump-state", "-", "--quiet", NULL },
                             &wfd);
-    int cfd = connect_to(sock, pid);
+    int cfd = kit_connect_ctl(sock, pid);
     unsigned long long lines = 0;
     for (const char *p = text; *p; ) {
         const char *nl = strchr(p, '\n');
@@ -371,8 +329,8 @@ START_TEST(test_slow_input_answered)
         for (int i = 0; i < 2000 * kit_time_scale(); i++) {
             ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0,
                           "no answer to STATS after %llu lines: %s", lines, strerror(errno));
-            in = stat_field(ans, "messages_in=");
-            done = stat_field(ans, "processed=");
+            in = kit_stat_field(ans, "messages_in=");
+            done = kit_stat_field(ans, "processed=");
             if (done >= lines)
                 break;
             kit_sleep_ms(5);
@@ -386,7 +344,7 @@ START_TEST(test_slow_input_answered)
     }
     close(cfd);
     close(wfd);
-    int st = reap(pid);
+    int st = kit_reap_timeout(pid, T);
     char opath[512];
     snprintf(opath, sizeof opath, "%s/err", dir);
     char *err = kit_read_file(opath, NULL);
@@ -419,18 +377,18 @@ START_TEST(test_shutdown_idle_pipe)
                             &wfd);
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\n";
     ck_assert_int_eq(write(wfd, lines, strlen(lines)), (ssize_t)strlen(lines));
-    int cfd = connect_to(sock, pid);
+    int cfd = kit_connect_ctl(sock, pid);
     for (int i = 0; i < 2000 * kit_time_scale(); i++) {
         ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0, "no STATS");
-        if (stat_field(ans, "processed=") >= 3)
+        if (kit_stat_field(ans, "processed=") >= 3)
             break;
         kit_sleep_ms(5);
     }
-    ck_assert_msg(stat_field(ans, "processed=") == 3, "expected processed=3, got: %s", ans);
+    ck_assert_msg(kit_stat_field(ans, "processed=") == 3, "expected processed=3, got: %s", ans);
     ck_assert_msg(ctlclient_request(cfd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(cfd);
-    int st = reap(pid);         /* the write end is still open here */
+    int st = kit_reap_timeout(pid, T);         /* the write end is still open here */
     close(wfd);
     ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
     char opath[512];
@@ -471,14 +429,14 @@ START_TEST(test_get_known_key)
     int wfd;
     pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--quiet", NULL }, &wfd);
     ck_assert_int_eq(write(wfd, lines, strlen(lines)), (ssize_t)strlen(lines));
-    int cfd = connect_to(sock, pid);
+    int cfd = kit_connect_ctl(sock, pid);
     for (int i = 0; i < 2000 * kit_time_scale(); i++) {
         ck_assert_msg(ctlclient_request(cfd, "STATS", ans, sizeof ans, 20000) > 0, "no STATS");
-        if (stat_field(ans, "processed=") >= 4)
+        if (kit_stat_field(ans, "processed=") >= 4)
             break;
         kit_sleep_ms(5);
     }
-    ck_assert_msg(stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
+    ck_assert_msg(kit_stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
     ck_assert_msg(ctlclient_request(cfd, "GET k1", ans, sizeof ans, 20000) > 0, "no answer to GET k1");
     ck_assert_msg(strcmp(ans, want) == 0,
                   "GET k1 after its 3 lines were applied: expected its dump row '%s', got '%s' "
@@ -490,7 +448,7 @@ START_TEST(test_get_known_key)
     ck_assert_msg(ctlclient_request(cfd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(cfd);
-    int st = reap(pid);
+    int st = kit_reap_timeout(pid, T);
     close(wfd);
     ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
     kit_run_free(&r);

@@ -274,45 +274,6 @@ static pid_t spawn(char *const argv[], int *in)
     return pid;
 }
 
-static int reap(pid_t pid)
-{
-    for (int i = 0; i < T * 100 * kit_time_scale(); i++) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        kit_sleep_ms(10);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    ck_abort_msg("pid %d did not exit within %d s", (int)pid, T);
-    return -1;
-}
-
-static int alive(pid_t pid)
-{
-    return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-static int connect_to(const char *path, pid_t pid)
-{
-    for (int i = 0; i < 1000 * kit_time_scale(); i++) {
-        int fd = ctlclient_open(path, 1000);
-        if (fd >= 0)
-            return fd;
-        ck_assert_msg(alive(pid), "the program exited before opening %s", path);
-        kit_sleep_ms(10);
-    }
-    ck_abort_msg("no control socket at %s", path);
-    return -1;
-}
-
-static unsigned long long stat_field(const char *stats, const char *name)
-{
-    const char *p = strstr(stats, name);
-    ck_assert_msg(p, "STATS has no %s: '%s'", name, stats);
-    return strtoull(p + strlen(name), NULL, 10);
-}
-
 /* The stream comes from a pipe this test holds open, so the run cannot end
  * before the answers are in: 2 threads are fed CPU-heavy messages, and GET and
  * STATS are answered while they work (GET waits for the key's lock only). */
@@ -328,21 +289,21 @@ START_TEST(test_query_while_saturated)
         int n = snprintf(line, sizeof line, "k%d,%s,%d\n", i % 4, i < 4 ? "START" : "DATA", i);
         ck_assert_int_eq(write(in, line, (size_t)n), n);
     }
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     ck_assert_msg(ctlclient_request(fd, "GET k1", ans, sizeof ans, 20000) > 0,
                   "no answer to GET k1: %s", strerror(errno));
     ck_assert_msg(strncmp(ans, "k1,", 3) == 0 || strcmp(ans, "ERR unknown key") == 0,
                   "GET k1: expected a dump row or ERR unknown key, got '%s'", ans);
     ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
-    ck_assert_msg(stat_field(ans, "processed=") <= 200, "processed beyond the input: %s", ans);
-    ck_assert_msg(stat_field(ans, "workers_alive=") == 2, "expected 2 workers alive: %s", ans);
-    ck_assert_msg(alive(pid), "the program ended while its input was still open");
+    ck_assert_msg(kit_stat_field(ans, "processed=") <= 200, "processed beyond the input: %s", ans);
+    ck_assert_msg(kit_stat_field(ans, "workers_alive=") == 2, "expected 2 workers alive: %s", ans);
+    ck_assert_msg(kit_alive(pid), "the program ended while its input was still open");
     close(in);                  /* end of input: the run drains and ends */
     ck_assert_msg(ctlclient_request(fd, "GET nokey", ans, sizeof ans, 20000) < 0 ||
                   strcmp(ans, "ERR unknown key") == 0 || strncmp(ans, "ERR", 3) == 0,
                   "GET nokey: expected ERR, got '%s'", ans);
     close(fd);
-    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(kit_reap_timeout(pid, T), 0);
     struct stat stt;
     ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
     kit_rmtree(dir);
@@ -366,20 +327,20 @@ START_TEST(test_shutdown)
                       "--control", sock, "--dump-state", dump, NULL }, &in);
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\nk3,DATA,1\n";
     ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     /* Bounded wait until the lines are applied: then the dispatcher can only be
      * waiting for the next line. */
     for (int i = 0; i < 2000 * kit_time_scale(); i++) {
         ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
-        if (stat_field(ans, "processed=") >= 4)
+        if (kit_stat_field(ans, "processed=") >= 4)
             break;
         kit_sleep_ms(5);
     }
-    ck_assert_msg(stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
+    ck_assert_msg(kit_stat_field(ans, "processed=") == 4, "expected processed=4, got: %s", ans);
     ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(fd);
-    int st = reap(pid);         /* the write end is still open: no line, no EOF */
+    int st = kit_reap_timeout(pid, T);         /* the write end is still open: no line, no EOF */
     close(in);
     ck_assert_msg(st == 0, "expected exit 0 after SHUTDOWN, got %d", st);
     struct kit_run r;
@@ -408,16 +369,16 @@ START_TEST(test_sigterm_idle_pipe)
     pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--control", sock, NULL }, &in);
     ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     for (int i = 0; i < 2000 * kit_time_scale(); i++) {
         ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
-        if (stat_field(ans, "processed=") >= 1)
+        if (kit_stat_field(ans, "processed=") >= 1)
             break;
         kit_sleep_ms(5);
     }
     close(fd);
     ck_assert_int_eq(kill(pid, SIGTERM), 0);
-    int st = reap(pid);
+    int st = kit_reap_timeout(pid, T);
     close(in);
     ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
     kit_rmtree(dir);
@@ -438,7 +399,7 @@ START_TEST(test_control_private)
     snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
     pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--control", sock, "--control-private", NULL }, &in);
-    int fd = connect_to(sock, pid);
+    int fd = kit_connect_ctl(sock, pid);
     struct stat st;
     ck_assert_int_eq(lstat(priv, &st), 0);
     ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "directory mode %04o, expected 0700",
@@ -449,7 +410,7 @@ START_TEST(test_control_private)
     ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
                   strcmp(ans, "OK") == 0, "expected OK for SHUTDOWN, got '%s'", ans);
     close(fd);
-    int status = reap(pid);
+    int status = kit_reap_timeout(pid, T);
     close(in);
     ck_assert_msg(status == 0, "expected exit 0 after SHUTDOWN, got %d", status);
     ck_assert_msg(lstat(sock, &st) < 0 && lstat(priv, &st) < 0, "the socket or its directory outlived the run");
