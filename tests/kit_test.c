@@ -140,6 +140,29 @@ void kit_run_free(struct kit_run *r)
     memset(r, 0, sizeof *r);
 }
 
+char *kit_run_ok(int want_status, double timeout_s, char *const argv[])
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_runv(&r, NULL, timeout_s, argv), 0);
+    ck_assert_msg(r.status == want_status, "%s %s ...: expected exit %d, got %d; stderr: %s",
+                  argv[0], argv[1] ? argv[1] : "", want_status, r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return out;
+}
+
+void kit_assert_same_dump(const char *want, const char *got, const char *what)
+{
+    ck_assert_msg(strncmp(want, "key,state,", 10) == 0, "reference printed no dump: %.80s", want);
+    size_t wl = strlen(want), gl = strlen(got), i = 0;
+    while (i < wl && i < gl && want[i] == got[i])
+        i++;
+    ck_assert_msg(wl == gl && i == wl,
+                  "%s: dump differs from bin/reference at byte %zu (%zu vs %zu bytes): "
+                  "expected '%.60s', got '%.60s'", what, i, gl, wl, want + i, got + i);
+}
+
 char *kit_tmpdir(void)
 {
     const char *base = getenv("TMPDIR");

@@ -35,6 +35,14 @@ int kit_run(struct kit_run *r, const char *stdin_text, double timeout_s, const c
 
 void kit_run_free(struct kit_run *r);
 
+/* Run argv as kit_runv does (no stdin), fail the test unless it exits with
+ * want_status, and return its stdout (malloc'd; the caller frees it). */
+char *kit_run_ok(int want_status, double timeout_s, char *const argv[]);
+
+/* Fail the test unless `got` equals the reference dump `want` byte for byte;
+ * the message names `what` and the first differing byte. */
+void kit_assert_same_dump(const char *want, const char *got, const char *what);
+
 /* A fresh private directory under $TMPDIR (or /tmp); the caller removes it with
  * kit_rmtree. Returns a malloc'd path. */
 char *kit_tmpdir(void);

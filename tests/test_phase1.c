@@ -18,32 +18,6 @@
 
 #define T 60                    /* seconds any one run may take */
 
-/* Run argv (NULL-terminated, program first) and return its stdout; the run
- * must exit with want_status. */
-static char *run_ok(int want_status, char *const argv[])
-{
-    struct kit_run r;
-    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
-    ck_assert_msg(r.status == want_status, "%s %s ...: expected exit %d, got %d; stderr: %s",
-                  argv[0], argv[1] ? argv[1] : "", want_status, r.status, r.err);
-    char *out = r.out;
-    r.out = NULL;
-    kit_run_free(&r);
-    return out;
-}
-
-static void assert_same_dump(const char *want, const char *got, const char *what)
-{
-    ck_assert_msg(strncmp(want, "key,state,", 10) == 0, "reference printed no dump: %.80s", want);
-    size_t wl = strlen(want), gl = strlen(got);
-    size_t i = 0;
-    while (i < wl && i < gl && want[i] == got[i])
-        i++;
-    ck_assert_msg(wl == gl && i == wl,
-                  "%s: dump differs from bin/reference at byte %zu (%zu vs %zu bytes): "
-                  "expected '%.60s', got '%.60s'", what, i, gl, wl, want + i, got + i);
-}
-
 /* ------------------------------------------------------------ dumps */
 
 struct dump_case {
@@ -66,17 +40,17 @@ START_TEST(test_dump_equals_reference)
     const struct dump_case *c = &dump_cases[_i];
     int fds = kit_count_fds();
     const char *msgs = strcmp(c->rate, "0") ? "4000" : "20000";
-    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--messages", (char *)msgs,
+    char *ref = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("reference"), "--messages", (char *)msgs,
                        "--keys", "60", "--dist", (char *)c->dist, "--seed", (char *)c->seed,
                        "--dump-state", "-", "--quiet", NULL });
-    char *got = run_ok(0, (char *const[]){ (char *)kit_bin("phase1"), "--messages", (char *)msgs,
+    char *got = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("phase1"), "--messages", (char *)msgs,
                        "--keys", "60", "--dist", (char *)c->dist, "--seed", (char *)c->seed,
                        "--work", (char *)c->work, "--offload", (char *)c->offload,
                        "--rate", (char *)c->rate, "--dump-state", "-", "--quiet", NULL });
     char what[160];
     snprintf(what, sizeof what, "phase1 --dist %s --seed %s --work %s --offload %s --rate %s",
              c->dist, c->seed, c->work, c->offload, c->rate);
-    assert_same_dump(ref, got, what);
+    kit_assert_same_dump(ref, got, what);
     free(ref);
     free(got);
     kit_assert_clean(fds);
@@ -92,7 +66,7 @@ START_TEST(test_input_file_and_rejects)
     int fds = kit_count_fds();
     char *dir = kit_tmpdir(), path[512];
     snprintf(path, sizeof path, "%s/in.txt", dir);
-    char *stream = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
+    char *stream = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
                           "5000", "--keys", "30", "--dist", "zipf", NULL });
     /* A few bad lines in the middle. */
     size_t n = strlen(stream);
@@ -110,7 +84,7 @@ START_TEST(test_input_file_and_rejects)
     char report[600];
     snprintf(report, sizeof report, "%s:%lu: ", path, bad_line);
 
-    char *ref = run_ok(65, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+    char *ref = kit_run_ok(65, T, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
                        "--dump-state", "-", "--quiet", NULL });
     for (int i = 0; i < 2; i++) {
         struct kit_run r;
@@ -120,7 +94,7 @@ START_TEST(test_input_file_and_rejects)
                       offloads[i], r.status, r.err);
         ck_assert_msg(strstr(r.err, report), "expected '%s' on stderr, got: %s", report, r.err);
         ck_assert_msg(strstr(r.err, "3 input lines rejected"), "summary must count 3 rejects: %s", r.err);
-        assert_same_dump(ref, r.out, offloads[i]);
+        kit_assert_same_dump(ref, r.out, offloads[i]);
         kit_run_free(&r);
     }
     free(ref);
@@ -191,7 +165,7 @@ START_TEST(test_csv_row_and_probe)
     int fds = kit_count_fds();
     char *dir = kit_tmpdir(), sock[512];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
-    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase1"), "--messages", "300",
+    char *out = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("phase1"), "--messages", "300",
                        "--rate", "1000", "--control", sock, "--probe-ms", "5", "--csv",
                        "--quiet", NULL });
     ck_assert_msg(strncmp(out, "# date=", 7) == 0, "CSV must start with metadata: %.80s", out);
@@ -303,11 +277,11 @@ START_TEST(test_slow_input_answered)
     int fds = kit_count_fds();
     char *dir = kit_tmpdir(), sock[512], path[512], ans[1024];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
-    char *text = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
+    char *text = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("reference"), "--emit", "--messages",
                         "400", "--keys", "8", "--seed", "3", NULL });
     snprintf(path, sizeof path, "%s/in.txt", dir);
     ck_assert_int_eq(kit_write_file(path, text), 0);
-    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+    char *ref = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
                        "--dump-state", "-", "--quiet", NULL });
     int wfd;
     pid_t pid = spawn_piped(dir, sock, (const char *const[]){ "--dump-state", "-", "--quiet", NULL },
@@ -353,7 +327,7 @@ START_TEST(test_slow_input_answered)
     snprintf(opath, sizeof opath, "%s/out", dir);
     char *dump = kit_read_file(opath, NULL);
     ck_assert_msg(dump, "no dump written");
-    assert_same_dump(ref, dump, "slow --input -");
+    kit_assert_same_dump(ref, dump, "slow --input -");
     free(dump);
     free(ref);
     free(text);
@@ -398,7 +372,7 @@ START_TEST(test_shutdown_idle_pipe)
     ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
                              "--quiet", NULL), 0);
     ck_assert_int_eq(r.status, 0);
-    assert_same_dump(r.out, dump ? dump : "", "SHUTDOWN on an idle pipe");
+    kit_assert_same_dump(r.out, dump ? dump : "", "SHUTDOWN on an idle pipe");
     kit_run_free(&r);
     free(dump);
     kit_rmtree(dir);

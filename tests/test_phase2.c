@@ -19,29 +19,6 @@
 
 #define T 60                    /* seconds any one run may take */
 
-static char *run_ok(int want_status, char *const argv[])
-{
-    struct kit_run r;
-    ck_assert_int_eq(kit_runv(&r, NULL, T, argv), 0);
-    ck_assert_msg(r.status == want_status, "%s %s ...: expected exit %d, got %d; stderr: %s",
-                  argv[0], argv[1] ? argv[1] : "", want_status, r.status, r.err);
-    char *out = r.out;
-    r.out = NULL;
-    kit_run_free(&r);
-    return out;
-}
-
-static void assert_same_dump(const char *want, const char *got, const char *what)
-{
-    ck_assert_msg(strncmp(want, "key,state,", 10) == 0, "reference printed no dump: %.80s", want);
-    size_t wl = strlen(want), gl = strlen(got), i = 0;
-    while (i < wl && i < gl && want[i] == got[i])
-        i++;
-    ck_assert_msg(wl == gl && i == wl,
-                  "%s: dump differs from bin/reference at byte %zu (%zu vs %zu bytes): "
-                  "expected '%.60s', got '%.60s'", what, i, gl, wl, want + i, got + i);
-}
-
 /* The value of CSV column `name` in a --csv output (metadata, header, one row). */
 static double csv_value(const char *out, const char *name)
 {
@@ -82,17 +59,17 @@ START_TEST(test_dump_equals_reference)
     snprintf(threads, sizeof threads, "%d", _i / 3 % 4 + 1);
     const char *const *st = streams[_i % 3];
     int fds = kit_count_fds();
-    char *ref = run_ok(0, (char *const[]){ (char *)kit_bin("reference"), "--messages", "20000",
+    char *ref = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("reference"), "--messages", "20000",
                        "--keys", (char *)st[2], "--dist", (char *)st[0], "--seed", (char *)st[1],
                        "--dump-state", "-", "--quiet", NULL });
-    char *got = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "20000",
+    char *got = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "20000",
                        "--keys", (char *)st[2], "--dist", (char *)st[0], "--seed", (char *)st[1],
                        "--work", (char *)st[3], "--threads", threads, "--lock", (char *)lock,
                        "--queue", "per-thread", "--dump-state", "-", "--quiet", NULL });
     char what[160];
     snprintf(what, sizeof what, "phase2 --lock %s --threads %s --dist %s --seed %s", lock,
              threads, st[0], st[1]);
-    assert_same_dump(ref, got, what);
+    kit_assert_same_dump(ref, got, what);
     free(ref);
     free(got);
     kit_assert_clean(fds);
@@ -107,7 +84,7 @@ START_TEST(test_input_rejects_exit_65)
     snprintf(path, sizeof path, "%s/in.txt", dir);
     ck_assert_int_eq(kit_write_file(path, "k1,START,\nk1,DATA,2.5\nk1,DATA,1e999\n# note\n"
                                           "k2,START\nk1,DATA,-1\nk1,STOP,\n"), 0);
-    char *ref = run_ok(65, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
+    char *ref = kit_run_ok(65, T, (char *const[]){ (char *)kit_bin("reference"), "--input", path,
                        "--dump-state", "-", "--quiet", NULL });
     struct kit_run r;
     ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase2"), "--input", path, "--threads", "2",
@@ -116,7 +93,7 @@ START_TEST(test_input_rejects_exit_65)
     ck_assert_msg(strstr(r.err, ":3: ") && strstr(r.err, ":5: "),
                   "expected reports for lines 3 and 5: %s", r.err);
     ck_assert_msg(strstr(r.err, "2 input lines rejected"), "summary must count 2: %s", r.err);
-    assert_same_dump(ref, r.out, "phase2 --input with bad lines");
+    kit_assert_same_dump(ref, r.out, "phase2 --input with bad lines");
     kit_run_free(&r);
     free(ref);
     kit_rmtree(dir);
@@ -157,7 +134,7 @@ static double check_order_breaks(const char *what, const char *const *stream, in
     for (int i = 0; stream[i]; i++)
         argv[n++] = (char *)stream[i];
     argv[n++] = "--dump-state", argv[n++] = "-", argv[n++] = "--quiet", argv[n] = NULL;
-    char *ref = run_ok(0, argv);
+    char *ref = kit_run_ok(0, T, argv);
     argv[0] = (char *)kit_bin("phase2");
     n -= 3;
     const char *more[] = { "--threads", threads, "--queue", queue, "--lock", lock, "--work", work,
@@ -237,7 +214,7 @@ END_TEST
 START_TEST(test_global_lock_contends)
 {
     int fds = kit_count_fds();
-    char *out = run_ok(0, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "600",
+    char *out = kit_run_ok(0, T, (char *const[]){ (char *)kit_bin("phase2"), "--messages", "600",
                        "--work", "2000", "--threads", "2", "--lock", "global", "--csv",
                        "--quiet", NULL });
     double contended = csv_value(out, "contended"), share = csv_value(out, "lock_wait_share");
