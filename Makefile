@@ -59,6 +59,7 @@ LIBKIT_SRCS :=
 objs = $(patsubst %.c,$(O)/%.o,$(1))
 
 include lib/module.mk
+include tools/module.mk
 -include phase1_async/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk

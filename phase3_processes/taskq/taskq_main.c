@@ -1,5 +1,5 @@
 /* taskq_main.c: bin/taskq, the shared-memory task queue (MPOP's design, done
- * right) and its benchmark schemes. See phase3_processes/TASKQ.md.
+ * right) and its benchmark schemes. See phase3_processes/taskq/README.md.
  *
  *   bin/taskq --workers 2 --tasks 1000000 --fn empty --batch 32
  *   bin/taskq --scheme dynamic --tasks 90000 --fn spin --args 4 --csv

@@ -27,7 +27,7 @@
  * And on a shared machine, wall time also says whether another job held a
  * core. So the summary gives the orders' CPU time (over the same interval as
  * the wall time) and the cores they had on average, and says so when they
- * did not have one each. Measurements in phase3_processes/TASKQ.md. */
+ * did not have one each. Measurements in phase3_processes/demos/README.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
