@@ -3,7 +3,9 @@
 # over pipe, socketpair, shared memory and an in-process call, with both ends
 # pinned to one core and with default scheduling. All the measuring is done by
 # bin/ipcbench (experiments/ipcbench.c); this driver picks the run's size.
-# Columns: transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s,rt_ops,ow_ops,repeats
+# Then the same for Python (experiments/python/ipcbench.py): multiprocessing
+# Pipe and Queue (transports mp-pipe, mp-queue), pickled bytes objects.
+# Columns: transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s,rt_ops,ow_ops,repeats,lang
 source "$(dirname "$0")/common.sh"
 kit_begin ipc_size
 need ipcbench
@@ -13,7 +15,14 @@ min_ms=$(pick 2 20 200)
 repeats=$(pick 1 3 7)
 progress "$MODE run: sizes $sizes B, 4 transports x pinned 1/0, median of $repeats runs of >= $min_ms ms"
 
+py=1
+kit_python_ok || py=0
 # ipcbench writes its own metadata (its exact command line); add the mode.
 "$KIT_BIN/ipcbench" --sizes "$sizes" --min-ms "$min_ms" --repeats "$repeats" |
-    awk -v m="# mode=$MODE" '!done && !/^#/ { print m; done = 1 } { print }' > "$TMP"
+    awk -v m="# mode=$MODE" -v p="# $(py_meta)" '!done && !/^#/ { print m; print p; done = 1 } { print }' |
+    with_lang c > "$TMP"
+if [ "$py" = 1 ]; then
+    progress "python: mp.Pipe and mp.Queue, the same sizes, median of $repeats runs of >= $min_ms ms"
+    py_rows experiments/python/ipcbench.py --sizes "$sizes" --min-ms "$min_ms" --repeats "$repeats"
+fi
 kit_end
