@@ -14,7 +14,7 @@ kit_begin startup_memory
 need startbench
 
 iters=$(pick 20 300 2000)
-py_iters=$(pick 3,2,2 20,5,10 100,20,40)
+py_iters=$(pick 3,2,2 20,3,5 100,20,40)
 py=1
 kit_python_ok || py=0
 progress "$MODE run: 4 methods, median of $iters starts each"
