@@ -36,18 +36,18 @@ struct exp {
 /* The catalogue, in experiments/README.md's order. */
 static const struct exp exps[] = {
     { "scaling", "mode,workers,work,messages,seconds,msgs_per_s,speedup", 6, NULL },
-    { "ipc_size", "transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s", 16, NULL },
-    { "serialization", "codec,payload,bytes,encode_ns,decode_ns", 9, NULL },
+    { "ipc_size", "transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s,lang", 16, NULL },
+    { "serialization", "codec,payload,bytes,encode_ns,decode_ns,lang", 9, NULL },
     { "load_balance", "dist,zipf_s,route,worker,messages,keys", 32, NULL },
     { "query_latency", "load,offered_msgs_per_s,p50_us,p99_us,max_us", 6,
       "server_p50_us,server_p99_us" },
-    { "batching", "batch,records,seconds,per_record_us", 4, NULL },
+    { "batching", "batch,records,seconds,per_record_us,lang", 4, NULL },
     { "loop_lag", "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms", 4, NULL },
     { "contention", "lock,threads,msgs_per_s,lock_wait_share", 6, NULL },
-    { "threads_vs_processes", "command,mean_s,median_s,stddev_s,min_s,max_s", 4, NULL },
-    { "parallel_map", "command,mean_s,median_s,stddev_s,min_s,max_s", 4, NULL },
-    { "startup_memory", "method,us,pss_kib", 4, NULL },
-    { "task_queue", "scheme,tasks,seconds,tasks_per_s", 6, NULL },
+    { "threads_vs_processes", "command,mean_s,median_s,stddev_s,min_s,max_s,lang", 4, NULL },
+    { "parallel_map", "command,mean_s,median_s,stddev_s,min_s,max_s,lang", 4, NULL },
+    { "startup_memory", "method,us,pss_kib,lang", 4, NULL },
+    { "task_queue", "scheme,tasks,seconds,tasks_per_s,lang", 6, NULL },
 };
 #define NEXP ((int)(sizeof exps / sizeof exps[0]))
 
@@ -305,6 +305,40 @@ static void check_plausible(const struct table *t, const char *name)
     }
 }
 
+/* ------------------------------------------------------------------ the Python lane */
+
+/* The experiments with the course's Python beside the C kit (issue 13), and
+ * how many Python rows a tiny run writes at least. */
+static const struct { const char *name; int py_rows; } py_exps[] = {
+    { "ipc_size", 8 }, { "serialization", 20 }, { "startup_memory", 3 }, { "batching", 4 },
+    { "threads_vs_processes", 4 }, { "parallel_map", 4 }, { "task_queue", 5 },
+};
+
+/* lang is c or python in every row; C rows are always there; Python rows are
+ * there unless the metadata says "# python=not measured", and then none is. */
+static void check_lang(const struct table *t, const char *name)
+{
+    int py = -1, c = 0, n = 0;
+    for (size_t i = 0; i < sizeof py_exps / sizeof *py_exps; i++)
+        if (strcmp(py_exps[i].name, name) == 0)
+            py = py_exps[i].py_rows;
+    if (py < 0 || table_col(t, "lang") < 0)
+        return;
+    for (int r = 0; r < t->nrows; r++) {
+        const char *l = cell(t, r, "lang");
+        ck_assert_msg(strcmp(l, "c") == 0 || strcmp(l, "python") == 0,
+                      "%s row %d: lang = '%s', expected c or python", name, r + 1, l);
+        c += *l == 'c';
+        n += *l == 'p';
+    }
+    ck_assert_msg(c > 0, "%s: no C rows", name);
+    if (strstr(t->meta, "# python=not measured"))
+        ck_assert_msg(n == 0, "%s: %d python rows, but the metadata says not measured", name, n);
+    else
+        ck_assert_msg(n >= py, "%s: %d python rows, expected at least %d (or a '# python=not "
+                      "measured' line saying why not)", name, n, py);
+}
+
 /* ------------------------------------------------------------------ drivers */
 
 START_TEST(test_driver_tiny)
@@ -334,6 +368,7 @@ START_TEST(test_driver_tiny)
     table_read(&t, csv);
     check_shape(&t, e, "tiny");
     check_plausible(&t, e->name);
+    check_lang(&t, e->name);
     table_free(&t);
 
     char tmp[600];
@@ -357,6 +392,7 @@ START_TEST(test_fixture_valid)
     table_read(&t, path);
     check_shape(&t, e, NULL);
     check_plausible(&t, e->name);
+    check_lang(&t, e->name);
     table_free(&t);
 }
 END_TEST
@@ -377,6 +413,41 @@ START_TEST(test_driver_missing_program)
     snprintf(csv, sizeof csv, "%s/ipc_size.csv", dir);
     struct stat st;
     ck_assert_msg(stat(csv, &st) < 0, "a failed driver wrote %s", csv);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Without a usable Python the C lane still runs: the driver exits 0 with its C
+ * rows, the metadata and the findings say "python: not measured". */
+START_TEST(test_driver_without_python)
+{
+    char *dir = kit_tmpdir(), csv[512];
+    setenv("PYTHON", "/nonexistent/python3", 1);
+    setenv("RESULTS", dir, 1);
+    setenv("QUICK", "tiny", 1);
+    unsetenv("EXP_CSV");
+    if (!getenv("KIT_BIN"))
+        setenv("KIT_BIN", "bin", 1);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", kit_src("experiments/batching.sh"), NULL), 0);
+    unsetenv("PYTHON");
+    ck_assert_msg(r.status == 0, "batching.sh without python exited %d:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "python: not measured"), "no progress line says python was not "
+                  "measured: %s", r.err);
+    kit_run_free(&r);
+    snprintf(csv, sizeof csv, "%s/batching.csv", dir);
+    struct table t;
+    table_read(&t, csv);
+    ck_assert_msg(strstr(t.meta, "# python=not measured (no /nonexistent/python3"),
+                  "no '# python=not measured' line in:\n%s", t.meta);
+    check_lang(&t, "batching");
+    table_free(&t);
+    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), "batching", csv,
+                             NULL), 0);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "python: not measured") && strstr(r.out, "B=1"),
+                  "findings without python: %s", r.out);
     kit_run_free(&r);
     kit_rmtree(dir);
     free(dir);
@@ -594,6 +665,7 @@ static Suite *experiments_suite(void)
     TCase *tc = kit_tcase(s, "drivers", T + 30);
     tcase_add_loop_test(tc, test_driver_tiny, 0, NEXP);
     tcase_add_test(tc, test_driver_missing_program);
+    tcase_add_test(tc, test_driver_without_python);
     tcase_add_test(kit_tcase(s, "make", 120), test_make_reruns_smaller_mode);
 
     tcase_add_loop_test(kit_tcase(s, "fixtures", 30), test_fixture_valid, 0, NEXP);
