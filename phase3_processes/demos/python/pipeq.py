@@ -6,7 +6,7 @@ there are C consumers, and the producer puts one sentinel (None) per
 consumer: one sentinel would leave the others waiting forever. Each consumer
 sends back the sum of what it got; the parent checks the total is
 N*(N-1)/2, so no message was lost or delivered twice. The C twin is bin/pipeq
-(same flags, same CSV, exit 1 when a sum is wrong).
+(same flags and CSV, plus the sum received; exit 1 when a sum is wrong).
 
     /usr/bin/python3 pipeq.py --messages 100000 --consumers 2
 """
@@ -93,7 +93,7 @@ def main():
     expected = a.messages * (a.messages - 1) // 2
     if a.csv:
         csv_meta()
-        print("transport,consumers,messages,seconds,msgs_per_s,sum_ok")
+        print("transport,consumers,messages,seconds,msgs_per_s,sum_ok,sum")
     status = 0
     for transport in ("pipe", "queue"):
         if a.mode not in (transport, "both"):
@@ -109,7 +109,7 @@ def main():
             status = 1
         if a.csv:
             print(f"{transport},{consumers},{a.messages},{secs:.6f},"
-                  f"{rate:.0f},{int(ok)}")
+                  f"{rate:.0f},{int(ok)},{total}")
         if not a.quiet:
             print(f"pipeq.py: {transport:5} 1 producer -> {consumers} "
                   f"consumer(s), {a.messages} integers: {secs:.3f} s = "
