@@ -7,9 +7,9 @@ A message is a bytes object of the given size, sent the course's way
 thread does the write). Round trip: the parent sends one message and waits
 for an equal-sized reply, repeated for at least --min-ms. One way: the
 parent sends messages back to back (twice as many as the round trips that
-fitted in --min-ms, at most 64 MiB) and the child acknowledges the last. pinned 1: parent and child on CPU 0
-(sched_setaffinity, inherited by the child); 0: default scheduling. Each
-point is the median of --repeats runs.
+fitted in --min-ms, at most 64 MiB) and the child acknowledges the last.
+pinned 1: parent and child on CPU 0 (sched_setaffinity, inherited by the
+child); 0: default scheduling. Each point is the median of --repeats runs.
 
 Output: CSV on stdout with bin/ipcbench's columns and lang=python:
 transport,bytes,pinned,round_trip_us,one_way_us,mb_per_s,rt_ops,ow_ops,

@@ -65,7 +65,8 @@ def sensor_records(count, seed):
         s[0] ^= s[3]
         s[2] ^= t
         s[3] = rotl(s[3], 45)
-        records.append({"id": i, "value": -10.0 + 120.0 * ((out >> 11) * 2.0**-53)})
+        unit = (out >> 11) * 2.0**-53          # lib/source.c's rng_unit
+        records.append({"id": i, "value": -10.0 + 120.0 * unit})
     return records
 
 

@@ -20,7 +20,7 @@ def csv_meta(out=sys.stdout):
 
 
 def int_in(lo, hi):
-    """An argparse type: an integer in [lo, hi] (a bad one is a usage error)."""
+    """An argparse type: an integer in [lo, hi] (else a usage error)."""
     def parse(text):
         try:
             v = int(text)
