@@ -16,7 +16,7 @@ count=$(pick 100000 1000000 5000000)
 HF_RUNS=$(pick 2 5 10)
 data=$(mktemp -d)
 trap 'rm -rf "$data" "$TMP"' EXIT
-py_count=$(pick 10000 100000 1000000)
+py_count=$(pick 10000 50000 1000000)
 py_runs=$(pick 2 3 5)
 py=1
 kit_python_ok || py=0
