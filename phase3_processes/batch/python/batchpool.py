@@ -25,15 +25,15 @@ import argparse
 import asyncio
 import math
 import os
-import platform
-import shlex
 import struct
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-M64 = (1 << 64) - 1
-WORK_ROUNDS = 256               # lib/fsm.h: integer-mix rounds per --work unit
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import M64, csv_meta, int_in, work_burn  # noqa: E402
+
 FNV_OFFSET, FNV_PRIME = 1469598103934665603, 1099511628211
 
 
@@ -68,17 +68,6 @@ def sensor_records(count, seed):
         unit = (out >> 11) * 2.0**-53          # lib/source.c's rng_unit
         records.append({"id": i, "value": -10.0 + 120.0 * unit})
     return records
-
-
-def work_burn(units, salt):
-    """One --work unit: 256 rounds of lib/fsm.c's work_burn mix."""
-    x = (salt ^ 0x9E3779B97F4A7C15) & M64
-    for i in range(units * WORK_ROUNDS):
-        x ^= x >> 33
-        x = (x * 0xFF51AFD7ED558CCD) & M64
-        x ^= x >> 29
-        x = (x + i) & M64
-    return x
 
 
 def process_record_batch(records, work=0):
@@ -129,18 +118,6 @@ def work_unit_us(units=200, runs=5):
     return sorted(times)[runs // 2]
 
 
-def int_in(lo, hi):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not an integer")
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{v} is not in [{lo}, {hi}]")
-        return v
-    return parse
-
-
 def parse_args():
     ap = argparse.ArgumentParser(
         prog="batchpool.py",
@@ -174,11 +151,7 @@ def report(a, secs, calls, h):
     per_us = secs * 1e6 / a.records
     mode = "sequential" if a.sequential else "pool"
     if a.csv:
-        print(time.strftime("# date=%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        print(f"# cores={os.cpu_count()}")
-        print(f"# machine={platform.machine()}, Linux {platform.release()}, "
-              f"Python {platform.python_version()}")
-        print("# cmd=" + " ".join(shlex.quote(x) for x in sys.argv))
+        csv_meta()
         print("batch,records,seconds,per_record_us,workers,mode,calls,"
               "checksum,work")
         print(f"{a.batch},{a.records},{secs:.6f},{per_us:.4f},"

@@ -17,7 +17,9 @@ import threading
 import time
 from multiprocessing import Process
 
-from democommon import csv_meta, int_in
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import csv_meta, int_in  # noqa: E402
 
 
 def clean_order(iterations):

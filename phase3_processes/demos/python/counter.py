@@ -12,11 +12,14 @@ lost update without the lock is reported, never an error).
 """
 
 import argparse
+import os
 import sys
 import time
 from multiprocessing import Barrier, Process, Value
 
-from democommon import csv_meta, int_in
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import csv_meta, int_in  # noqa: E402
 
 
 def add_unlocked(counter, increments, gate):

@@ -13,11 +13,14 @@ N*(N-1)/2, so no message was lost or delivered twice. The C twin is bin/pipeq
 
 import argparse
 import multiprocessing
+import os
 import sys
 import time
 from multiprocessing import Pipe, Process, Queue
 
-from democommon import csv_meta, int_in
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import csv_meta, int_in  # noqa: E402
 
 
 def pipe_consumer(conn, results):

@@ -18,28 +18,16 @@ pool starts, as the assignment does: that serial part is Amdahl's law at work
 
 import argparse
 import multiprocessing
+import os
 import random
 import sys
 import time
 
-from democommon import csv_meta, int_in
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import csv_meta, int_in, is_prime  # noqa: E402
 
 VALUE_MAX = 1_000_000
-
-
-def is_prime(n: int) -> bool:
-    if n < 2:
-        return False
-    if n < 4:
-        return True
-    if n % 2 == 0:
-        return False
-    d = 3
-    while d * d <= n:
-        if n % d == 0:
-            return False
-        d += 2
-    return True
 
 
 def square(x: int) -> int:

@@ -21,41 +21,14 @@ mix.
 """
 
 import argparse
-import datetime
 import os
-import platform
-import shlex
 import sys
 import time
 from multiprocessing import Barrier, Process, Queue
 
-M64 = (1 << 64) - 1
-WORK_ROUNDS = 256               # lib/fsm.h: integer-mix rounds per unit
-
-
-def work_burn(units, salt):
-    x = (salt ^ 0x9E3779B97F4A7C15) & M64
-    for i in range(units * WORK_ROUNDS):
-        x ^= x >> 33
-        x = (x * 0xFF51AFD7ED558CCD) & M64
-        x ^= x >> 29
-        x = (x + i) & M64
-    return x
-
-
-def is_prime(n):
-    if n < 2:
-        return False
-    if n < 4:
-        return True
-    if n % 2 == 0:
-        return False
-    d = 3
-    while d * d <= n:
-        if n % d == 0:
-            return False
-        d += 2
-    return True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "lib", "python"))
+from twincommon import M64, csv_meta, int_in, is_prime, work_burn  # noqa: E402
 
 
 HANDLERS = {
@@ -121,18 +94,6 @@ def run_tasks(scheme, n, workers, fn, arg):
     return secs, ran, total & M64
 
 
-def int_in(lo, hi):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not an integer")
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{v} is not in [{lo}, {hi}]")
-        return v
-    return parse
-
-
 def main():
     ap = argparse.ArgumentParser(
         prog="taskq.py",
@@ -158,11 +119,7 @@ def main():
     once = all(r == 1 for r in ran)
     rate = a.tasks / secs if secs > 0 else 0
     if a.csv:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        print(f"# date={now:%Y-%m-%dT%H:%M:%SZ}\n# cores={os.cpu_count()}")
-        print(f"# machine={platform.machine()}, Linux {platform.release()}, "
-              f"Python {platform.python_version()}")
-        print("# cmd=" + " ".join(shlex.quote(x) for x in sys.argv))
+        csv_meta()
         print("scheme,tasks,workers,fn,seconds,tasks_per_s,exactly_once,"
               "result_sum")
         print(f"{a.scheme},{a.tasks},{a.workers},{a.fn},{secs:.6f},"
