@@ -101,3 +101,5 @@ $(REPORT_DIR)/index.html: $(PLOT_PNGS) plots/report.sh plots/findings.sh
 	@echo "report: $@ ($$(grep -c '<img' $@) plots)"
 
 .PHONY: experiments plots report
+
+include experiments/python/python.mk
