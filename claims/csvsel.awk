@@ -171,36 +171,36 @@ function python_rows(name,    r, n) {
     return n
 }
 
-function why(kind, text) { R_why = kind; return text }
+function fail_as(kind, text) { R_why = kind; return text }
 
 # Resolve a parsed spec (see the top of the file).
 function resolve(    name, c, i, r, n, m, v, best, bestr, sum, vals, j, t) {
     name = P_name; R_why = ""; R_cores = ""
-    if (load(name) < 0) return why(state[name] == -1 ? "nocsv" : "nohdr", missing_note(name))
+    if (load(name) < 0) return fail_as(state[name] == -1 ? "nocsv" : "nohdr", missing_note(name))
     R_cores = cores_of(name)
-    if (!((name, P_col) in col)) return why("nocol", "results/" name ".csv has no column " P_col)
+    if (!((name, P_col) in col)) return fail_as("nocol", "results/" name ".csv has no column " P_col)
     for (i = 1; i <= P_nsel; i++)
         if (!((name, P_selc[i]) in col) && P_selc[i] != "lang")
-            return why("nocol", "results/" name ".csv has no column " P_selc[i])
+            return fail_as("nocol", "results/" name ".csv has no column " P_selc[i])
     c = col[name, P_col]; m = 0
     for (r = 1; r <= nrows[name]; r++)
         if (row_matches(name, r)) match_row[++m] = r
     if (m == 0 && wants_python() && python_rows(name) == 0)
-        return why("python", "the Python lane is missing (no python rows in results/" name ".csv)")
-    if (m == 0) return why("norow", "no row of results/" name ".csv has " sel_text() "; FULL=1 measures more points")
+        return fail_as("python", "the Python lane is missing (no python rows in results/" name ".csv)")
+    if (m == 0) return fail_as("norow", "no row of results/" name ".csv has " sel_text() "; FULL=1 measures more points")
     if (P_at != "") {
-        if (P_fn != "") return why("nocol", "'at " P_at "' picks one row: no " P_fn " with it")
-        if (!((name, P_atcol) in col)) return why("nocol", "results/" name ".csv has no column " P_atcol)
+        if (P_fn != "") return fail_as("nocol", "'at " P_at "' picks one row: no " P_fn " with it")
+        if (!((name, P_atcol) in col)) return fail_as("nocol", "results/" name ".csv has no column " P_atcol)
         bestr = 0
         for (i = 1; i <= m; i++) {
             v = cell[name, match_row[i], col[name, P_atcol]]
             if (!isnum(v)) continue
             if (!bestr || (P_at == "min" && v + 0 < best) || (P_at == "max" && v + 0 > best)) { best = v + 0; bestr = match_row[i] }
         }
-        if (!bestr) return why("nan", P_atcol " is not a number in any row of results/" name ".csv with " sel_text())
+        if (!bestr) return fail_as("nan", P_atcol " is not a number in any row of results/" name ".csv with " sel_text())
         R_val = cell[name, bestr, c]
         R_src = "results/" name ".csv line " rowline[name, bestr] " (" P_at " " P_atcol where_text() "): " row_text(name, bestr)
-        return R_val == "" ? why("nan", P_col " is empty at results/" name ".csv line " rowline[name, bestr]) : ""
+        return R_val == "" ? fail_as("nan", P_col " is empty at results/" name ".csv line " rowline[name, bestr]) : ""
     }
     if (P_fn == "count") {
         R_val = m; R_src = "results/" name ".csv: " m " rows" where_text(); return ""
@@ -209,13 +209,13 @@ function resolve(    name, c, i, r, n, m, v, best, bestr, sum, vals, j, t) {
         r = match_row[1]; R_val = cell[name, r, c]
         R_src = "results/" name ".csv line " rowline[name, r] ": " row_text(name, r)
         if (m > 1) R_src = R_src " (" m " rows have " sel_text() "; the first is shown)"
-        if (R_val == "") return why("nan", P_col " is empty at results/" name ".csv line " rowline[name, r])
+        if (R_val == "") return fail_as("nan", P_col " is empty at results/" name ".csv line " rowline[name, r])
         return ""
     }
     n = 0; sum = 0
     for (i = 1; i <= m; i++) {
         v = cell[name, match_row[i], c]
-        if (!isnum(v)) return why("nan", P_col " is not a number at results/" name ".csv line " rowline[name, match_row[i]])
+        if (!isnum(v)) return fail_as("nan", P_col " is not a number at results/" name ".csv line " rowline[name, match_row[i]])
         vals[++n] = v + 0; sum += v
         if (n == 1 || (P_fn == "max" && v + 0 > best) || (P_fn == "min" && v + 0 < best)) { best = v + 0; bestr = match_row[i] }
     }
