@@ -153,7 +153,10 @@ function measured(    s, out, body, sp, nm, unit, v) {
         else if (unit == "x") out = out fmt(v) "x"
         else out = out fmt(v) (unit == "" ? "" : " " unit)
     }
-    return out s
+    out = out s                         # "not measured vs not measured" says it once
+    gsub(/not measured \(not measured vs not measured\)/, "not measured", out)
+    gsub(/not measured vs not measured/, "not measured", out)
+    return out
 }
 
 # Judge the holds lines: sets VERDICT and REASON.
