@@ -14,4 +14,7 @@ $(RESULTS_DIR)/routing.csv: claims/routing.sh experiments/common.sh | $(BIN)/pha
 claims: $(CLAIMS_CSVS)
 	@claims/claims.sh --results $(RESULTS_DIR) --csv $(RESULTS_DIR)/claims.csv
 
+# The report shows each plot's verdicts: remake it when the claims change.
+$(REPORT_DIR)/index.html: claims/catalogue.txt claims/claims.awk claims/csvsel.awk claims/claims.sh
+
 .PHONY: claims
