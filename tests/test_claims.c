@@ -129,14 +129,24 @@ START_TEST(test_table_covers_catalogue)
 }
 END_TEST
 
-/* holds/: every claim supported, with its numbers and no reason attached. */
+/* Claim i judged on fixture folder `dir`, which must judge every claim and
+ * give claim i the verdict `want`. */
+static const struct verdict *judged_as(const char *dir, int i, const char *want)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/claims/%s", dir);
+    int n = judge(kit_src(path), got, 128);
+    ck_assert_int_eq(n, NCLAIMS);
+    const struct verdict *v = find(got, n, claims[i].id);
+    ck_assert_msg(strcmp(v->verdict, want) == 0, "%s on %s/: expected %s, got %s (%s)", v->id, dir, want,
+                  v->verdict, v->why);
+    return v;
+}
+
+/* holds/: every claim supported, with its numbers, C and Python. */
 START_TEST(test_every_claim_holds)
 {
-    int n = judge(kit_src("tests/fixtures/claims/holds"), got, 128);
-    ck_assert_int_eq(n, NCLAIMS);
-    const struct verdict *v = find(got, n, claims[_i].id);
-    ck_assert_msg(strcmp(v->verdict, "supported") == 0, "%s on holds/: expected supported, got %s (%s)",
-                  v->id, v->verdict, v->why);
+    const struct verdict *v = judged_as("holds", _i, "supported");
     ck_assert_msg(strpbrk(v->measured, "0123456789") != NULL, "%s: no number in '%s'", v->id, v->measured);
     ck_assert_msg(strstr(v->measured, "not measured") == NULL,
                   "%s on holds/ (C and Python rows): '%s' says not measured", v->id, v->measured);
@@ -146,11 +156,7 @@ END_TEST
 /* fails/: every claim refuted, saying by how much. */
 START_TEST(test_every_claim_fails)
 {
-    int n = judge(kit_src("tests/fixtures/claims/fails"), got, 128);
-    ck_assert_int_eq(n, NCLAIMS);
-    const struct verdict *v = find(got, n, claims[_i].id);
-    ck_assert_msg(strcmp(v->verdict, "refuted") == 0, "%s on fails/: expected refuted, got %s (%s)",
-                  v->id, v->verdict, v->why);
+    const struct verdict *v = judged_as("fails", _i, "refuted");
     ck_assert_msg(strstr(v->why, "where the claim needs") != NULL, "%s: the margin is missing: '%s'",
                   v->id, v->why);
 }
