@@ -153,8 +153,18 @@ function measured(    s, out, body, sp, nm, unit, v) {
         else if (unit == "x") out = out fmt(v) "x"
         else out = out fmt(v) (unit == "" ? "" : " " unit)
     }
-    out = out s                         # "not measured vs not measured" says it once
-    gsub(/not measured \(not measured vs not measured\)/, "not measured", out)
+    return tidy(out s)
+}
+
+# A "; "-separated part about Python with no number in it says just that.
+function tidy(s,    n, part, i, out, t) {
+    n = split(s, part, "; ")
+    out = ""
+    for (i = 1; i <= n; i++) {
+        t = part[i]; gsub(/p[0-9]+/, "", t)     # p99 is a name, not a number
+        if (t ~ /^Python/ && t !~ /[0-9]/) part[i] = "Python not measured"
+        out = out (i > 1 ? "; " : "") part[i]
+    }
     gsub(/not measured vs not measured/, "not measured", out)
     return out
 }
