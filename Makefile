@@ -64,6 +64,7 @@ include tools/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk
 -include experiments/module.mk
+-include claims/module.mk
 -include worksheets/module.mk
 -include tests/module.mk
 
