@@ -301,7 +301,8 @@ static void on_house(uv_timer_t *t)
 
 /* mpirun is tearing the job down. Say what was applied, and which local
  * worker rank is already gone (the worker ranks ignore SIGTERM and wait for
- * mpirun's SIGKILL, so the one that died first is the one without a process). */
+ * mpirun's SIGKILL, so the one that died first is the one without a process;
+ * ranks on other hosts cannot be checked from here, and mpirun names them). */
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct leader *l = h->data;
