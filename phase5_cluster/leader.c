@@ -9,9 +9,10 @@
  * MPI_Test, MPI_Iprobe): a uv_idle handle (`turn`) pumps the input and polls
  * MPI once per loop turn while anything is in flight, and stops when nothing
  * is (the loop then sleeps in epoll until input, a query or a signal comes).
+ * Waiting on the workers alone, it spins for NAP_AFTER_NS, then polls once a
+ * millisecond from a timer, so that a busy worker keeps its core.
  * The input-reading thread (lib/inbox.h) never calls MPI, which is what
- * MPI_THREAD_FUNNELED allows. The cost: while messages are in flight rank 0
- * polls without sleeping (sched_yield between empty polls), as MPI_Wait would.
+ * MPI_THREAD_FUNNELED allows.
  *
  * The end: no more input (or SHUTDOWN) -> the held message, if any, goes ->
  * CMSG_END to each worker behind its last batch -> each sends its report and
@@ -37,6 +38,7 @@
 #include "timing.h"
 
 #define HOUSE_MS 100            /* query timeouts are checked this often */
+#define NAP_AFTER_NS 200000     /* waiting on MPI alone this long: poll once a millisecond */
 
 struct leader {
     const struct leader_opts *o;
@@ -47,6 +49,7 @@ struct leader {
     uv_loop_t loop;
     uv_idle_t turn;             /* active while anything is in flight */
     uv_timer_t house;
+    uv_timer_t nap;             /* a slow worker: rank 0 sleeps between polls */
     uv_signal_t sig[2];         /* SIGTERM, SIGINT: mpirun tears the job down */
     struct ctlsrv *srv;
     struct stream *s;
@@ -57,6 +60,7 @@ struct leader {
     unsigned held_w;
     bool has_held, input_wait, input_done, shutdown, closed, loop_ok;
     uint64_t stalls, t0, t1, started;
+    uint64_t quiet_since;       /* when polling MPI last found nothing, 0 after progress */
     uint64_t messages_in, rejected;   /* kept when the inbox closes */
     unsigned long queries;            /* kept when the server closes */
     int failed;
@@ -261,8 +265,14 @@ static void close_all(struct leader *l)
     l->ib = NULL;
     uv_close((uv_handle_t *)&l->turn, NULL);
     uv_close((uv_handle_t *)&l->house, NULL);
+    uv_close((uv_handle_t *)&l->nap, NULL);
     for (int i = 0; i < 2; i++)
         uv_close((uv_handle_t *)&l->sig[i], NULL);
+}
+
+static void on_nap(uv_timer_t *t)
+{
+    wake(t->data);
 }
 
 static void on_turn(uv_idle_t *h)
@@ -283,11 +293,27 @@ static void on_turn(uv_idle_t *h)
     }
     /* Sleep in epoll when MPI owes nothing and the input has nothing either. */
     bool mpi_owes = ending || peers_busy(&l->peers) || asks_pending(&l->asks, -1) > 0;
-    bool input_can = !l->input_wait && !l->input_done && !l->shutdown;
-    if (!mpi_owes && !input_can)
+    bool input_can = !l->has_held && !l->input_wait && !l->input_done && !l->shutdown;
+    if (!mpi_owes && !input_can) {
         uv_idle_stop(&l->turn);
-    else if (!got && !input_can)
-        sched_yield();          /* waiting for a worker rank: give its core back */
+        return;
+    }
+    if (got || input_can) {
+        l->quiet_since = 0;
+        return;
+    }
+    /* Waiting for worker ranks only. Spin a little (an ack is usually a few
+     * microseconds away), then nap: busy with --work, a worker takes
+     * milliseconds per batch, and a spinning rank 0 would take a core from it. */
+    uint64_t now = now_ns();
+    if (!l->quiet_since)
+        l->quiet_since = now;
+    if (now - l->quiet_since < NAP_AFTER_NS) {
+        sched_yield();
+        return;
+    }
+    uv_idle_stop(&l->turn);
+    uv_timer_start(&l->nap, on_nap, 1, 0);
 }
 
 static void on_house(uv_timer_t *t)
@@ -352,7 +378,8 @@ static int start(struct leader *l, char *why, size_t len)
     l->loop_ok = true;
     uv_idle_init(&l->loop, &l->turn);
     uv_timer_init(&l->loop, &l->house);
-    l->turn.data = l->house.data = l;
+    uv_timer_init(&l->loop, &l->nap);
+    l->turn.data = l->house.data = l->nap.data = l;
     const int sigs[2] = { SIGTERM, SIGINT };
     for (int i = 0; i < 2; i++) {
         uv_signal_init(&l->loop, &l->sig[i]);
