@@ -1,4 +1,6 @@
-/* cmsg.c: batch records, a u32 length and lib/codec.h's raw encoding. */
+/* cmsg.c: a batch is lib/frame.h frames of lib/codec.h's raw encoding; the
+ * frame header is written in place, around the encoding, rather than through
+ * frame_append, which would need the body in a buffer of its own first. */
 #include <errno.h>
 #include <string.h>
 
@@ -9,33 +11,15 @@
 int cmsg_put(struct buf *b, const struct msg *m)
 {
     size_t at = b->len;
-    if (buf_reserve(b, 4) < 0)
+    if (buf_reserve(b, FRAME_HDR) < 0)
         return -1;
-    b->len += 4;
+    b->len += FRAME_HDR;
     if (codec_encode(CODEC_RAW, m, b) < 0) {
         int e = errno;
         b->len = at;
         errno = e;
         return -1;
     }
-    le_put32(b->data + at, (uint32_t)(b->len - at - 4));
+    le_put32(b->data + at, (uint32_t)(b->len - at - FRAME_HDR));
     return 0;
-}
-
-int cmsg_next(const uint8_t *batch, size_t len, size_t *off, struct msg *m)
-{
-    if (*off == len)
-        return 0;
-    if (len - *off < 4)
-        goto bad;
-    uint32_t n = le_get32(batch + *off);
-    if (n > len - *off - 4)
-        goto bad;
-    if (codec_decode(CODEC_RAW, batch + *off + 4, n, m, NULL, NULL, 0) < 0)
-        goto bad;
-    *off += 4 + (size_t)n;
-    return 1;
-bad:
-    errno = EBADMSG;
-    return -1;
 }

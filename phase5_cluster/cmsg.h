@@ -9,7 +9,10 @@
  * which is how a query jumps the queue of batches (phase 3 needs a second
  * socketpair for that).
  *
- *   rank 0 -> worker   CMSG_BATCH  messages, each [u32 length][raw codec bytes]
+ *   rank 0 -> worker   CMSG_BATCH  messages, each one lib/frame.h frame ([u32 LE length]
+ *                                  [body]) holding its raw codec encoding: the
+ *                                  worker decodes them with the kit's framer and
+ *                                  codec, both fuzzed (tests/fuzz/)
  *                      CMSG_GET    struct cmsg_get
  *                      CMSG_END    nothing: no more batches (sent behind the last)
  *                      CMSG_BYE    nothing: no more queries either, finalize
@@ -28,12 +31,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "codec.h"
+#include "frame.h"
 #include "msg.h"
 #include "param.h"
 
 #define CMSG_BATCH_MSGS   256           /* messages in one batch at most */
 #define CMSG_BATCH_BYTES  (64u << 10)   /* a batch is sent once it holds this many bytes */
-#define CMSG_RECORD_MAX   (4u + 24u + KEY_MAX)  /* one record's bytes besides its payload */
+#define CMSG_RECORD_MAX   (FRAME_HDR + CODEC_RAW_FIXED + KEY_MAX)  /* one message's bytes besides its payload */
 
 enum cmsg_tag {
     CMSG_BATCH = 1, CMSG_GET, CMSG_END, CMSG_BYE,
@@ -65,13 +70,9 @@ struct cmsg_hello {
     char host[64];              /* gethostname(), NUL-terminated */
 };
 
-/* Append m (with its payload) to batch b as one record. Returns 0, or -1 with
- * errno (ENOMEM; EINVAL if m breaks msg.h's contract). */
+/* Append m (with its payload) to batch b as one frame (lib/frame.h's layout,
+ * encoded in place: no copy of the message). Returns 0, or -1 with errno
+ * (ENOMEM; EINVAL if m breaks msg.h's contract). */
 int cmsg_put(struct buf *b, const struct msg *m);
-
-/* Read the record at *off in batch[0..len) into *m (its payload points into
- * batch) and advance *off. Returns 1, 0 at the end of the batch, or -1 with
- * errno EBADMSG for a record that does not decode. */
-int cmsg_next(const uint8_t *batch, size_t len, size_t *off, struct msg *m);
 
 #endif

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "cmsg.h"
+#include "codec.h"
+#include "frame.h"
 #include "dump.h"
 #include "fsm.h"
 #include "keeper.h"
@@ -28,7 +30,8 @@ struct keeper {
     MPI_Comm comm;
     uint32_t work;
     struct registry *reg;
-    struct buf in;              /* the batch being applied */
+    struct buf in;              /* the last message received */
+    struct framer fr;           /* cuts a batch into its frames */
     struct cmsg_report rep;
     char *err;
     size_t errlen;
@@ -95,32 +98,50 @@ static int answer_waiting(struct keeper *k)
     }
 }
 
+/* One message of a batch: decode, apply (and --work), count. */
+static int apply_one(struct keeper *k, const uint8_t *body, size_t len)
+{
+    struct msg m;
+    char why[128];
+    if (codec_decode(CODEC_RAW, body, len, &m, NULL, why, sizeof why) < 0) {
+        snprintf(k->err, k->errlen, "batch %llu from rank 0: a message does not decode: %s",
+                 (unsigned long long)k->rep.batches, why);
+        return -1;
+    }
+    struct keystate *ks = registry_get(k->reg, m.key, m.key_len);
+    if (!ks) {
+        snprintf(k->err, k->errlen, "cannot add key '%s' (%zu keys so far): %s", m.key,
+                 registry_count(k->reg), strerror(errno));
+        return -1;
+    }
+    if (k->work && m.op == OP_DATA)
+        work_sink ^= work_burn(k->work, m.seq);
+    fsm_apply_msg(ks, &m);
+    k->rep.messages++;
+    return 0;
+}
+
 static int apply_batch(struct keeper *k)
 {
     uint64_t t0 = now_ns(), slice = t0;
-    size_t off = 0;
-    struct msg m;
+    if (framer_feed(&k->fr, k->in.data, k->in.len) < 0) {
+        snprintf(k->err, k->errlen, "no memory for a batch of %zu bytes", k->in.len);
+        return -1;
+    }
+    const uint8_t *body;
+    size_t len;
     int r;
-    while ((r = cmsg_next(k->in.data, k->in.len, &off, &m)) == 1) {
-        struct keystate *ks = registry_get(k->reg, m.key, m.key_len);
-        if (!ks) {
-            snprintf(k->err, k->errlen, "cannot add key '%s' (%zu keys so far): %s", m.key,
-                     registry_count(k->reg), strerror(errno));
+    while ((r = framer_next(&k->fr, &body, &len)) == 1) {
+        if (apply_one(k, body, len) < 0)
             return -1;
-        }
-        if (k->work && m.op == OP_DATA)
-            work_sink ^= work_burn(k->work, m.seq);
-        fsm_apply_msg(ks, &m);
-        k->rep.messages++;
         if ((k->rep.messages & 15) == 0 && now_ns() - slice >= KEEPER_SLICE_NS) {
             if (answer_waiting(k) < 0)
                 return -1;
             slice = now_ns();
         }
     }
-    if (r < 0) {
-        snprintf(k->err, k->errlen, "batch %llu from rank 0 does not decode at byte %zu",
-                 (unsigned long long)k->rep.batches, off);
+    if (r < 0 || k->fr.off != k->fr.in.len) {   /* a frame cut by the end of its batch */
+        snprintf(k->err, k->errlen, "batch %llu from rank 0 ends inside a frame", (unsigned long long)k->rep.batches);
         return -1;
     }
     k->rep.batches++;
@@ -193,6 +214,7 @@ static int serve(struct keeper *k)
 int keeper_run(MPI_Comm comm, uint32_t work, char *err, size_t errlen)
 {
     struct keeper k = { .comm = comm, .work = work, .err = err, .errlen = errlen };
+    framer_init(&k.fr);
     k.reg = registry_new();
     if (!k.reg) {
         snprintf(err, errlen, "cannot allocate the registry: %s", strerror(errno));
@@ -200,6 +222,7 @@ int keeper_run(MPI_Comm comm, uint32_t work, char *err, size_t errlen)
     }
     int rc = serve(&k);
     buf_free(&k.in);
+    framer_free(&k.fr);
     registry_free(k.reg);
     return rc;
 }
