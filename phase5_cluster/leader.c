@@ -193,13 +193,9 @@ static void answer_get(struct leader *l, struct ctl_query *q, const char *key, u
         ctl_answer(q, "ERR too many queries in flight");
         return;
     }
-    struct cmsg_get g = { .id = id };
-    memcpy(g.key, key, len + 1);
-    /* A blocking send, but of 40 bytes: below every transport's eager limit,
-     * MPI_Send returns once the bytes are queued, without waiting for rank w+1. */
-    int rc = MPI_Send(&g, (int)sizeof g, MPI_BYTE, w + 1, CMSG_GET, l->peers.comm);
-    if (rc != MPI_SUCCESS)
-        asks_answer(&l->asks, id, "ERR cannot reach the owner rank");
+    char why[256];
+    if (peers_ask(&l->peers, (unsigned)w, id, key, why, sizeof why) < 0)
+        asks_answer(&l->asks, id, errno == EBUSY ? "ERR too many queries in flight" : "ERR cannot reach the owner rank");
     wake(l);
 }
 

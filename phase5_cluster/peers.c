@@ -21,6 +21,8 @@ int peers_init(struct peers *ps, MPI_Comm comm, unsigned n, unsigned depth, stru
         errno = ENOMEM;
         return -1;
     }
+    for (unsigned i = 0; i < PEERS_GETS; i++)
+        ps->gets[i].req = MPI_REQUEST_NULL;
     for (unsigned w = 0; w < n; w++) {
         outbox_init(&ps->p[w].ob, comm, (int)w + 1, depth);
         ps->p[w].end_req = ps->p[w].bye_req = MPI_REQUEST_NULL;
@@ -120,11 +122,38 @@ static int take(struct peers *ps, const MPI_Status *st, char *err, size_t errlen
     return -1;
 }
 
+int peers_ask(struct peers *ps, unsigned w, uint64_t id, const char *key, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < PEERS_GETS; i++) {
+        struct peer_get *s = &ps->gets[i];
+        if (s->req != MPI_REQUEST_NULL)
+            continue;
+        memset(&s->g, 0, sizeof s->g);
+        s->g.id = id;
+        snprintf(s->g.key, sizeof s->g.key, "%s", key);
+        int rc = MPI_Isend(&s->g, (int)sizeof s->g, MPI_BYTE, (int)w + 1, CMSG_GET, ps->comm, &s->req);
+        if (rc == MPI_SUCCESS)
+            return 0;
+        mpi_fail(rc, "MPI_Isend of a GET", err, errlen);
+        errno = EIO;
+        return -1;
+    }
+    errno = EBUSY;
+    return -1;
+}
+
 int peers_poll(struct peers *ps, char *err, size_t errlen)
 {
     for (unsigned w = 0; w < ps->n; w++)
         if (outbox_progress(&ps->p[w].ob, err, errlen) < 0)
             return -1;
+    for (unsigned i = 0; i < PEERS_GETS; i++) {
+        int done = 0, rc = MPI_SUCCESS;
+        if (ps->gets[i].req != MPI_REQUEST_NULL)
+            rc = MPI_Test(&ps->gets[i].req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(rc, "MPI_Test of a GET", err, errlen);
+    }
     int got = 0;
     for (;;) {
         int flag = 0;
@@ -177,6 +206,8 @@ int peers_end(struct peers *ps, bool ending, char *err, size_t errlen)
             return -1;
         all = all && p->bye_sent && e && b && !outbox_busy(&p->ob);
     }
+    for (unsigned i = 0; i < PEERS_GETS; i++)
+        all = all && ps->gets[i].req == MPI_REQUEST_NULL;
     return all;
 }
 
@@ -198,6 +229,9 @@ uint64_t peers_in_flight(const struct peers *ps)
 
 bool peers_busy(const struct peers *ps)
 {
+    for (unsigned i = 0; i < PEERS_GETS; i++)
+        if (ps->gets[i].req != MPI_REQUEST_NULL)
+            return true;
     for (unsigned w = 0; w < ps->n; w++)
         if (outbox_busy(&ps->p[w].ob))
             return true;

@@ -22,6 +22,13 @@ struct peer {                   /* one worker rank, rank 0's view */
     MPI_Request end_req, bye_req;
 };
 
+#define PEERS_GETS (2 * ASKS_MAX)   /* GET sends in flight: an answer may beat its send's MPI_Test */
+
+struct peer_get {               /* one GET on its way: the buffer lives until the send completes */
+    MPI_Request req;            /* MPI_REQUEST_NULL when the slot is free */
+    struct cmsg_get g;
+};
+
 struct peers {
     MPI_Comm comm;
     unsigned n;                 /* worker ranks: peer w is rank w+1 */
@@ -29,11 +36,17 @@ struct peers {
     struct asks *asks;          /* answers are matched here */
     struct registry *final;     /* the gathered rows */
     struct buf in;              /* receive buffer */
+    struct peer_get gets[PEERS_GETS];
 };
 
 /* Set up n peers with `depth` messages of credit each. Returns 0, or -1 with
  * errno ENOMEM. */
 int peers_init(struct peers *ps, MPI_Comm comm, unsigned n, unsigned depth, struct asks *asks);
+
+/* Send GET key (correlation id) to worker w, without blocking. Returns 0, -1
+ * with errno EBUSY when PEERS_GETS sends are still in flight, or -1 with
+ * errno EIO and a reason in err. */
+int peers_ask(struct peers *ps, unsigned w, uint64_t id, const char *key, char *err, size_t errlen);
 
 /* Retire completed sends and take every message waiting. Returns 1 if
  * something arrived, 0 if not, -1 with a reason in err. */
