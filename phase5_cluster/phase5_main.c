@@ -77,12 +77,26 @@ static int launcher_rank(void)
     return 0;
 }
 
+/* Set while a worker rank parses its command line: see parse(). */
+static volatile int parsing_quietly;
+
+static void quiet_exit(void)
+{
+    if (parsing_quietly)
+        _exit(EXIT_OK);
+}
+
 /* Every rank parses the same argv; only rank 0 may speak, so that a bad flag
- * prints one usage and not N+1. */
+ * prints one usage and not N+1. The other ranks also leave with status 0 when
+ * cli_parse exits: mpirun aborts the job at the first rank that exits non-zero,
+ * and that must be rank 0, once it has printed the reason (if rank 2 exited 2
+ * first, rank 0 could be killed before it wrote a word). */
 static void parse(struct cli *c, struct leader_opts *o, int argc, char **argv, int rank)
 {
     int saved[2] = { -1, -1 };
     if (rank != 0) {
+        parsing_quietly = 1;
+        atexit(quiet_exit);
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
         for (int fd = 1; fd <= 2 && null >= 0; fd++) {
             saved[fd - 1] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -92,14 +106,15 @@ static void parse(struct cli *c, struct leader_opts *o, int argc, char **argv, i
             close(null);
     }
     cli_parse(c, argc, argv, summary, extras, sizeof extras / sizeof extras[0], on_flag, o);
+    if (o->route_map && o->route != ROUTE_MAP)
+        cli_usage_error(c, "--route-map needs --route map");
+    parsing_quietly = 0;
     for (int fd = 1; fd <= 2; fd++) {
         if (saved[fd - 1] >= 0) {
             dup2(saved[fd - 1], fd);
             close(saved[fd - 1]);
         }
     }
-    if (o->route_map && o->route != ROUTE_MAP)
-        cli_usage_error(c, "--route-map needs --route map");
 }
 
 static int worker_rank(MPI_Comm comm, int rank, const struct cli *c)
