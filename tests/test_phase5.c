@@ -281,7 +281,7 @@ START_TEST(test_query_while_flowing)
     ask(fd, "SHUTDOWN", b, sizeof b);
     ck_assert_str_eq(b, "OK");
     close(fd);
-    int st = kit_reap_timeout(pid, 60);
+    int st = kit_reap_timeout(pid, 75);
     char *err = slurp(dir, "err"), *out = slurp(dir, "out"), *d = slurp(dir, "dump.csv");
     ck_assert_msg(st == 0, "exit %d after SHUTDOWN; stderr:\n%s", st, err);
     ck_assert_msg(access(sock, F_OK) != 0, "the socket file is still there");
@@ -324,7 +324,7 @@ START_TEST(test_rank_dies)
     long victim = strtol(p + 1, NULL, 10);
     ck_assert_int_gt(victim, 1);
     ck_assert_int_eq(kill((pid_t)victim, SIGKILL), 0);
-    int st = kit_reap_timeout(pid, 60);
+    int st = kit_reap_timeout(pid, 75);
     char *err = slurp(dir, "err");
     char want[128];
     snprintf(want, sizeof want, "rank 2 (pid %ld on ", victim);
