@@ -108,6 +108,7 @@ int main(int argc, char **argv)
         pid_t pid[2];
         fflush(NULL);
         for (unsigned i = 0; i < n; i++) {
+            /* A bare fork(), not lib/child.h: the raw call is the lesson (seed 003). */
             if ((pid[i] = fork()) < 0) {
                 fprintf(stderr, "%s: fork() failed for order %u: %s\n", pf.prog, i, strerror(errno));
                 return EXIT_FAILURE_RT;
