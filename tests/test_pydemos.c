@@ -27,7 +27,7 @@ static const char *python(void)
     if (!checked) {
         checked = 1;
         const char *p = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
-        struct kit_run r;
+        struct kit_run r = { 0 };
         if (kit_run(&r, NULL, 30, p, "-c", "import multiprocessing, asyncio, concurrent.futures",
                     NULL) == 0 && r.status == 0)
             py = p;
