@@ -62,6 +62,7 @@ include lib/module.mk
 -include phase1_async/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk
+-include phase4_shared/module.mk
 -include experiments/module.mk
 -include worksheets/module.mk
 -include tests/module.mk
