@@ -19,3 +19,4 @@ phase4: $(BIN)/phase4 $(BIN)/phase3 $(BIN)/reference $(BIN)/kitctl
 
 PROGRAMS += $(BIN)/phase4-limits
 $(BIN)/phase4-limits: $(call objs,phase4_shared/limits.c $(PHASE4_LIB_SRCS)) $(LIBKIT)
+$(O)/tests/test_phase4_shm.o: ALL_CFLAGS += -Iphase4_shared

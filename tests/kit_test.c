@@ -321,3 +321,36 @@ int kit_main(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+pid_t kit_live_parent(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');     /* the name may hold spaces and parens */
+    char st;
+    long ppid;
+    if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2 || st == 'Z' || st == 'X')
+        return 0;
+    return (pid_t)ppid;
+}
+
+int kit_children_of(pid_t parent, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    ck_assert_msg(d, "opendir /proc: %s", strerror(errno));
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && pid > 0 && kit_live_parent((pid_t)pid) == parent)
+            pids[n++] = (pid_t)pid;
+    }
+    closedir(d);
+    return n;
+}

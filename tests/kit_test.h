@@ -93,6 +93,13 @@ int kit_connect_ctl(const char *path, pid_t pid);
  * line; fails the test if name is not there. */
 unsigned long long kit_stat_field(const char *stats, const char *name);
 
+/* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
+pid_t kit_live_parent(pid_t pid);
+
+/* Up to max live children of parent, found by scanning /proc (works without
+ * /proc/PID/task/TID/children, which some kernels leave out). Returns the count. */
+int kit_children_of(pid_t parent, pid_t *pids, int max);
+
 /* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
 void kit_sleep_ms(long ms);
 
