@@ -127,7 +127,8 @@ START_TEST(test_held_writer_is_not_read)
     int rc = statetab_read(&b.rows[0], &got, 50);
     ck_assert_msg(rc == -1 && errno == EAGAIN,
                   "statetab_read returned %d (errno %d) on a row whose writer is mid-update "
-                  "(seq odd): it must retry and give up with EAGAIN, not return the row", rc, errno);
+                  "(seq odd): it must retry and give up with EAGAIN, not return the row (exercise "
+                  "phase4-seqlock-read, statetab_read() in phase4_shared/statetab.c)", rc, errno);
     statetab_write_end(&b.rows[0]);
     ck_assert_int_eq(statetab_read(&b.rows[0], &got, 50), 0);
     ck_assert_msg(memcmp(&got, &new, sizeof got) == 0, "after the write ended: not the new row");
