@@ -20,7 +20,10 @@ static void get(struct console *c, const struct ctl_req *req, char *text, size_t
 {
     struct rowdata d;
     c->gets++;
-    if (feeder_get(c->feeder, req->key, strlen(req->key), &d) == 0) {
+    uint64_t t0 = now_ns();
+    int rc = feeder_get(c->feeder, req->key, strlen(req->key), &d);
+    hist_add(&c->read, now_ns() - t0);
+    if (rc == 0) {
         dump_row(&d.ks, text, len);
     } else if (errno == EAGAIN) {
         c->busy++;
@@ -60,8 +63,10 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
         snprintf(text, sizeof text, "ERR %s", req->why[0] ? req->why : "bad command");
         break;
     }
-    ctl_answer(q, text);
+    /* Stopped before ctl_answer's write, as phase 3 stops its clock when the
+     * worker's answer is in: the same span, arrival to answer ready. */
     hist_add(&c->service, now_ns() - t0);
+    ctl_answer(q, text);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -104,6 +109,7 @@ int console_start(struct console *c, struct feeder *f, const char *path, unsigne
     memset(c, 0, sizeof *c);
     c->feeder = f;
     hist_init(&c->service);
+    hist_init(&c->read);
     if ((rc = uv_loop_init(&c->loop))) {
         snprintf(err, errlen, "uv_loop_init() failed for the control thread: %s", uv_strerror(rc));
         return -1;

@@ -20,7 +20,8 @@ struct console {
     uv_signal_t sigint, sigterm;
     struct ctlsrv *srv;         /* NULL without --control */
     struct feeder *feeder;
-    struct hist service;        /* ns from a command's handler entry to its answer handed to libuv; read after join */
+    struct hist service;        /* ns from a command reaching the handler to its answer ready (before the write); read after join */
+    struct hist read;           /* ns of a GET's lookup and seqlocked row read alone (no formatting) */
     uint64_t gets, busy;        /* GETs answered, and how many found a torn row every try */
 };
 
