@@ -48,11 +48,13 @@ static void futex_wait(_Atomic uint32_t *w, uint32_t v, int timeout_ms)
     syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT, v, &ts, NULL, 0);
 }
 
-static void wake(struct rwait *w)
+/* The other side just made a slot's seq v: wake the sleeper if it waits for it. */
+static void wake(struct rwait *w, uint64_t v)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    /* The exchange: of several pushes that find the flag up, one wakes. */
-    if (atomic_load_explicit(&w->sleeping, memory_order_relaxed) &&
+    /* The exchange: of several stores that find the flag up, one wakes. */
+    if (atomic_load_explicit(&w->sleeping, memory_order_acquire) &&
+        v >= atomic_load_explicit(&w->want, memory_order_relaxed) &&
         atomic_exchange_explicit(&w->sleeping, 0, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&w->word, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->wakes, 1, memory_order_relaxed);
@@ -70,7 +72,8 @@ static int await(const struct rslot *s, uint64_t want, struct rwait *w, int time
         cpu_relax();
     }
     uint32_t v = atomic_load_explicit(&w->word, memory_order_relaxed);
-    atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
+    atomic_store_explicit(&w->want, want, memory_order_relaxed);
+    atomic_store_explicit(&w->sleeping, 1, memory_order_release);
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&s->seq, memory_order_acquire) != want) {
         atomic_fetch_add_explicit(&w->sleeps, 1, memory_order_relaxed);
@@ -87,13 +90,17 @@ int recring_push(struct recring *r, const struct rec *rec, int timeout_ms)
 {
     uint64_t pos = r->head;
     struct rslot *s = &r->slot[pos & r->mask];
-    if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos &&
-        await(s, pos, &r->prod, timeout_ms) < 0)
-        return -1;
+    if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos) {
+        /* Full: sleep until a quarter of the ring is free (its slots are
+         * released in order, so the last of them frees the rest). */
+        uint64_t k = r->cap / 4 ? r->cap / 4 - 1 : 0;
+        if (await(&r->slot[(pos + k) & r->mask], pos + k, &r->prod, timeout_ms) < 0)
+            return -1;
+    }
     s->rec = *rec;              /* the one copy: 24 bytes into the slot */
     atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
     r->head = pos + 1;
-    wake(&r->cons);
+    wake(&r->cons, pos + 1);
     return 0;
 }
 
@@ -109,7 +116,7 @@ const struct rec *recring_wait(struct recring *r, uint64_t pos, int timeout_ms)
 void recring_release(struct recring *r, uint64_t pos)
 {
     atomic_store_explicit(&r->slot[pos & r->mask].seq, pos + r->cap, memory_order_release);
-    wake(&r->prod);
+    wake(&r->prod, pos + r->cap);
 }
 
 int recring_holds(const struct recring *r, uint64_t pos)

@@ -15,7 +15,9 @@
  *
  * The hot path makes no system call. A side that finds the ring empty (consumer)
  * or full (producer) spins briefly, then sleeps on a futex word of the ring; the
- * other side wakes it only if it announced that it sleeps. */
+ * other side wakes it only if it announced that it sleeps. A producer that
+ * finds the ring full sleeps until a quarter of it is free again, not one slot:
+ * otherwise, with slow consumers, every record would cost a wait and a wake. */
 #ifndef P4_RECRING_H
 #define P4_RECRING_H
 
@@ -39,10 +41,11 @@ struct rslot {
 };
 
 /* The sleeping side's half of the handshake: a futex word bumped by every wake,
- * and a flag raised before sleeping, each on its own line. */
+ * a flag raised before sleeping, and the slot sequence it sleeps for. */
 struct rwait {
     alignas(64) _Atomic uint32_t word;
     _Atomic uint32_t sleeping;
+    _Atomic uint64_t want;      /* wake the sleeper once a slot's seq reaches this */
     _Atomic uint64_t sleeps;    /* futex waits by this side (system calls) */
     _Atomic uint64_t wakes;     /* futex wakes sent to this side (system calls of the other) */
 };
