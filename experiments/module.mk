@@ -30,6 +30,7 @@ REPORT_DIR  ?= report
 
 EXPERIMENTS := scaling ipc_size serialization load_balance query_latency batching \
                loop_lag contention threads_vs_processes parallel_map startup_memory task_queue
+EXPERIMENTS += zero_copy
 
 # The programs each driver runs (besides csvmeta, which every driver uses).
 EXP_NEEDS_scaling              := phase3 phase2
@@ -44,6 +45,7 @@ EXP_NEEDS_threads_vs_processes := clean_order
 EXP_NEEDS_parallel_map         := poolmap
 EXP_NEEDS_startup_memory       := startbench
 EXP_NEEDS_task_queue           := taskq
+EXP_NEEDS_zero_copy            := phase3 phase4 phase4-limits qload
 
 exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
 ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))

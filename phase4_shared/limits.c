@@ -6,13 +6,15 @@
  *                 child: the cheapest a copying channel can be (no codec, no framing);
  *   --mode ring   the same records through phase 4's shared-memory rings
  *                 (recring.h): what phase 4 pays before it applies anything.
- * The children only read the records (and sum their seq so the reads happen). */
+ * The children only read the records (and sum their seq so the reads happen).
+ * --csv adds cpu_s: the router's and its children's CPU (user + system). */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,9 +163,16 @@ int main(int argc, char **argv)
                 c.prog, count, (unsigned)l.workers, l.pipe ? "pipes" : "shared-memory rings",
                 secs, (double)count / secs);
     if (c.csv) {
+        struct rusage me, kids;
+        getrusage(RUSAGE_SELF, &me);
+        getrusage(RUSAGE_CHILDREN, &kids);
+        double cpu = (double)(me.ru_utime.tv_sec + me.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                              kids.ru_stime.tv_sec) +
+                     (me.ru_utime.tv_usec + me.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                      kids.ru_stime.tv_usec) / 1e6;
         csv_meta(stdout, argc, argv);
-        printf("messages,seconds,msgs_per_s,mode,workers\n%" PRIu64 ",%.6f,%.1f,%s,%u\n", count,
-               secs, (double)count / secs, l.pipe ? "pipe" : "ring", (unsigned)l.workers);
+        printf("messages,seconds,msgs_per_s,mode,workers,cpu_s\n%" PRIu64 ",%.6f,%.1f,%s,%u,%.4f\n",
+               count, secs, (double)count / secs, l.pipe ? "pipe" : "ring", (unsigned)l.workers, cpu);
     }
     board_unmap(&b);
     router_free(rt);

@@ -181,6 +181,17 @@ task_queue) prog='END {
     if (a && b) printf "the queue alone (%d empty tasks): ring %.0f tasks/s vs pipe pool %.0f tasks/s (%s)\n", v(a, "tasks"), v(a, "tasks_per_s"), v(b, "tasks_per_s"), ratio(v(a, "tasks_per_s"), v(b, "tasks_per_s"))
 }' ;;
 
+zero_copy) prog='END {
+    a = find("program", "phase3"); b = find("program", "phase4")
+    p = find("program", "pipe-router"); s = find("program", "shm-ring")
+    if (!a || !b) { print "no phase3 or phase4 row in the CSV"; exit }
+    printf "--work 0, %d workers: phase 4 %.0f msgs/s, phase 3 %.0f msgs/s (%s); CPU per message %.3f µs vs %.3f µs\n", v(b, "workers"), v(b, "msgs_per_s"), v(a, "msgs_per_s"), ratio(v(b, "msgs_per_s"), v(a, "msgs_per_s")), v(b, "cpu_us_per_msg"), v(a, "cpu_us_per_msg")
+    if (p && s) printf "the bare limits: pipe router %.0f msgs/s, shared-memory ring %.0f msgs/s; phase 4 reaches %s of the pipe router and %s of the bare ring\n", v(p, "msgs_per_s"), v(s, "msgs_per_s"), pct(v(b, "msgs_per_s") / v(p, "msgs_per_s")), pct(v(b, "msgs_per_s") / v(s, "msgs_per_s"))
+    printf "phase 3 per message: encode %s, channel %s, decode %s, apply %s; phase 4: channel (the record into the ring) %s, apply %s, %.4f futex calls, no encode or decode step\n", us(v(a, "encode_us")), us(v(a, "channel_us")), us(v(a, "decode_us")), us(v(a, "apply_us")), us(v(b, "channel_us")), us(v(b, "apply_us")), v(b, "syscalls_per_msg")
+    if (v(a, "get_server_p50_us") != "" && v(b, "get_server_p50_us") != "")
+        printf "GET p50 while messages flow: phase 4 %s in the program, %s at the client; phase 3 %s and %s\n", us(v(b, "get_server_p50_us")), us(v(b, "get_client_p50_us")), us(v(a, "get_server_p50_us")), us(v(a, "get_client_p50_us"))
+}' ;;
+
 *) echo "no findings defined for $name"; exit 0 ;;
 esac
 
