@@ -27,7 +27,7 @@ static void get(struct console *c, const struct ctl_req *req, char *text, size_t
         dump_row(&d.ks, text, len);
     } else if (errno == EAGAIN) {
         c->busy++;
-        snprintf(text, len, "ERR busy: the row is being repaired, try again");
+        snprintf(text, len, "ERR busy: a write of the row is under way, try again");
     } else {
         snprintf(text, len, "ERR unknown key");
     }

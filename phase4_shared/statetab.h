@@ -24,7 +24,7 @@
 #include "fsm.h"
 
 #define ROW_WORDS 15            /* 8-byte words of a row's data (struct rowdata) */
-#define READ_TRIES 1000         /* statetab_read's default budget of attempts */
+#define READ_TRIES 10000        /* a GET's budget of attempts (most yield the CPU: a writer preempted mid-write gets it back) */
 
 /* What a row holds: the key's machine and how far the stream has been applied
  * to it, so a replacement worker can tell an applied record from a pending one. */
