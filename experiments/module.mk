@@ -33,11 +33,11 @@ EXPERIMENTS := scaling ipc_size serialization load_balance query_latency batchin
 EXPERIMENTS += zero_copy
 
 # The programs each driver runs (besides csvmeta, which every driver uses).
-EXP_NEEDS_scaling              := phase3 phase2
+EXP_NEEDS_scaling              := phase3 phase2 phase4
 EXP_NEEDS_ipc_size             := ipcbench
 EXP_NEEDS_serialization        := serbench
 EXP_NEEDS_load_balance         := phase3
-EXP_NEEDS_query_latency        := phase1 phase2 phase3 qload
+EXP_NEEDS_query_latency        := phase1 phase2 phase3 qload phase4
 EXP_NEEDS_batching             := batchpool
 EXP_NEEDS_loop_lag             := phase1 workcal
 EXP_NEEDS_contention           := phase2

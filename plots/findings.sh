@@ -77,8 +77,8 @@ startup_memory) prog='END {
 }' ;;
 
 scaling) prog='END {
-    split("processes threads-global threads-sharded", M, " ")
-    for (i = 1; i <= 3; i++) {
+    nm = split("processes threads-global threads-sharded shared", M, " ")
+    for (i = 1; i <= nm; i++) {
         one = find("mode", M[i], "workers", 1); if (!one) continue
         line = ""; best = 0; bw = 0
         for (r = 1; r <= N; r++) if (v(r, "mode") == M[i]) {
@@ -109,8 +109,8 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    split("phase1 phase2 phase3", P, " ")
-    for (i = 1; i <= 3; i++) {
+    np = split("phase1 phase2 phase3 phase4", P, " ")
+    for (i = 1; i <= np; i++) {
         lo = 0; hi = 0
         for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
             if (!lo || v(r, "load") < v(lo, "load")) lo = r
