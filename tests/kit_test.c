@@ -354,3 +354,37 @@ int kit_children_of(pid_t parent, pid_t *pids, int max)
     closedir(d);
     return n;
 }
+
+int kit_shm_entries(void)
+{
+    DIR *d = opendir("/dev/shm");
+    int n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+pid_t kit_spawn(char *const argv[], int *in)
+{
+    int p[2] = { -1, -1 };
+    if (in)
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(in ? p[0] : null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (in) {
+        close(p[0]);
+        *in = p[1];
+    }
+    return pid;
+}

@@ -100,6 +100,15 @@ pid_t kit_live_parent(pid_t pid);
  * /proc/PID/task/TID/children, which some kernels leave out). Returns the count. */
 int kit_children_of(pid_t parent, pid_t *pids, int max);
 
+/* Entries in /dev/shm now (0 if it does not exist): a test that runs a program
+ * using shared memory compares the count before and after. */
+int kit_shm_entries(void);
+
+/* Start argv (argv[0] a path) in the background with stdout and stderr on
+ * /dev/null and stdin on a pipe whose write end goes to *in (close-on-exec),
+ * or on /dev/null when in is NULL. Fails the test if fork fails. */
+pid_t kit_spawn(char *const argv[], int *in);
+
 /* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
 void kit_sleep_ms(long ms);
 

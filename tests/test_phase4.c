@@ -5,7 +5,6 @@
  * stream, computed here with the state machine: never a torn one), and the
  * machine's state after the supervisor is SIGKILLed (no worker left, nothing
  * new in /dev/shm). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,30 +22,6 @@
 #include "parse.h"
 
 #define T 120                   /* seconds any one run may take */
-
-/* Start argv with stdin on a pipe (*in, or /dev/null when in is NULL) and
- * stdout/stderr on /dev/null. */
-static pid_t spawn(char *const argv[], int *in)
-{
-    int p[2] = { -1, -1 };
-    if (in)
-        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(in ? p[0] : null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (in) {
-        close(p[0]);
-        *in = p[1];
-    }
-    return pid;
-}
 
 /* The value of CSV column name in a --csv output (metadata, header, one row). */
 static unsigned long long csv_u(const char *out, const char *name)
@@ -183,7 +158,7 @@ START_TEST(test_get_never_torn)
     free(text);
     size_t nrows;
     char **rows = prefix_rows(path, "k0000", &nrows);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase4"), "--input", path, "--workers", "3",
+    pid_t pid = kit_spawn((char *const[]){ (char *)kit_bin("phase4"), "--input", path, "--workers", "3",
                       "--work", "10", "--control", sock, NULL }, NULL);
     int fd = kit_connect_ctl(sock, pid);
     unsigned long long last = 0, distinct = 0, gets = 0;
@@ -228,7 +203,7 @@ START_TEST(test_shutdown_and_get)
     char *dir = kit_tmpdir(), sock[600], dump[600], ans[1024];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
     snprintf(dump, sizeof dump, "%s/dump.csv", dir);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase4"), "--input", "-", "--workers", "3",
+    pid_t pid = kit_spawn((char *const[]){ (char *)kit_bin("phase4"), "--input", "-", "--workers", "3",
                       "--control", sock, "--dump-state", dump, NULL }, &in);
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\nk3,DATA,1\n";
     ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
@@ -318,18 +293,6 @@ START_TEST(test_worker_killed_mid_run)
 }
 END_TEST
 
-static int shm_entries(void)
-{
-    DIR *d = opendir("/dev/shm");
-    int n = 0;
-    if (!d)
-        return 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 /* True if pid maps the run's memfd segment ("/memfd:phase4 (deleted)"). A
  * /proc file has no size: read it to its end. */
 static int maps_memfd(pid_t pid)
@@ -351,8 +314,8 @@ static int maps_memfd(pid_t pid)
 START_TEST(test_supervisor_killed)
 {
     enum { WORKERS = 3 };
-    int fds = kit_count_fds(), shm = shm_entries();
-    pid_t sup = spawn((char *const[]){ (char *)kit_bin("phase4"), "--messages", "0", "--work", "20",
+    int fds = kit_count_fds(), shm = kit_shm_entries();
+    pid_t sup = kit_spawn((char *const[]){ (char *)kit_bin("phase4"), "--messages", "0", "--work", "20",
                       "--workers", "3", NULL }, NULL);
     pid_t w[WORKERS + 1];
     int n = 0;
@@ -383,7 +346,7 @@ START_TEST(test_supervisor_killed)
     for (int i = 0; alive && i < n; i++)
         kill(w[i], SIGKILL);
     ck_assert_msg(alive == 0, "%d of %d workers alive 2 s after the supervisor's SIGKILL", alive, n);
-    ck_assert_msg(shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, shm_entries());
+    ck_assert_msg(kit_shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, kit_shm_entries());
     kit_assert_clean(fds);
 }
 END_TEST
