@@ -1,5 +1,5 @@
 /* console.h: phase 4's control socket, on a thread of its own with its own libuv
- * loop (the main thread is busy dispatching). GET is answered here, from the
+ * loop (lib/ctlloop.h: the main thread is busy dispatching). GET is answered here, from the
  * shared state table: a seqlocked read of the key's row, no message to any
  * worker, no lock a worker takes. STATS reads the shared counters. SHUTDOWN,
  * SIGINT and SIGTERM stop the input (the flag, then stream_interrupt for a read
@@ -7,18 +7,12 @@
 #ifndef P4_CONSOLE_H
 #define P4_CONSOLE_H
 
-#include <pthread.h>
-#include <uv.h>
-
+#include "ctlloop.h"
 #include "feeder.h"
 #include "hist.h"
 
 struct console {
-    pthread_t thread;
-    uv_loop_t loop;             /* the control thread's alone once it runs */
-    uv_async_t quit;            /* uv_async_send from the main thread ends the loop */
-    uv_signal_t sigint, sigterm;
-    struct ctlsrv *srv;         /* NULL without --control */
+    struct ctlloop ctl;         /* the thread, its loop, the socket, the signals (lib/ctlloop.h) */
     struct feeder *feeder;
     struct hist service;        /* ns from a command reaching the handler to its answer ready (before the write); read after join */
     struct hist read;           /* ns of a GET's lookup and seqlocked row read alone (no formatting) */

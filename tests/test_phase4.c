@@ -244,6 +244,34 @@ START_TEST(test_shutdown_and_get)
 }
 END_TEST
 
+/* SIGTERM while the writer is silent: the control thread's signal handling
+ * stops the input, the workers drain, exit 0, and every line written is applied. */
+START_TEST(test_sigterm_drains)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[600], ans[256];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    pid_t pid = kit_spawn((char *const[]){ (char *)kit_bin("phase4"), "--input", "-", "--workers", "2",
+                          "--control", sock, NULL }, &in);
+    ck_assert_int_eq(write(in, "k1,START,\nk2,START,\n", 20), 20);
+    int fd = kit_connect_ctl(sock, pid);
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+        if (kit_stat_field(ans, "processed=") >= 2)
+            break;
+        kit_sleep_ms(5);
+    }
+    close(fd);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    int st = kit_reap_timeout(pid, T);
+    close(in);
+    ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 /* ------------------------------------------------------------ kills */
 
 /* SIGKILL a worker (in turn) every 15 ms while 3 workers apply 300 000 messages
@@ -395,6 +423,7 @@ static Suite *phase4_suite(void)
     TCase *tc = kit_tcase(s, "query", 120);
     tcase_add_test(tc, test_get_never_torn);
     tcase_add_test(tc, test_shutdown_and_get);
+    tcase_add_test(tc, test_sigterm_drains);
     tc = kit_tcase(s, "kills", 120);
     tcase_add_test(tc, test_worker_killed_mid_run);
     tcase_add_test(tc, test_supervisor_killed);
