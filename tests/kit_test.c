@@ -388,3 +388,16 @@ pid_t kit_spawn(char *const argv[], int *in)
     }
     return pid;
 }
+
+unsigned long long kit_wait_stat(int fd, const char *name, unsigned long long at_least, char *ans,
+                                 size_t len)
+{
+    unsigned long long v = 0;
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, len, 20000) > 0, "no answer to STATS");
+        if ((v = kit_stat_field(ans, name)) >= at_least)
+            break;
+        kit_sleep_ms(5);
+    }
+    return v;
+}

@@ -109,6 +109,12 @@ int kit_shm_entries(void);
  * or on /dev/null when in is NULL. Fails the test if fork fails. */
 pid_t kit_spawn(char *const argv[], int *in);
 
+/* Ask STATS on fd every 5 ms until its field name (e.g. "processed=") reaches
+ * at_least, for at most ~10 s (scaled); the last answer is left in ans. Fails
+ * the test if STATS goes unanswered. Returns the field's last value. */
+unsigned long long kit_wait_stat(int fd, const char *name, unsigned long long at_least, char *ans,
+                                 size_t len);
+
 /* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
 void kit_sleep_ms(long ms);
 

@@ -208,13 +208,7 @@ START_TEST(test_shutdown_and_get)
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\nk3,DATA,1\n";
     ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
     int fd = kit_connect_ctl(sock, pid);
-    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
-        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
-        if (kit_stat_field(ans, "processed=") >= 4)
-            break;
-        kit_sleep_ms(5);
-    }
-    ck_assert_msg(kit_stat_field(ans, "processed=") == 4 && kit_stat_field(ans, "workers_alive=") == 3,
+    ck_assert_msg(kit_wait_stat(fd, "processed=", 4, ans, sizeof ans) == 4 && kit_stat_field(ans, "workers_alive=") == 3,
                   "expected processed=4 workers_alive=3: %s", ans);
     struct kit_run r;
     ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
@@ -255,12 +249,7 @@ START_TEST(test_sigterm_drains)
                           "--control", sock, NULL }, &in);
     ck_assert_int_eq(write(in, "k1,START,\nk2,START,\n", 20), 20);
     int fd = kit_connect_ctl(sock, pid);
-    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
-        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
-        if (kit_stat_field(ans, "processed=") >= 2)
-            break;
-        kit_sleep_ms(5);
-    }
+    ck_assert_msg(kit_wait_stat(fd, "processed=", 2, ans, sizeof ans) == 2, "expected processed=2: %s", ans);
     close(fd);
     ck_assert_int_eq(kill(pid, SIGTERM), 0);
     int st = kit_reap_timeout(pid, T);
