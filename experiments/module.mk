@@ -46,6 +46,8 @@ EXP_NEEDS_parallel_map         := poolmap
 EXP_NEEDS_startup_memory       := startbench
 EXP_NEEDS_task_queue           := taskq
 EXP_NEEDS_zero_copy            := phase3 phase4 phase4-limits qload
+EXP_NEEDS_scaling              += phase5
+EXP_NEEDS_ipc_size             += mpibench
 
 exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
 ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))

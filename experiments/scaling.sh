@@ -5,6 +5,7 @@
 #   threads-global   bin/phase2 --threads N --lock global  (one lock held for all
 #                    the work: the GIL in C, so threads take turns)
 #   threads-sharded  bin/phase2 --threads N --lock sharded (striped locks)
+#   mpi              mpirun -np N+1 bin/phase5 (N worker ranks; see its block below)
 #   shared           bin/phase4 --workers N (processes, state in shared memory)
 # speedup = msgs/s at N / msgs/s at 1 of the same mode. Each point is the median
 # of `repeats` runs. Past the number of cores nothing can get faster.
@@ -46,6 +47,34 @@ for mode in $modes; do
         progress "$i/$total $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 done
+
+# --- mpi: bin/phase5 under mpirun, N worker ranks + rank 0 (phase5_cluster/).
+# mpirun costs ~0.5-1 s a start, so this series runs fewer messages and repeats
+# in quick mode (its speedup is against its own 1 worker rank, as every mode's).
+mpi_workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
+mpi_messages=$(pick 2000 10000 "$messages")
+mpi_repeats=$(pick 1 2 "$repeats")
+mpi_base=""
+command -v mpirun > /dev/null || { progress "mpi: skipped, mpirun not found (scripts/deps.sh installs openmpi-bin)"; mpi_workers=""; }
+for n in $mpi_workers; do
+    rates="" secs=""
+    for r in $(seq "$mpi_repeats"); do
+        if ! RUN_OUT=$(kit_mpirun -np $((n + 1)) "$KIT_BIN/phase5" --messages "$mpi_messages" --work "$work" \
+                --csv --quiet); then
+            echo "$EXP: mpirun -np $((n + 1)) $KIT_BIN/phase5 failed (see above)" >&2
+            exit 1
+        fi
+        rates+="$(col msgs_per_s)"$'\n'
+        secs+="$(col seconds)"$'\n'
+    done
+    rate=$(median <<< "$rates")
+    sec=$(median <<< "$secs")
+    [ -z "$mpi_base" ] && mpi_base=$rate
+    speedup=$(awk -v a="$rate" -v b="$mpi_base" 'BEGIN { printf "%.3f", a / b }')
+    row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)"
+    progress "mpi worker ranks=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1; median of $mpi_repeats)"
+done
+
 # --- phase 4 (phase4_shared/): the same load on bin/phase4 --workers N, the
 # process pool with its state in shared memory; mode "shared". Skipped, with a
 # line on stderr, where bin/phase4 is not built.

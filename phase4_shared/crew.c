@@ -2,56 +2,43 @@
 #include "crew.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "applier.h"
+#include "child.h"
 
-/* The child's side of worker_start, between fork() and _exit(): only
- * async-signal-safe calls (the supervisor has a second thread, whose locks the
- * child may have inherited taken). */
-static void worker_child(const struct crew *c, unsigned i, const sigset_t *old)
+/* What a worker process runs: its slot's applier loop (applier.h). */
+struct worker_arg {
+    const struct crew *crew;
+    unsigned index;
+};
+
+static int worker_main(void *arg)
 {
-    (void)old;
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);     /* no handler of the supervisor's (libuv's) runs here */
-    signal(SIGINT, SIG_IGN);    /* Ctrl-C reaches the whole group: the supervisor drains */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c->self)
-        _exit(1);               /* the supervisor died before the prctl took effect */
-    int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
-        dup2(nul, STDIN_FILENO);
-        dup2(nul, STDOUT_FILENO);
-    }
-    close_range(3, ~0U, 0);     /* the control socket, the input, libuv's fds: none is ours */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    struct applier a = { .board = c->board, .index = i, .work = c->work, .parent = c->self };
-    _exit(applier_run(&a));
+    const struct worker_arg *w = arg;
+    struct applier a = { .board = w->crew->board, .index = w->index, .work = w->crew->work,
+                         .parent = w->crew->self };
+    return applier_run(&a);
 }
 
-/* Start worker i: the one fork() of phase 4 (signals blocked around it, so no
- * handler runs in the child before it resets them). TODO(lead): lib/spawn. */
+/* Start worker i with lib/child.h's child_spawn: signals blocked around the
+ * fork, handlers reset, PR_SET_PDEATHSIG and the getppid() re-check, every fd
+ * but stderr closed (stdin and stdout on /dev/null: a reader of the
+ * supervisor's stdout sees its end), SIGINT ignored (a Ctrl-C reaches the whole
+ * group: the supervisor drains). The child touches only the shared segment and
+ * makes only async-signal-safe calls: the supervisor has a second thread. */
 static int worker_start(struct crew *c, unsigned i, char *err, size_t errlen)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pid_t pid = fork();
-    if (pid == 0)
-        worker_child(c, i, &old);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    static const struct child_opts opts = { .null_stdin = 1, .null_stdout = 1, .ignore_sigint = 1 };
+    struct worker_arg w = { .crew = c, .index = i };
+    pid_t pid = child_spawn(&opts, worker_main, &w);
     if (pid < 0) {
-        snprintf(err, errlen, "fork() failed starting worker %u: %s", i, strerror(e));
-        errno = e;
+        snprintf(err, errlen, "fork() failed starting worker %u: %s", i, strerror(errno));
         return -1;
     }
     struct crew_slot *s = &c->slot[i];

@@ -2,7 +2,8 @@
  * forked, and the reaper that respawns a dead worker into its slot: same ring,
  * same lane, same keys, so the key-to-worker mapping never changes.
  *
- * Only the supervisor's dispatching thread calls these; alive and restarts are
+ * Workers start through lib/child.h's child_spawn. Only the supervisor's
+ * dispatching thread calls these; alive and restarts are
  * atomics because the control thread reads them for STATS. */
 #ifndef P4_CREW_H
 #define P4_CREW_H

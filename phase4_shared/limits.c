@@ -10,15 +10,14 @@
  * --csv adds cpu_s: the router's and its children's CPU (user + system). */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "board.h"
+#include "child.h"
 #include "cli.h"
 #include "csv.h"
 #include "route.h"
@@ -76,17 +75,25 @@ static int drain_ring(struct recring *r)
     }
 }
 
-/* Fork child i (the bare consumer). TODO(lead): lib/spawn. */
+struct sink_arg {
+    const struct lim *l;
+    const struct board *b;
+    int fd;                     /* the pipe's read end (pipe mode) */
+    unsigned i;
+};
+
+static int sink_main(void *arg)
+{
+    const struct sink_arg *a = arg;
+    return a->l->pipe ? drain_pipe(a->fd) : drain_ring(a->b->ring[a->i]);
+}
+
+/* Start child i, the bare consumer (lib/child.h: it keeps only its read end). */
 static pid_t child_start(const struct lim *l, const struct board *b, int fds[][2], unsigned i)
 {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (l->pipe)
-        for (unsigned j = 0; j <= i; j++)
-            close(fds[j][1]);   /* our write end and our elder siblings' */
-    _exit(l->pipe ? drain_pipe(fds[i][0]) : drain_ring(b->ring[i]));
+    struct sink_arg a = { .l = l, .b = b, .fd = l->pipe ? fds[i][0] : -1, .i = i };
+    struct child_opts o = { .keep = &a.fd, .nkeep = l->pipe ? 1 : 0, .null_stdin = 1, .null_stdout = 1 };
+    return child_spawn(&o, sink_main, &a);
 }
 
 static int route_all(const struct lim *l, struct stream *in, const struct board *b,

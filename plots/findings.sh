@@ -77,7 +77,7 @@ startup_memory) prog='END {
 }' ;;
 
 scaling) prog='END {
-    nm = split("processes threads-global threads-sharded shared", M, " ")
+    nm = split("processes threads-global threads-sharded mpi shared", M, " ")
     for (i = 1; i <= nm; i++) {
         one = find("mode", M[i], "workers", 1); if (!one) continue
         line = ""; best = 0; bw = 0

@@ -1,5 +1,6 @@
 # scaling: throughput (left) and speedup (right) vs workers for a fixed CPU-bound
-# load, processes vs threads under one global lock vs threads with sharded locks.
+# load, processes vs threads under one global lock vs threads with sharded locks
+# vs MPI worker ranks (bin/phase5 under mpirun; workers = worker ranks).
 # Grey dashed: ideal linear scaling; grey dotted: the ideal on this machine,
 # which cannot go past its number of cores.
 load 'plots/common.gpi'
@@ -30,7 +31,7 @@ set title 'throughput (median of repeats)'
 set samples 200
 plot base * x with lines lc rgb '#aaaaaa' dt 2 title 'ideal: N x (1 process)', \
      base * min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded shared"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'msgs_per_s' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
 unset label 100
@@ -40,7 +41,7 @@ set ylabel 'speedup (x of 1 worker, same mode)'
 set title 'speedup'
 plot x with lines lc rgb '#aaaaaa' dt 2 title 'ideal', \
      min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded shared"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'speedup' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
 unset multiplot

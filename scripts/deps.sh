@@ -12,6 +12,7 @@ set -u
 
 pkgs=(build-essential pkg-config check libsubunit-dev libuv1-dev libmsgpack-dev
       libjansson-dev gnuplot-nox hyperfine clang libclang-rt-14-dev valgrind)
+pkgs+=(openmpi-bin libopenmpi-dev)   # phase 5 (phase5_cluster/): mpirun, mpi.h and libmpi
 
 missing=()
 for p in "${pkgs[@]}"; do

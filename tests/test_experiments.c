@@ -329,6 +329,33 @@ static void check_plausible(const struct table *t, const char *name)
 
 /* ------------------------------------------------------------------ drivers */
 
+/* The MPI rows (phase5_cluster/): scaling's mpi series and ipc_size's mpi-shm
+ * and mpi-tcp transports, in a tiny run, wherever mpirun exists (deps.sh
+ * installs it; the drivers skip the rows with one line where it does not). */
+static void check_mpi_rows(const struct table *t, const char *name)
+{
+    if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        return;
+    int mpi = 0, shm = 0, tcp = 0;
+    for (int r = 0; r < t->nrows; r++) {
+        if (strcmp(name, "scaling") == 0 && strcmp(cell(t, r, "mode"), "mpi") == 0)
+            mpi++;
+        if (strcmp(name, "ipc_size") == 0) {
+            const char *tr = cell(t, r, "transport");
+            shm += strcmp(tr, "mpi-shm") == 0;
+            tcp += strcmp(tr, "mpi-tcp") == 0;
+            if (strncmp(tr, "mpi-", 4) == 0)
+                ck_assert_msg(num(t, r, "pinned") == 0, "ipc_size row %d: %s rows are not pinned", r + 1, tr);
+        }
+    }
+    if (strcmp(name, "scaling") == 0)
+        ck_assert_msg(mpi == 2, "scaling: expected 2 mpi rows (1 and 2 worker ranks) in a tiny run, got %d", mpi);
+    if (strcmp(name, "ipc_size") == 0)
+        ck_assert_msg(shm == 2 && tcp == 2, "ipc_size: expected 2 mpi-shm and 2 mpi-tcp rows, got %d and %d",
+                      shm, tcp);
+}
+
+
 START_TEST(test_driver_tiny)
 {
     const struct exp *e = &exps[_i];
@@ -356,6 +383,7 @@ START_TEST(test_driver_tiny)
     table_read(&t, csv);
     check_shape(&t, e, "tiny");
     check_plausible(&t, e->name);
+    check_mpi_rows(&t, e->name);
     table_free(&t);
 
     char tmp[600];
