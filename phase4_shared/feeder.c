@@ -10,7 +10,7 @@
 #include "registry.h"
 #include "timing.h"
 
-#define PUSH_WAIT_MS 50         /* a full ring: check the crew this often */
+#define PUSH_WAIT_MS 5          /* a full ring: check the crew this often (a dead worker frees no slot) */
 #define REAP_EVERY 4096         /* messages between two non-blocking reaps */
 
 int feeder_init(struct feeder *f, struct board *b, struct crew *c, struct router *r,
