@@ -124,6 +124,9 @@ fi
 fs=$(calc %.0f "100 * (1 - ${pad[off]} / ${pad[on]})")
 if [ "$fs" -ge 5 ]; then
     echo "Packing the workers' positions on one cache line cost ${fs} % of the throughput: false sharing, every store moves the line."
+elif [ "$fs" -le -5 ]; then
+    echo "The packed run was $((-fs)) % FASTER than the padded one: false sharing cannot speed anything up, so the machine's load"
+    echo "  moved more than the padding did here (each figure is a median of 3 short runs); run it again, or on a quiet machine."
 else
     echo "Packing the workers' positions on one cache line changed the throughput by ${fs} %: within this machine's noise here;"
     echo "  with 2 cores the supervisor and 2 workers also take turns, which hides part of the line's ping-pong."
