@@ -2,7 +2,8 @@
 # query_latency: how long a `GET key` on a pipeline's control socket takes while
 # messages flow at 10 %..100 % of what it can process, for the three phases:
 # bin/phase1 (one event loop), bin/phase2 (2 threads, sharded locks) and bin/phase3
-# (2 worker processes), all with the same CPU work per message. Per program:
+# (2 worker processes), and bin/phase4 (2 worker processes, GET answered from
+# shared memory), all with the same CPU work per message. Per program:
 #   1. capacity: it reads a recorded stream (--emit) from a file as fast as it
 #      can (median msgs/s of `repeats` runs);
 #   2. for each load L: `qload --pace` feeds the same stream to its stdin
@@ -22,9 +23,9 @@
 #          workers,duration_s
 source "$(dirname "$0")/common.sh"
 kit_begin query_latency
-need phase1 phase2 phase3 qload
+need phase1 phase2 phase3 qload phase4
 
-programs=${PROGRAMS:-phase1 phase2 phase3}
+programs=${PROGRAMS:-phase1 phase2 phase3 phase4}
 loads=$(pick "0.5 1.0" "0.1 0.5 0.9 1.0" "0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0")
 cap_messages=$(pick 3000 30000 100000)
 duration=$(pick 0.5 2 5)
@@ -43,6 +44,7 @@ pflags() {
         phase1) echo "" ;;
         phase2) echo "--threads $workers --lock sharded" ;;
         phase3) echo "--workers $workers" ;;
+        phase4) echo "--workers $workers" ;;     # phase4_shared/: GET reads shared memory
     esac
 }
 pworkers() {
@@ -60,7 +62,7 @@ server_col() {
         phase1) # no query count of its own: the client's answered queries stand for it
             n=$(csv_col queries < "$tmp/q.csv")
             [ "${n:-0}" -gt 0 ] && csv_col "service_$2_us" <<< "$RUN_OUT" ;;
-        phase3)
+        phase3|phase4)      # phase 4 measures query_p50_us as phase 3 does
             n=$(csv_col queries <<< "$RUN_OUT")
             [ "${n:-0}" -gt 0 ] && csv_col "query_$2_us" <<< "$RUN_OUT" ;;
     esac

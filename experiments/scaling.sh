@@ -6,6 +6,7 @@
 #                    the work: the GIL in C, so threads take turns)
 #   threads-sharded  bin/phase2 --threads N --lock sharded (striped locks)
 #   mpi              mpirun -np N+1 bin/phase5 (N worker ranks; see its block below)
+#   shared           bin/phase4 --workers N (processes, state in shared memory)
 # speedup = msgs/s at N / msgs/s at 1 of the same mode. Each point is the median
 # of `repeats` runs. Past the number of cores nothing can get faster.
 # Columns: mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores
@@ -73,4 +74,27 @@ for n in $mpi_workers; do
     row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)"
     progress "mpi worker ranks=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1; median of $mpi_repeats)"
 done
+
+# --- phase 4 (phase4_shared/): the same load on bin/phase4 --workers N, the
+# process pool with its state in shared memory; mode "shared". Skipped, with a
+# line on stderr, where bin/phase4 is not built.
+if [ -x "$KIT_BIN/phase4" ]; then
+    base=""
+    for n in $workers; do
+        rates="" secs=""
+        for r in $(seq "$repeats"); do
+            run phase4 --workers "$n" --messages "$messages" --work "$work"
+            rates+="$(col msgs_per_s)"$'\n'
+            secs+="$(col seconds)"$'\n'
+        done
+        rate=$(median <<< "$rates")
+        sec=$(median <<< "$secs")
+        [ -z "$base" ] && base=$rate
+        speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+        row shared "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)"
+        progress "shared (phase4) workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
+    done
+else
+    progress "$KIT_BIN/phase4 not built: no shared series"
+fi
 kit_end

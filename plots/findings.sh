@@ -123,8 +123,8 @@ startup_memory) prog='END {
 }' ;;
 
 scaling) prog='END {
-    split("processes threads-global threads-sharded", M, " ")
-    for (i = 1; i <= 3; i++) {
+    nm = split("processes threads-global threads-sharded mpi shared", M, " ")
+    for (i = 1; i <= nm; i++) {
         one = find("mode", M[i], "workers", 1); if (!one) continue
         line = ""; best = 0; bw = 0
         for (r = 1; r <= N; r++) if (v(r, "mode") == M[i]) {
@@ -155,8 +155,8 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    split("phase1 phase2 phase3", P, " ")
-    for (i = 1; i <= 3; i++) {
+    np = split("phase1 phase2 phase3 phase4", P, " ")
+    for (i = 1; i <= np; i++) {
         lo = 0; hi = 0
         for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
             if (!lo || v(r, "load") < v(lo, "load")) lo = r
@@ -246,6 +246,17 @@ task_queue) prog='END {
     q = findl("python", "scheme", "dynamic", "fn", "empty")
     if (q) printf "python, the queue alone (%d empty tasks through one mp.Queue): %.0f tasks/s%s\n", v(q, "tasks"), v(q, "tasks_per_s"), b ? sprintf(" (C pipe pool: %.0f)", v(b, "tasks_per_s")) : ""
     pynote()
+}' ;;
+
+zero_copy) prog='END {
+    a = find("program", "phase3"); b = find("program", "phase4")
+    p = find("program", "pipe-router"); s = find("program", "shm-ring")
+    if (!a || !b) { print "no phase3 or phase4 row in the CSV"; exit }
+    printf "--work 0, %d workers: phase 4 %.0f msgs/s, phase 3 %.0f msgs/s (%s); CPU per message %.3f µs vs %.3f µs\n", v(b, "workers"), v(b, "msgs_per_s"), v(a, "msgs_per_s"), ratio(v(b, "msgs_per_s"), v(a, "msgs_per_s")), v(b, "cpu_us_per_msg"), v(a, "cpu_us_per_msg")
+    if (p && s) printf "the bare limits: pipe router %.0f msgs/s, shared-memory ring %.0f msgs/s; phase 4 reaches %s of the pipe router and %s of the bare ring\n", v(p, "msgs_per_s"), v(s, "msgs_per_s"), pct(v(b, "msgs_per_s") / v(p, "msgs_per_s")), pct(v(b, "msgs_per_s") / v(s, "msgs_per_s"))
+    printf "phase 3 per message: encode %s, channel %s, decode %s, apply %s; phase 4: channel (the record into the ring) %s, apply %s, %.4f futex calls, no encode or decode step\n", us(v(a, "encode_us")), us(v(a, "channel_us")), us(v(a, "decode_us")), us(v(a, "apply_us")), us(v(b, "channel_us")), us(v(b, "apply_us")), v(b, "syscalls_per_msg")
+    if (v(a, "get_server_p50_us") != "" && v(b, "get_server_p50_us") != "")
+        printf "GET p50 while messages flow: phase 4 %s in the program, %s at the client; phase 3 %s and %s\n", us(v(b, "get_server_p50_us")), us(v(b, "get_client_p50_us")), us(v(a, "get_server_p50_us")), us(v(a, "get_client_p50_us"))
 }' ;;
 
 *) echo "no findings defined for $name"; exit 0 ;;

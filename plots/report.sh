@@ -14,7 +14,8 @@ plots=${2:?usage: plots/report.sh RESULTS_DIR PLOTS_DIR}
 here=$(dirname "$0")
 
 catalogue=(scaling ipc_size serialization load_balance query_latency batching loop_lag
-           contention threads_vs_processes parallel_map startup_memory task_queue)
+           contention threads_vs_processes parallel_map startup_memory task_queue
+           zero_copy)
 
 esc() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
 

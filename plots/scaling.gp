@@ -31,7 +31,7 @@ set title 'throughput (median of repeats)'
 set samples 200
 plot base * x with lines lc rgb '#aaaaaa' dt 2 title 'ideal: N x (1 process)', \
      base * min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded mpi"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'msgs_per_s' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
 unset label 100
@@ -41,7 +41,7 @@ set ylabel 'speedup (x of 1 worker, same mode)'
 set title 'speedup'
 plot x with lines lc rgb '#aaaaaa' dt 2 title 'ideal', \
      min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded mpi"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'speedup' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
 unset multiplot

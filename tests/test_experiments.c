@@ -48,6 +48,9 @@ static const struct exp exps[] = {
     { "parallel_map", "command,mean_s,median_s,stddev_s,min_s,max_s,lang", 4, NULL },
     { "startup_memory", "method,us,pss_kib,lang", 4, NULL },
     { "task_queue", "scheme,tasks,seconds,tasks_per_s,lang", 6, NULL },
+    { "zero_copy", "program,msgs_per_s,cpu_us_per_msg,encode_us,channel_us,decode_us,apply_us,"
+      "syscalls_per_msg,get_client_p50_us,get_server_p50_us", 4,
+      "encode_us,channel_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us" },
 };
 #define NEXP ((int)(sizeof exps / sizeof exps[0]))
 
@@ -267,6 +270,25 @@ static void check_plausible(const struct table *t, const char *name)
         } else if (strcmp(name, "startup_memory") == 0) {
             ck_assert_msg(num(t, r, "us") > 0 && num(t, r, "pss_kib") >= 0,
                           "startup_memory row %d", r + 1);
+        } else if (strcmp(name, "zero_copy") == 0) {
+            /* the pipelines measure every step they have and their GETs; phase 4
+             * has no encode or decode step: empty, never a 0 that looks measured */
+            const char *prog = cell(t, r, "program");
+            int p3 = strcmp(prog, "phase3") == 0, p4 = strcmp(prog, "phase4") == 0;
+            ck_assert_msg(p3 || p4 || strcmp(prog, "pipe-router") == 0 || strcmp(prog, "shm-ring") == 0,
+                          "zero_copy row %d: unknown program %s", r + 1, prog);
+            ck_assert_msg(num(t, r, "msgs_per_s") > 0 && num(t, r, "cpu_us_per_msg") > 0,
+                          "zero_copy row %d (%s): no rate or no CPU", r + 1, prog);
+            if (p3 || p4)
+                ck_assert_msg(num(t, r, "channel_us") > 0 && num(t, r, "apply_us") > 0 &&
+                              num(t, r, "get_client_p50_us") > 0 && num(t, r, "get_server_p50_us") > 0,
+                              "zero_copy row %d (%s): a step or a GET figure missing", r + 1, prog);
+            if (p3)
+                ck_assert_msg(num(t, r, "encode_us") > 0 && num(t, r, "decode_us") > 0,
+                              "zero_copy row %d: phase 3 without encode or decode", r + 1);
+            if (p4)
+                ck_assert_msg(!*cell(t, r, "encode_us") && !*cell(t, r, "decode_us"),
+                              "zero_copy row %d: phase 4 has no codec, yet encode/decode are filled", r + 1);
         } else if (strcmp(name, "task_queue") == 0) {
             ck_assert_msg(num(t, r, "tasks_per_s") > 0, "task_queue row %d: no rate", r + 1);
             ck_assert_msg(num(t, r, "exactly_once") == 1,

@@ -3,7 +3,6 @@
  * workers, a tiny ring wrapping many times, a worker SIGKILLed mid-batch and in
  * its claim window, the workers gone when the supervisor is SIGKILLed, bad
  * geometries refused, nothing leaked). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -21,23 +20,10 @@
 
 #define T 120                   /* seconds one program run may take */
 
-static int shm_entries(void)
-{
-    DIR *d = opendir("/dev/shm");
-    int n = 0;
-    if (!d)
-        return 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void assert_clean(int fds, int shm)
 {
     kit_assert_clean(fds);
-    ck_assert_msg(shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, shm_entries());
+    ck_assert_msg(kit_shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, kit_shm_entries());
 }
 
 /* A ring in plain memory (one process is enough for the sequence logic). */
@@ -172,7 +158,7 @@ static void run_taskq(const char *what, struct kit_run *r, char *const argv[])
 
 START_TEST(test_million_exactly_once)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char w[8];
     snprintf(w, sizeof w, "%d", _i);
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", w, "--tasks", "1000000", "--batch", "32", NULL };
@@ -187,7 +173,7 @@ END_TEST
 
 START_TEST(test_tiny_ring_wraps)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--slots", "4", "--workers", "3", "--batch", "3",
                      "--tasks", "200000", "--fn", "sumsq", NULL };
     struct kit_run r;
@@ -203,7 +189,7 @@ END_TEST
  * runs exactly once and the summary says what was re-enqueued. */
 START_TEST(test_kill_mid_batch)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", "3", "--tasks", "100000", "--batch", "16",
                      "--fn", "checksum", "--task-bytes", "200", "--slot-bytes", "128",
                      "--kill-worker-after", "3000", NULL };
@@ -218,7 +204,7 @@ END_TEST
 
 START_TEST(test_kill_in_window)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", "3", "--tasks", "100000", "--batch", "8",
                      "--slots", "64", "--kill-worker-after", "2000", "--kill-in-window", NULL };
     struct kit_run r;
@@ -231,42 +217,6 @@ START_TEST(test_kill_in_window)
 }
 END_TEST
 
-/* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
-static pid_t live_parent(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');     /* the name may hold spaces and parens */
-    char st;
-    long ppid;
-    if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2 || st == 'Z' || st == 'X')
-        return 0;
-    return (pid_t)ppid;
-}
-
-/* The live children of parent, found by scanning /proc (works without
- * /proc/PID/task/TID/children, which some kernels leave out). */
-static int children_of(pid_t parent, pid_t *pids, int max)
-{
-    DIR *d = opendir("/proc");
-    ck_assert_msg(d, "opendir /proc: %s", strerror(errno));
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < max;) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end == '\0' && pid > 0 && live_parent((pid_t)pid) == parent)
-            pids[n++] = (pid_t)pid;
-    }
-    closedir(d);
-    return n;
-}
-
 /* SIGKILL bin/taskq's supervisor in the middle of a long run: nobody is left to
  * close the ring, yet within 2 s (x kit_time_scale) no worker is alive
  * (PR_SET_PDEATHSIG), and /dev/shm holds nothing new (the ring is an anonymous
@@ -275,7 +225,7 @@ START_TEST(test_supervisor_killed)
 {
     static const char *schemes[] = { "shm", "dynamic", "static" };
     enum { WORKERS = 3 };       /* as --workers below */
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     /* 1 M tasks of ~0.5 ms each (spin 1000 units): minutes of work, so the run is
      * surely in the middle when it is killed. */
     char *argv[] = { (char *)kit_bin("taskq"), "--scheme", (char *)schemes[_i], "--workers", "3",
@@ -294,7 +244,7 @@ START_TEST(test_supervisor_killed)
     pid_t pids[WORKERS + 1];
     int n = 0;
     for (int ms = 0; ms < 10000 * kit_time_scale() && n < WORKERS; ms += 10) {
-        n = children_of(sup, pids, WORKERS + 1);
+        n = kit_children_of(sup, pids, WORKERS + 1);
         if (n < WORKERS)
             kit_sleep_ms(10);
     }
@@ -313,7 +263,7 @@ START_TEST(test_supervisor_killed)
     for (int ms = 0; ms <= 2000 * kit_time_scale() && alive; ms += 20) {
         alive = 0;
         for (int i = 0; i < n; i++)
-            alive += live_parent(pids[i]) != 0;
+            alive += kit_live_parent(pids[i]) != 0;
         if (alive)
             kit_sleep_ms(20);
     }
@@ -347,7 +297,7 @@ END_TEST
 START_TEST(test_schemes_and_csv)
 {
     static const char *schemes[] = { "shm", "dynamic", "static" };
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     for (int i = 0; i < 3; i++) {
         char *argv[] = { (char *)kit_bin("taskq"), "--scheme", (char *)schemes[i], "--tasks", "20000",
                          "--fn", "prime", "--csv", NULL };

@@ -7,6 +7,7 @@
 #   make manifest     record the graded test files in tests/MANIFEST.sha256
 
 WORKSHEETS   := $(addprefix worksheets/,phase1.md phase2.md phase3.md taskqueue_batch.md phase5.md)
+WORKSHEETS   += worksheets/phase4.md
 RESULTS_DIR  ?= results
 GRADE_O      ?= build/grade
 HANDOUT_DIR  ?= handout
