@@ -101,6 +101,41 @@ START_TEST(test_emit_in_order)
 }
 END_TEST
 
+/* A worker killed mid-run (worker 0 SIGKILLs itself on its 5th batch, holding
+ * it and maybe the next): the pool respawns the slot and resends, and every
+ * row still comes out, in order, equal to what this test computes itself from
+ * the sensor and the batch function (seed 1). */
+START_TEST(test_worker_killed_respawned)
+{
+    enum { N = 20000 };
+    int fds = kit_count_fds();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("batchpool"), "--records", "20000", "--batch", "7",
+                             "--workers", "2", "--inflight", "2", "--emit", "--kill-worker-after", "5", NULL), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "was killed by signal 9") && strstr(r.err, "1 worker(s) died and were respawned"),
+                  "no respawn reported: %s", r.err);
+    struct sensor sen;
+    sensor_init(&sen, 1);
+    struct buf want = BUF_INIT;
+    for (int i = 0; i < N; i++) {
+        struct sensor_record in;
+        struct record_result out;
+        char line[160];
+        sensor_next(&sen, &in);
+        process_record_batch(&in, 1, &out);
+        int k = snprintf(line, sizeof line, "%llu,%.17g,%.17g,%.17g\n", (unsigned long long)out.id, out.value,
+                         out.normalized, out.feature);
+        ck_assert_int_eq(buf_append(&want, line, (size_t)k), 0);
+    }
+    ck_assert_msg(r.out_len == want.len && memcmp(r.out, want.data, want.len) == 0,
+                  "the rows differ from the batch function's (%zu vs %zu bytes)", r.out_len, want.len);
+    buf_free(&want);
+    kit_run_free(&r);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 START_TEST(test_bad_flags)
 {
     struct kit_run r;
@@ -119,6 +154,7 @@ static Suite *batchpool_suite(void)
     tc = kit_tcase(s, "pool", 120);
     tcase_add_test(tc, test_pool_equals_sequential);
     tcase_add_test(tc, test_emit_in_order);
+    tcase_add_test(tc, test_worker_killed_respawned);
     tcase_add_test(tc, test_bad_flags);
     return s;
 }
