@@ -48,12 +48,18 @@ START_TEST(test_codec_round_trip)
 }
 END_TEST
 
-/* The CSV row's last field is the checksum. */
+/* The last CSV row (NUL-terminated copy in row) and its checksum, the 8th field. */
 static void checksum_of(struct kit_run *r, char *out, size_t len)
 {
-    const char *last = strrchr(r->out, ',');
-    ck_assert_msg(last, "no CSV row: %s", r->out);
-    snprintf(out, len, "%.16s", last + 1);
+    const char *end = r->out + r->out_len, *row;
+    while (end > r->out && end[-1] == '\n')
+        end--;
+    for (row = end; row > r->out && row[-1] != '\n'; row--)
+        ;
+    char sum[32];
+    ck_assert_msg(sscanf(row, "%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%31[0-9a-f]", sum) == 1
+                  && strlen(sum) == 16, "no CSV row with a checksum: %s", r->out);
+    snprintf(out, len, "%s", sum);
 }
 
 START_TEST(test_pool_equals_sequential)
@@ -136,6 +142,34 @@ START_TEST(test_worker_killed_respawned)
 }
 END_TEST
 
+/* --work W burns CPU per record and changes no result: the checksum equals the
+ * sequential run's without work, and the CSV row ends with the work column. */
+START_TEST(test_work_keeps_results)
+{
+    int fds = kit_count_fds();
+    const char *bp = kit_bin("batchpool");
+    struct kit_run seq, pool;
+    ck_assert_int_eq(kit_run(&seq, NULL, T, bp, "--records", "3000", "--sequential", "--csv", NULL), 0);
+    ck_assert_int_eq(kit_run(&pool, NULL, T, bp, "--records", "3000", "--batch", "50", "--work", "3",
+                             "--csv", NULL), 0);
+    ck_assert_msg(seq.status == 0 && pool.status == 0, "exit %d/%d: %s", seq.status, pool.status, pool.err);
+    ck_assert_msg(strstr(pool.out, "batch,records,seconds,per_record_us,workers,mode,calls,checksum,work\n"),
+                  "header: %s", pool.out);
+    char want[32], got[32];
+    checksum_of(&seq, want, sizeof want);
+    checksum_of(&pool, got, sizeof got);
+    ck_assert_msg(strcmp(want, got) == 0, "--work 3 changed the checksum: %s vs %s", got, want);
+    const char *end = pool.out + pool.out_len;
+    while (end > pool.out && end[-1] == '\n')
+        end--;
+    ck_assert_msg(end - pool.out > 2 && !strncmp(end - 2, ",3", 2), "the row does not end with work 3: %s",
+                  pool.out);
+    kit_run_free(&seq);
+    kit_run_free(&pool);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 START_TEST(test_bad_flags)
 {
     struct kit_run r;
@@ -155,6 +189,7 @@ static Suite *batchpool_suite(void)
     tcase_add_test(tc, test_pool_equals_sequential);
     tcase_add_test(tc, test_emit_in_order);
     tcase_add_test(tc, test_worker_killed_respawned);
+    tcase_add_test(tc, test_work_keeps_results);
     tcase_add_test(tc, test_bad_flags);
     return s;
 }

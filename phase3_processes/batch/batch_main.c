@@ -31,13 +31,15 @@
 #define RECORDS_MAX  (1ull << 32)
 #define INFLIGHT_MAX 64         /* --inflight upper bound */
 
-enum { F_RECORDS = 1, F_BATCH, F_WORKERS, F_SEED, F_SEQ, F_INFLIGHT, F_CHUNK, F_EMIT, F_CSV, F_QUIET, F_KILL };
+enum { F_RECORDS = 1, F_BATCH, F_WORKERS, F_SEED, F_SEQ, F_INFLIGHT, F_CHUNK, F_EMIT, F_CSV, F_QUIET, F_KILL, F_WORK };
 
 static const struct progflag flags[] = {
     { "records", "N", "sensor records to process (default 100000)", F_RECORDS },
     { "batch", "B", "records per batch = per pool call (default 20)", F_BATCH },
     { "workers", "N", "worker processes (default 2)", F_WORKERS },
     { "seed", "S", "sensor PRNG seed (default 1)", F_SEED },
+    { "work", "W", "units of CPU work per record, the pipelines' --work unit (default 0 = none; "
+      "bin/workcal says what a unit costs here)", F_WORK },
     { "sequential", NULL, "no pool: process the same batches in this process (the reference)", F_SEQ },
     { "inflight", "K", "batches in flight per worker (default 2)", F_INFLIGHT },
     { "chunk", "C", "records the sensor makes per loop turn (default 64)", F_CHUNK },
@@ -48,6 +50,9 @@ static const struct progflag flags[] = {
       "(the pool respawns it and resends)", F_KILL },
 };
 
+/* Where the sequential run's CPU work goes, so the compiler cannot drop it. */
+static volatile uint64_t work_sink;
+
 static const char summary[] =
     "Lecture 36's batch pool: a libuv loop ingests seeded sensor records, cuts them into\n"
     "batches of B and hands them to a fork pool of stateless workers (process_record_batch,\n"
@@ -55,7 +60,7 @@ static const char summary[] =
 
 struct run {
     uint64_t records, seed, kill_after;
-    uint32_t batch, workers, inflight, chunk;
+    uint32_t batch, workers, inflight, chunk, work;
     bool sequential, emit, csv, quiet;
     /* live state */
     uv_loop_t loop;
@@ -96,6 +101,7 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
     case F_EMIT: r->emit = true; break;
     case F_CSV: r->csv = true; break;
     case F_QUIET: r->quiet = true; break;
+    case F_WORK: if (cli_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1; r->work = (uint32_t)v; break;
     case F_KILL: if (cli_u64(arg, 1, RECORDS_MAX, &v, err, len) < 0) return -1; r->kill_after = v; break;
     }
     return 0;
@@ -225,7 +231,8 @@ static int run_pool(struct run *r, char *err, size_t errlen)
      * it and resends), not a SIGPIPE that kills us. */
     signal(SIGPIPE, SIG_IGN);
     /* Fork before the loop exists: no child inherits a libuv loop. */
-    struct batchpool_opts o = { .workers = r->workers, .max_batch = r->batch, .kill_after = r->kill_after };
+    struct batchpool_opts o = { .workers = r->workers, .max_batch = r->batch, .work = r->work,
+                                .kill_after = r->kill_after };
     if (!(r->pool = batchpool_spawn(&o, err, errlen)))
         return -1;
     uv_loop_init(&r->loop);
@@ -270,6 +277,7 @@ static int run_sequential(struct run *r, char *err, size_t errlen)
         for (; n < r->batch && r->made < r->records; n++, r->made++)
             sensor_next(&r->sensor, &in[n]);
         process_record_batch(in, n, out);
+        work_sink ^= batch_work(in, n, r->work);
         fold(r, out, n);
         r->emitted++;
     }
@@ -300,15 +308,15 @@ int main(int argc, char **argv)
     double per_us = secs * 1e6 / (double)r.records;
     if (r.csv) {
         csv_meta(stdout, argc, argv);
-        printf("batch,records,seconds,per_record_us,workers,mode,calls,checksum\n");
-        printf("%u,%" PRIu64 ",%.6f,%.4f,%u,%s,%" PRIu64 ",%016" PRIx64 "\n", r.batch, r.records, secs, per_us,
-               r.sequential ? 0 : r.workers, r.sequential ? "sequential" : "pool", r.nbatches, r.checksum);
+        printf("batch,records,seconds,per_record_us,workers,mode,calls,checksum,work\n");
+        printf("%u,%" PRIu64 ",%.6f,%.4f,%u,%s,%" PRIu64 ",%016" PRIx64 ",%u\n", r.batch, r.records, secs, per_us,
+               r.sequential ? 0 : r.workers, r.sequential ? "sequential" : "pool", r.nbatches, r.checksum, r.work);
     }
     if (!r.quiet) {
         char mach[256];
-        fprintf(stderr, "batchpool: %s: %" PRIu64 " records in %" PRIu64 " batches of %u: %.6f s = %.3f us per record "
-                "(clock: first record made -> last result folded)\n",
-                r.sequential ? "sequential (no pool)" : "pool", r.records, r.nbatches, r.batch, secs, per_us);
+        fprintf(stderr, "batchpool: %s: %" PRIu64 " records in %" PRIu64 " batches of %u, --work %u units per "
+                "record: %.6f s = %.3f us per record (clock: first record made -> last result folded)\n",
+                r.sequential ? "sequential (no pool)" : "pool", r.records, r.nbatches, r.batch, r.work, secs, per_us);
         if (!r.sequential)
             fprintf(stderr, "batchpool: %u workers, %u batches in flight each; %" PRIu64 " pool calls, %.1f us per call "
                     "(encode, two pipe hops, decode, the work)\n",

@@ -69,7 +69,11 @@ struct worker_fds {
     int in, out;
     size_t max_batch;
     uint64_t kill_after;        /* SIGKILL itself on receiving this batch (0 = never) */
+    uint32_t work;              /* units of CPU work per record */
 };
+
+/* Where a worker's CPU work goes, so the compiler cannot drop it. */
+static volatile uint64_t work_sink;
 
 /* The worker (run by child_spawn): frames in, frames out, no state kept
  * between batches. Its exit status is 0 after EOF, 1 on any failure. */
@@ -92,6 +96,7 @@ static int batch_worker_main(void *arg)
         if (n < 0)
             return 1;
         process_record_batch(recs, (size_t)n, res);
+        work_sink ^= batch_work(recs, (size_t)n, f->work);
         buf_reset(&reply);
         if (results_encode(&reply, index, res, (size_t)n) < 0
             || frame_write(f->out, reply.data, reply.len) < 0)
@@ -116,7 +121,7 @@ static int spawn_worker(struct batchpool *p, unsigned i, char *err, size_t errle
     }
     /* The hook is for the first process of slot 0 only: its successor must live. */
     struct worker_fds f = { a[0], b[1], p->o.max_batch,
-                            i == 0 && p->respawns == 0 ? p->o.kill_after : 0 };
+                            i == 0 && p->respawns == 0 ? p->o.kill_after : 0, p->o.work };
     struct child_opts o = { .keep = (int[]){ a[0], b[1] }, .nkeep = 2 };
     pid_t pid = child_spawn(&o, batch_worker_main, &f);
     int e = errno;

@@ -32,6 +32,7 @@ typedef void (*batchpool_note_fn)(void *ctx, const char *line);
 struct batchpool_opts {
     unsigned workers;           /* 1..WORKERS_MAX */
     size_t max_batch;           /* most records in one batch */
+    uint32_t work;              /* units of lib/fsm.h's CPU work per record (batch_work) */
     uint64_t kill_after;        /* test hook: worker 0 SIGKILLs itself on its N-th batch (0 = never) */
 };
 
