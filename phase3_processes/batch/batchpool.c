@@ -83,25 +83,33 @@ static int batch_worker_main(void *arg)
     struct buf frame = BUF_INIT, reply = BUF_INIT;
     struct sensor_record *recs = malloc(f->max_batch * sizeof *recs);
     struct record_result *res = malloc(f->max_batch * sizeof *res);
-    if (!recs || !res)
-        return 1;
-    for (uint64_t got = 1;; got++) {
+    int rc = recs && res ? -1 : 1;
+    for (uint64_t got = 1; rc < 0; got++) {
         int r = frame_read(f->in, &frame);
-        if (r == 0)
-            return 0;           /* the parent closed the pipe: done */
+        if (r == 0) {
+            rc = 0;             /* the parent closed the pipe: done */
+            break;
+        }
         if (got == f->kill_after)
             raise(SIGKILL);     /* test hook: die holding a batch */
         uint64_t index;
         long n = r < 0 ? -1 : batch_decode(frame.data, frame.len, &index, recs, f->max_batch);
         if (n < 0)
-            return 1;
-        process_record_batch(recs, (size_t)n, res);
-        work_sink ^= batch_work(recs, (size_t)n, f->work);
-        buf_reset(&reply);
-        if (results_encode(&reply, index, res, (size_t)n) < 0
-            || frame_write(f->out, reply.data, reply.len) < 0)
-            return 1;
+            rc = 1;
+        else {
+            process_record_batch(recs, (size_t)n, res);
+            work_sink ^= batch_work(recs, (size_t)n, f->work);
+            buf_reset(&reply);
+            if (results_encode(&reply, index, res, (size_t)n) < 0
+                || frame_write(f->out, reply.data, reply.len) < 0)
+                rc = 1;
+        }
     }
+    buf_free(&frame);
+    buf_free(&reply);
+    free(recs);
+    free(res);
+    return rc;
 }
 
 /* Start the process of slot i: two pipes, a child that keeps only its own
