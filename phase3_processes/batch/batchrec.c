@@ -42,7 +42,7 @@ uint64_t batch_work(const struct sensor_record *in, size_t n, uint32_t work)
     return x;
 }
 
-static int buf_write_cb(void *data, const char *p, size_t n)
+static int batch_buf_write(void *data, const char *p, size_t n)
 {
     return buf_append(data, p, n);
 }
@@ -50,7 +50,7 @@ static int buf_write_cb(void *data, const char *p, size_t n)
 int batch_encode(struct buf *out, uint64_t index, const struct sensor_record *r, size_t n)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write_cb);
+    msgpack_packer_init(&pk, out, batch_buf_write);
     int rc = msgpack_pack_array(&pk, 2) | msgpack_pack_uint64(&pk, index)
              | msgpack_pack_array(&pk, (uint32_t)(2 * n));
     for (size_t i = 0; i < n && !rc; i++)
@@ -61,7 +61,7 @@ int batch_encode(struct buf *out, uint64_t index, const struct sensor_record *r,
 int results_encode(struct buf *out, uint64_t index, const struct record_result *r, size_t n)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write_cb);
+    msgpack_packer_init(&pk, out, batch_buf_write);
     int rc = msgpack_pack_array(&pk, 2) | msgpack_pack_uint64(&pk, index)
              | msgpack_pack_array(&pk, (uint32_t)(4 * n));
     for (size_t i = 0; i < n && !rc; i++)

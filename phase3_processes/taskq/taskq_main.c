@@ -51,14 +51,14 @@ static const struct progflag flags[] = {
     { "quiet", NULL, "no narrated summary on stderr (errors still go there)", F_QUIET },
 };
 
-struct conf {
+struct taskq_conf {
     struct taskpool_opts o;
     bool fn_set, args_set, bytes_set, status, csv, quiet;
     const char *results;        /* --results FILE */
     struct taskspec user;       /* args/bytes given on the command line */
 };
 
-static int num(const char *arg, uint64_t lo, uint64_t hi, uint64_t *v, char *err, size_t len)
+static int flag_u64(const char *arg, uint64_t lo, uint64_t hi, uint64_t *v, char *err, size_t len)
 {
     return cli_u64(arg, lo, hi, v, err, len);
 }
@@ -101,29 +101,29 @@ static int parse_scheme(const char *arg, enum task_scheme *out, char *err, size_
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct taskq_conf *c = ctx;
     uint64_t v = 0;
     double d;
     switch (val) {
     case F_WORKERS:
-        if (num(arg, 1, WORKERS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, WORKERS_MAX, &v, err, len) < 0) return -1;
         c->o.workers = (uint32_t)v;
         return 0;
     case F_TASKS:
-        if (num(arg, 0, TASKS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.tasks = v;
         return 0;
     case F_SLOTS:
         /* any number here; taskring_check says what is wrong with it */
-        if (num(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
         c->o.slots = (uint32_t)v;
         return 0;
     case F_SLOT_BYTES:
-        if (num(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
         c->o.slot_bytes = (uint32_t)v;
         return 0;
     case F_BATCH:
-        if (num(arg, 1, TASKRING_BATCH_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, TASKRING_BATCH_MAX, &v, err, len) < 0) return -1;
         c->o.batch = (uint32_t)v;
         return 0;
     case F_FN:
@@ -138,27 +138,27 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
         c->args_set = true;
         return 0;
     case F_TASK_BYTES:
-        if (num(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
         c->user.nbytes = (uint32_t)v;
         c->bytes_set = true;
         return 0;
     case F_ARENA:
-        if (num(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
         c->o.arena_bytes = (uint32_t)v;
         return 0;
     case F_SCHEME:
         return parse_scheme(arg, &c->o.scheme, err, len);
     case F_KILL:
-        if (num(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.kill_after = v;
         return 0;
     case F_KILL_WINDOW: c->o.kill_in_window = true; return 0;
     case F_HANG:
-        if (num(arg, 0, 3600000, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, 3600000, &v, err, len) < 0) return -1;
         c->o.hang_ms = (int)v;
         return 0;
     case F_STOP:
-        if (num(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.stop_after = v;
         return 0;
     case F_RESULTS: c->results = arg; return 0;
@@ -194,7 +194,7 @@ static void print_status(const struct taskpool_report *r, enum task_scheme s)
 }
 
 /* --csv: the metadata, the header and one row. */
-static void print_csv(const struct conf *c, const struct taskpool_report *rep, bool ok, int argc, char **argv)
+static void print_csv(const struct taskq_conf *c, const struct taskpool_report *rep, bool ok, int argc, char **argv)
 {
     double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
     uint64_t rerun = rep->rerun_local + rep->rerun_orphan;
@@ -207,7 +207,7 @@ static void print_csv(const struct conf *c, const struct taskpool_report *rep, b
 }
 
 /* The narrated summary on stderr: what was measured and how, and the check. */
-static void narrate(const struct conf *c, const struct taskpool_report *rep, bool ok)
+static void narrate(const struct taskq_conf *c, const struct taskpool_report *rep, bool ok)
 {
     double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
     char mach[256];
@@ -243,7 +243,7 @@ static void narrate(const struct conf *c, const struct taskpool_report *rep, boo
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .o = { .scheme = SCHEME_SHM, .workers = 2, .tasks = 100000, .slots = 1024,
+    struct taskq_conf c = { .o = { .scheme = SCHEME_SHM, .workers = 2, .tasks = 100000, .slots = 1024,
                              .slot_bytes = 64, .batch = 16, .arena_bytes = 1u << 20, .recheck = true,
                              .hang_ms = 5000 } };
     char summary[640];
