@@ -334,9 +334,11 @@ static void respawn(struct bworker *w)
     struct batchpool *p = w->pool;
     char err[160], note[320];
     int st = 0;
-    kill(w->pid, SIGKILL);      /* EOF on its pipe but alive (it cannot be trusted): make sure */
-    while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+    pid_t old = w->pid;
+    kill(old, SIGKILL);         /* EOF on its pipe but alive (it cannot be trusted): make sure */
+    while (waitpid(old, &st, 0) < 0 && errno == EINTR)
         ;
+    w->pid = 0;                 /* reaped: batchpool_free must not wait for it */
     framer_free(&w->fr);
     w->dying = 0;
     if (++w->fruitless > BATCHPOOL_RESPAWN_MAX) {
@@ -345,7 +347,6 @@ static void respawn(struct bworker *w)
         p->fail(p->ctx, p->why);
         return;
     }
-    pid_t old = w->pid;
     p->respawns++;
     if (spawn_worker(p, w->slot, err, sizeof err) < 0 || attach_worker(w, err, sizeof err) < 0) {
         snprintf(p->why, sizeof p->why, "respawning a worker: %s", err);
