@@ -217,6 +217,50 @@ START_TEST(test_kill_in_window)
 }
 END_TEST
 
+/* A hung worker: worker 0 SIGSTOPs itself mid-batch, holding claimed tasks.
+ * The supervisor must kill it after --hang-ms and run what it held elsewhere.
+ * The truth is computed here, not taken from taskq's verdict: every id appears
+ * once in --results with runs == 1 and the value sumsq gives it, (3 + id)^2. */
+START_TEST(test_hung_worker)
+{
+    enum { TASKS = 20000 };
+    int fds = kit_count_fds(), shm = shm_entries();
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *argv[] = { (char *)kit_bin("taskq"), "--workers", "2", "--tasks", "20000", "--fn", "sumsq",
+                     "--args", "3", "--batch", "16", "--stop-worker-after", "500", "--hang-ms", "300",
+                     "--results", path, NULL };
+    struct kit_run r;
+    run_taskq("hung worker", &r, argv);
+    ck_assert_msg(strstr(r.err, "with no progress for") && strstr(r.err, "1 of them held a claim"),
+                  "the hang was not detected: %s", r.err);
+    char *csv = kit_read_file(path, NULL);
+    ck_assert_msg(csv && !strncmp(csv, "id,runs,worker,value\n", 21), "no results file: %s", path);
+    static unsigned char seen[TASKS];
+    memset(seen, 0, sizeof seen);
+    uint64_t rows = 0, sum = 0, want = 0;
+    for (char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        unsigned long long id, value;
+        unsigned runs, worker;
+        ck_assert_msg(sscanf(line, "%llu,%u,%u,%llu", &id, &runs, &worker, &value) == 4 && id < TASKS,
+                      "bad row: %.40s", line);
+        ck_assert_msg(runs == 1, "task %llu ran %u times", id, runs);
+        ck_assert_msg(!seen[id]++, "task %llu listed twice", id);
+        ck_assert_msg(value == (3 + id) * (3 + id), "task %llu: value %llu", id, value);
+        rows++, sum += value;
+    }
+    for (uint64_t i = 0; i < TASKS; i++)
+        want += (3 + i) * (3 + i);
+    ck_assert_msg(rows == TASKS && sum == want, "%llu rows, sum %llu, expected %d rows, sum %llu",
+                  (unsigned long long)rows, (unsigned long long)sum, TASKS, (unsigned long long)want);
+    free(csv);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds, shm);
+}
+END_TEST
+
 /* SIGKILL bin/taskq's supervisor in the middle of a long run: nobody is left to
  * close the ring, yet within 2 s (x kit_time_scale) no worker is alive
  * (PR_SET_PDEATHSIG), and /dev/shm holds nothing new (the ring is an anonymous
@@ -330,6 +374,7 @@ static Suite *taskq_suite(void)
     tc = kit_tcase(s, "crash", 150);
     tcase_add_test(tc, test_kill_mid_batch);
     tcase_add_test(tc, test_kill_in_window);
+    tcase_add_test(tc, test_hung_worker);
     tcase_add_loop_test(tc, test_supervisor_killed, 0, 3);
     return s;
 }
