@@ -224,7 +224,7 @@ END_TEST
 START_TEST(test_hung_worker)
 {
     enum { TASKS = 20000 };
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *dir = kit_tmpdir(), path[512];
     snprintf(path, sizeof path, "%s/results.csv", dir);
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", "2", "--tasks", "20000", "--fn", "sumsq",
