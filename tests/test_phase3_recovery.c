@@ -192,7 +192,9 @@ END_TEST
 START_TEST(test_replay_bounded)
 {
     int fds = kit_count_fds();
-    const char *flags[] = { "--messages", "0", "--workers", "2", "--replay-max", "300", "--quiet", NULL };
+    /* --hang-ms 0: this test stops a worker on purpose and watches the stall. */
+    const char *flags[] = { "--messages", "0", "--workers", "2", "--replay-max", "300", "--hang-ms", "0", "--quiet",
+                            NULL };
     struct bg b;
     bg_start(&b, flags);
     char stats[2048], ans[64];
@@ -289,7 +291,8 @@ END_TEST
 /* ------------------------------------------------------------ recovery off */
 
 /* The old lesson stays available: without recovery a killed worker's state is
- * lost, the summary and STATS say how much, and the dump is not the reference. */
+ * lost, the summary and STATS say how much, and the dump is not the reference;
+ * a run whose dump is not the truth exits 1 and says why in one line. */
 START_TEST(test_recovery_off_counts_losses)
 {
     int fds = kit_count_fds();
@@ -307,7 +310,8 @@ START_TEST(test_recovery_off_counts_losses)
     ck_assert_msg(strstr(stats, "recovery=off") && stat_of(stats, "replayed") == 0, "%s", stats);
     int st = bg_wait(&b, 60);
     char *err = bg_file(b.err), *out = bg_file(b.out), *dump = bg_file(bg_path(&b, "dump.csv"));
-    ck_assert_msg(st == 0, "exit %d: %s", st, err);
+    ck_assert_msg(st == 1, "a run that lost messages exited %d, not 1: %s", st, err);
+    ck_assert_msg(strstr(err, "messages lost: the dump is NOT the reference\n"), "no one-line reason: %s", err);
     ck_assert_msg(strstr(err, "the state of its") && strstr(err, "restarts: 1; LOST:")
                   && strstr(err, "the dump is NOT the reference"), "the loss is not told: %s", err);
     ck_assert_msg(strcmp(dump, ref) != 0, "the dump equals the reference although state was lost");
