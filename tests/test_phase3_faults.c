@@ -1,0 +1,262 @@
+/* test_phase3_faults.c: bin/phase3 against the faults of issue 12, each placed
+ * at a chosen point (a worker stopped before its input arrives, a supervisor
+ * killed after its Nth snapshot), never by the clock:
+ *   stuck_in_drain        a SIGSTOPped worker while the run drains: the grace
+ *                         deadline kills it, --recovery on respawns and replays
+ *                         it (dump == bin/reference, exit 0);
+ *   stuck_recovery_off    the same with --recovery off: the state is lost and
+ *                         the run exits 1 with a one-line reason;
+ *   hung_mid_run          a worker SIGSTOPped mid-run while it owes acks: killed
+ *                         after --hang-ms, recovered; STATS hangs=1, the summary
+ *                         names it;
+ *   foreign_child         phase3 exec'd by a process that has a child of its
+ *                         own: that child is not waited for.
+ * The input goes through a pipe the test writes, so it decides what a worker
+ * owes when it is stopped. After each: no fd, no child left. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_test.h"
+#include "phase3_bg.h"
+
+#define T 30                    /* seconds any one foreground run may take */
+
+/* A stream from bin/reference --emit (malloc'd text). */
+static char *emit_stream(const char *messages, const char *keys, const char *seed)
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("reference"), "--emit", "--messages", messages, "--keys", keys,
+                             "--dist", "zipf", "--seed", seed, NULL), 0);
+    ck_assert_msg(r.status == 0, "bin/reference --emit exited %d: %s", r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return out;
+}
+
+/* bin/reference's dump of a stream given as text. */
+static char *reference_of(const char *text)
+{
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, text, T, kit_bin("reference"), "--input", "-", "--dump-state", "-", "--quiet",
+                             NULL), 0);
+    ck_assert_msg(r.status == 0, "bin/reference exited %d: %s", r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    return out;
+}
+
+/* The first n lines of text (a static copy's start is text itself: returns the length). */
+static size_t lines_len(const char *text, size_t n)
+{
+    const char *p = text;
+    for (size_t i = 0; i < n && *p; i++) {
+        const char *e = strchr(p, '\n');
+        p = e ? e + 1 : p + strlen(p);
+    }
+    return (size_t)(p - text);
+}
+
+/* Start phase3 --input - reading a pipe; *wfd is the test's end (CLOEXEC, so
+ * phase3 does not hold it open). */
+static void start_piped(struct bg *b, const char *const *flags, int *wfd)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    bg_start_in(b, flags, p[0]);
+    close(p[0]);
+    *wfd = p[1];
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        ck_assert_msg(w > 0, "write to phase3's input: %s", strerror(errno));
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Poll STATS until name >= want (or the run ends); returns the last value. */
+static long wait_stat(struct bg *b, const char *name, long want, char *stats, size_t len)
+{
+    long v = -1;
+    for (int i = 0; i < 20000; i++) {
+        if (bg_try(b, "STATS", stats, len) < 0)
+            return v;
+        if ((v = stat_of(stats, name)) >= want)
+            return v;
+        kit_sleep_ms(5);
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------ stuck in the drain */
+
+static void stuck_in_drain(int recovery)
+{
+    int fds = kit_count_fds();
+    char *text = emit_stream("3000", "60", "31");
+    char *ref = reference_of(text);
+    /* --queue-depth 4096: all 3000 messages are routed at once, so the input
+     * ends and the drain starts although worker 0 never acks; --hang-ms 0:
+     * this is the drain's deadline at work, not the hang detector. */
+    const char *flags[] = { "--input", "-", "--workers", "2", "--queue-depth", "4096", "--grace-ms", "300",
+                            "--hang-ms", "0", "--recovery", recovery ? "on" : "off", "--dump-state", "@/dump.csv",
+                            NULL };
+    struct bg b;
+    int wfd;
+    start_piped(&b, flags, &wfd);
+    char stats[2048];
+    bg_cmd(&b, "STATS", stats, sizeof stats);
+    pid_t pids[2];
+    ck_assert_int_eq(pids_of(stats, pids, 2), 2);
+    ck_assert_int_eq(kill(pids[0], SIGSTOP), 0);      /* before it has a single message */
+    write_all(wfd, text, strlen(text));
+    close(wfd);
+    int st = bg_wait(&b, 60);
+    char *err = bg_file(b.err), *dump = bg_file(bg_path(&b, "dump.csv"));
+    ck_assert_msg(strstr(err, "SIGKILL"), "the stuck worker was not killed: %s", err);
+    if (recovery) {
+        ck_assert_msg(st == 0, "exit %d: %s", st, err);
+        ck_assert_msg(strcmp(dump, ref) == 0, "dump differs from bin/reference: %s", err);
+        ck_assert_msg(strstr(err, "restarts: 1; nothing lost"), "summary: %s", err);
+    } else {
+        ck_assert_msg(st == 1, "a run that lost a worker's state exited %d, not 1: %s", st, err);
+        ck_assert_msg(strstr(err, "messages lost: the dump is NOT the reference\n"), "no one-line reason: %s", err);
+        ck_assert_msg(strcmp(dump, ref) != 0, "the dump equals the reference although state was lost");
+    }
+    ck_assert_msg(!pid_alive(pids[0]), "the stuck worker %ld is still alive", (long)pids[0]);
+    free(err);
+    free(dump);
+    free(ref);
+    free(text);
+    bg_done(&b);
+    kit_assert_clean(fds);
+}
+
+START_TEST(test_stuck_in_drain)
+{
+    stuck_in_drain(1);
+}
+END_TEST
+
+START_TEST(test_stuck_recovery_off)
+{
+    stuck_in_drain(0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ hung mid-run */
+
+/* Half the input, applied; worker 1 stopped (it owes nothing yet: not hung);
+ * the other half, so it owes acks: after --hang-ms it is killed and recovered. */
+START_TEST(test_hung_mid_run)
+{
+    int fds = kit_count_fds();
+    char *text = emit_stream("20000", "200", "32");
+    char *ref = reference_of(text);
+    const char *flags[] = { "--input", "-", "--workers", "2", "--hang-ms", "300", "--dump-state", "@/dump.csv",
+                            NULL };
+    struct bg b;
+    int wfd;
+    start_piped(&b, flags, &wfd);
+    size_t half = lines_len(text, 10000);
+    write_all(wfd, text, half);
+    char stats[2048];
+    bg_cmd(&b, "STATS", stats, sizeof stats);
+    ck_assert_int_eq(wait_stat(&b, "processed", 10000, stats, sizeof stats), 10000);
+    pid_t pids[2];
+    ck_assert_int_eq(pids_of(stats, pids, 2), 2);
+    ck_assert_int_eq(kill(pids[1], SIGSTOP), 0);
+    ck_assert_msg(stat_of(stats, "hangs") == 0, "%s", stats);
+    write_all(wfd, text + half, strlen(text) - half);
+    ck_assert_msg(wait_stat(&b, "hangs", 1, stats, sizeof stats) == 1, "no hang seen: %s", stats);
+    ck_assert_msg(stat_of(stats, "restarts") >= 1 || wait_stat(&b, "restarts", 1, stats, sizeof stats) >= 1,
+                  "the hung worker was not respawned: %s", stats);
+    close(wfd);
+    int st = bg_wait(&b, 60);
+    char *err = bg_file(b.err), *dump = bg_file(bg_path(&b, "dump.csv"));
+    char want[128];
+    snprintf(want, sizeof want, "worker 1 (pid %ld) at ", (long)pids[1]);
+    ck_assert_msg(st == 0, "exit %d: %s", st, err);
+    ck_assert_msg(strcmp(dump, ref) == 0, "dump differs from bin/reference: %s", err);
+    ck_assert_msg(strstr(err, "hangs: 1 workers") && strstr(err, want), "the summary does not name it: %s", err);
+    ck_assert_msg(!pid_alive(pids[1]), "the hung worker %ld is still alive", (long)pids[1]);
+    free(err);
+    free(dump);
+    free(ref);
+    free(text);
+    bg_done(&b);
+    kit_assert_clean(fds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a child not ours */
+
+/* A process with a child of its own (a sleeper) execs bin/phase3: the sleeper
+ * is phase3's child, which phase3 must not wait for (bash's `exec bin/phase3
+ * ... 3< <(sleep 300)` does this). phase3 exits when its own workers are done. */
+START_TEST(test_foreign_child)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), dump[512], errf[512];
+    snprintf(dump, sizeof dump, "%s/dump.csv", dir);
+    snprintf(errf, sizeof errf, "%s/err", dir);
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        pid_t sleeper = fork();
+        if (sleeper == 0) {
+            execl("/bin/sleep", "sleep", "300", (char *)NULL);
+            _exit(127);
+        }
+        int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (sleeper < 0 || e < 0 || write(p[1], &sleeper, sizeof sleeper) != sizeof sleeper)
+            _exit(127);
+        dup2(e, 2);
+        execl(kit_bin("phase3"), "phase3", "--messages", "20000", "--workers", "2", "--dump-state", dump,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    pid_t sleeper = 0;
+    ck_assert_int_eq(read(p[0], &sleeper, sizeof sleeper), (ssize_t)sizeof sleeper);
+    close(p[0]);
+    struct bg b = { .pid = pid };
+    int st = bg_wait(&b, 60);   /* the old supervisor waited here for the sleeper: 300 s */
+    ck_assert_msg(pid_alive(sleeper), "phase3 killed or reaped a child it did not fork");
+    kill(sleeper, SIGKILL);
+    char *err = bg_file(errf), *got = bg_file(dump);
+    ck_assert_msg(st == 0, "exit %d: %s", st, err);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("reference"), "--messages", "20000", "--dump-state", "-", "--quiet",
+                             NULL), 0);
+    ck_assert_msg(strcmp(got, r.out) == 0, "dump differs from bin/reference");
+    kit_run_free(&r);
+    free(err);
+    free(got);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
+static Suite *phase3_faults_suite(void)
+{
+    const struct kit_case cases[] = {
+        { "stuck_in_drain", test_stuck_in_drain, 60 },
+        { "stuck_recovery_off", test_stuck_recovery_off, 60 },
+        { "hung_mid_run", test_hung_mid_run, 60 },
+        { "foreign_child", test_foreign_child, 60 },
+    };
+    return kit_suite("phase3_faults", cases, KIT_NELEM(cases));
+}
+
+KIT_TEST_MAIN(phase3_faults_suite)
