@@ -10,7 +10,13 @@
  *                         after --hang-ms, recovered; STATS hangs=1, the summary
  *                         names it;
  *   foreign_child         phase3 exec'd by a process that has a child of its
- *                         own: that child is not waited for.
+ *                         own: that child is not waited for;
+ *   supervisor_killed     --state-dir: the supervisor SIGKILLed right after its
+ *                         Nth snapshot (found by watching the directory),
+ *                         --resume, killed again, a snapshot of another run
+ *                         refused (exit 2), the newest snapshot corrupted (the
+ *                         one before it used), resumed to the end: dump ==
+ *                         bin/reference.
  * The input goes through a pipe the test writes, so it decides what a worker
  * owes when it is stopped. After each: no fd, no child left. */
 #include <signal.h>
@@ -248,6 +254,119 @@ START_TEST(test_foreign_child)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the supervisor's death */
+
+#define DUR_STREAM "--messages", "300000", "--keys", "400", "--dist", "zipf", "--seed", "33"
+
+/* Wait until DIR/snap-N exists (or phase3 has exited: returns 0 then). */
+static int wait_snapshot(struct bg *b, const char *dir, unsigned long n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/snap-%lu", dir, n);
+    for (int i = 0; i < 30000; i++) {
+        if (access(path, F_OK) == 0)
+            return 1;
+        int st;
+        if (waitpid(b->pid, &st, WNOHANG) == b->pid) {
+            b->pid = 0;
+            return 0;
+        }
+        kit_sleep_ms(1);
+    }
+    ck_abort_msg("snapshot %lu never appeared in %s", n, dir);
+    return 0;
+}
+
+/* The newest snapshot number in dir (0 if none). */
+static unsigned long newest_snapshot(const char *dir)
+{
+    unsigned long best = 0;
+    char path[600];
+    for (unsigned long n = 1; n < 100000; n++) {
+        snprintf(path, sizeof path, "%s/snap-%lu", dir, n);
+        if (access(path, F_OK) == 0)
+            best = n;
+        else if (best)
+            break;
+    }
+    return best;
+}
+
+/* One run (--resume when resume), SIGKILLed right after snapshot `at` appears;
+ * returns 1 if it was killed, 0 if it finished first (*st: its exit status). */
+static int run_until_snapshot(const char *sdir, int resume, unsigned long at, struct bg *b, int *st)
+{
+    const char *flags[] = { DUR_STREAM, "--workers", "3", "--work", "2", "--snapshot-ms", "20", "--state-dir", sdir,
+                            "--dump-state", "@/dump.csv", resume ? "--resume" : NULL, NULL };
+    bg_start(b, flags);
+    if (!wait_snapshot(b, sdir, at)) {
+        *st = 0;
+        return 0;
+    }
+    kill(b->pid, SIGKILL);
+    *st = bg_wait(b, 30);
+    ck_assert_msg(*st == 128 + SIGKILL, "phase3 was not killed: %d", *st);
+    return 1;
+}
+
+START_TEST(test_supervisor_killed)
+{
+    int fds = kit_count_fds();
+    const char *stream[] = { DUR_STREAM, NULL };
+    char *sdir = kit_tmpdir();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("reference"), stream[0], stream[1], stream[2], stream[3], stream[4],
+                             stream[5], stream[6], stream[7], "--dump-state", "-", "--quiet", NULL), 0);
+    char *ref = r.out;
+    r.out = NULL;
+    kit_run_free(&r);
+    struct bg b;
+    int st, kills = 0;
+    /* Killed after its 3rd snapshot, then a resume killed 2 snapshots later. */
+    kills += run_until_snapshot(sdir, 0, 3, &b, &st);
+    bg_done(&b);
+    unsigned long at = newest_snapshot(sdir);
+    kills += run_until_snapshot(sdir, 1, at + 2, &b, &st);
+    bg_done(&b);
+    /* Another run's flags: refused, the directory untouched. */
+    unsigned long newest = newest_snapshot(sdir);
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("phase3"), "--messages", "300000", "--keys", "400", "--dist", "zipf",
+                             "--seed", "34", "--workers", "3", "--state-dir", sdir, "--resume", NULL), 0);
+    ck_assert_msg(r.status == 2 && strstr(r.err, "made for another run: seed=33 there, seed=34 here"),
+                  "exit %d: %s", r.status, r.err);
+    kit_run_free(&r);
+    ck_assert_uint_eq(newest_snapshot(sdir), newest);
+    /* The newest snapshot torn (its last byte flipped): the one before it is used. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/snap-%lu", sdir, newest);
+    size_t len;
+    char *bytes = kit_read_file(path, &len);
+    ck_assert(bytes && len > 100);
+    bytes[len - 1] ^= 0x5a;
+    FILE *f = fopen(path, "w");
+    ck_assert(f && fwrite(bytes, 1, len, f) == len && fclose(f) == 0);
+    free(bytes);
+    const char *flags[] = { DUR_STREAM, "--workers", "3", "--work", "2", "--snapshot-ms", "20", "--state-dir", sdir,
+                            "--resume", "--dump-state", "@/dump.csv", NULL };
+    bg_start(&b, flags);
+    st = bg_wait(&b, 60);
+    char *err = bg_file(b.err), *dump = bg_file(bg_path(&b, "dump.csv"));
+    ck_assert_msg(st == 0, "exit %d: %s", st, err);
+    ck_assert_msg(strstr(err, "is unusable (checksum mismatch") && strstr(err, "using the one before it"),
+                  "the corrupt snapshot went unnoticed: %s", err);
+    ck_assert_msg(strstr(err, "resumed from snapshot") && strstr(err, "skipped "), "summary: %s", err);
+    ck_assert_msg(strcmp(dump, ref) == 0, "dump differs from bin/reference after %d supervisor kills: %s", kills, err);
+    ck_assert_msg(kills == 2, "the run ended before the kills (%d)", kills);
+    free(err);
+    free(dump);
+    bg_done(&b);
+    free(ref);
+    kit_rmtree(sdir);
+    free(sdir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 static Suite *phase3_faults_suite(void)
 {
     const struct kit_case cases[] = {
@@ -255,6 +374,7 @@ static Suite *phase3_faults_suite(void)
         { "stuck_recovery_off", test_stuck_recovery_off, 60 },
         { "hung_mid_run", test_hung_mid_run, 60 },
         { "foreign_child", test_foreign_child, 60 },
+        { "supervisor_killed", test_supervisor_killed, 120 },
     };
     return kit_suite("phase3_faults", cases, KIT_NELEM(cases));
 }

@@ -10,6 +10,11 @@ int sup_failed(const struct sup *s)
     return s->failed;
 }
 
+int sup_refused(const struct sup *s)
+{
+    return s->refused;
+}
+
 const char *sup_why(const struct sup *s)
 {
     return s->why;

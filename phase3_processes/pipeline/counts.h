@@ -9,6 +9,7 @@
 struct sup;
 
 int sup_failed(const struct sup *s);           /* a runtime failure happened */
+int sup_refused(const struct sup *s);          /* ... a snapshot of another run (--resume): exit 2 */
 const char *sup_why(const struct sup *s);  /* its one-line reason ("" if none) */
 double sup_seconds(const struct sup *s);  /* first message read .. last worker reaped */
 

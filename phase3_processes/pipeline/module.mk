@@ -2,7 +2,7 @@
 # (supervisor + workers over socketpairs).
 P3_DIR := phase3_processes/pipeline
 PHASE3_SRCS := $(addprefix $(P3_DIR)/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
-               lifecycle.c watchdog.c counts.c supervisor.c control.c report.c)
+               lifecycle.c watchdog.c counts.c snapshot.c statedir.c durable.c supervisor.c control.c report.c)
 
 PROGRAMS += $(BIN)/phase3
 $(BIN)/phase3: $(call objs,$(PHASE3_SRCS) $(P3_DIR)/phase3_main.c) $(LIBKIT)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "control.h"
 #include "param.h"
+#include "durable.h"
 #include "report.h"
 #include "stream.h"
 #include "supervisor.h"
@@ -24,7 +25,7 @@
 enum {
     OPT_WORKERS = CLI_EXTRA_BASE, OPT_ROUTE, OPT_CODEC, OPT_DEPTH, OPT_PUMP, OPT_MAP,
     OPT_OWNERS, OPT_GRACE, OPT_RECOVERY, OPT_CKPT_EVERY, OPT_CKPT_MS, OPT_REPLAY_MAX, OPT_REPLAY_BYTES,
-    OPT_WORKERS_CSV, OPT_HANG,
+    OPT_WORKERS_CSV, OPT_HANG, OPT_STATE_DIR, OPT_RESUME, OPT_SNAPSHOT_MS,
 };
 
 static const struct cli_extra extras[] = {
@@ -46,6 +47,10 @@ static const struct cli_extra extras[] = {
     { "replay-max-bytes", "N", "bytes kept for replay per worker (default 33554432)", OPT_REPLAY_BYTES },
     { "hang-ms", "MS", "kill and recover a worker that owes acks and sends nothing this long; 0: never (default 5000)",
       OPT_HANG },
+    { "state-dir", "DIR", "durable run: snapshots into DIR, so that --resume survives the supervisor's death",
+      OPT_STATE_DIR },
+    { "resume", NULL, "start from the newest good snapshot in --state-dir (same input and flags)", OPT_RESUME },
+    { "snapshot-ms", "MS", "with --state-dir: a snapshot every MS ms (default 1000)", OPT_SNAPSHOT_MS },
     { "workers-csv", "FILE", "at the end, one CSV row per worker: messages, keys, CPU, restarts, ... ('-' = stdout)",
       OPT_WORKERS_CSV },
 };
@@ -114,11 +119,35 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
         return 0;
     case OPT_HANG:
         return set_uint(arg, 0, 3600000, &o->hang_ms, err, errlen);
+    case OPT_STATE_DIR:
+        o->state_dir = arg;
+        return 0;
+    case OPT_RESUME:
+        o->resume = 1;
+        return 0;
+    case OPT_SNAPSHOT_MS:
+        return set_uint(arg, 1, 3600000, &o->snapshot_ms, err, errlen);
     case OPT_WORKERS_CSV:
         o->workers_csv = arg;
         return 0;
     }
     return -1;
+}
+
+/* --state-dir and --resume need what a snapshot can stand for (exit 2 otherwise). */
+static void check_durable(const struct cli *c, const struct sup_opts *o)
+{
+    if (o->resume && !o->state_dir)
+        cli_usage_error(c, "--resume needs --state-dir");
+    if (!o->state_dir)
+        return;
+    if (!o->recovery)
+        cli_usage_error(c, "--state-dir needs --recovery on (a snapshot is the workers' checkpoints)");
+    if (o->route != ROUTE_MODULO && o->route != ROUTE_CONSISTENT)
+        cli_usage_error(c, "--state-dir needs --route modulo or consistent (map and roundrobin remember "
+                           "their picks, which a snapshot does not hold)");
+    if (c->stream.input && strcmp(c->stream.input, "-") == 0)
+        cli_usage_error(c, "--state-dir needs a file or the built-in source: standard input cannot be read again");
 }
 
 int main(int argc, char **argv)
@@ -127,6 +156,7 @@ int main(int argc, char **argv)
     struct sup_opts o = {
         .cli = &c, .workers = 4, .route = ROUTE_MODULO, .codec = CODEC_MSGPACK, .depth = QUEUE_DEPTH,
         .depth_bytes = SUP_QUEUE_BYTES, .pump_batch = SUP_PUMP_BATCH, .grace_ms = SUP_GRACE_MS, .hang_ms = WATCHDOG_HANG_MS,
+        .snapshot_ms = DURABLE_SNAPSHOT_MS,
         .recovery = 1, .ckpt_every = SUP_CKPT_EVERY, .ckpt_ms = SUP_CKPT_MS, .replay_max = SUP_REPLAY_MAX,
         .replay_max_bytes = SUP_REPLAY_BYTES,
     };
@@ -136,6 +166,7 @@ int main(int argc, char **argv)
               extras, sizeof extras / sizeof extras[0], on_flag, &o);
     if (o.route_map && o.route != ROUTE_MAP)
         cli_usage_error(&c, "--route-map needs --route map");
+    check_durable(&c, &o);
     if (c.emit)
         return cli_emit(&c);
 
@@ -148,8 +179,9 @@ int main(int argc, char **argv)
     }
     if (sup_failed(s)) {
         fprintf(stderr, "%s: %s\n", c.prog, sup_why(s));
+        int refused = sup_refused(s);
         sup_free(s);
-        return EXIT_FAILURE_RT;
+        return refused ? EXIT_USAGE : EXIT_FAILURE_RT;
     }
     char why[256] = "";
     int rc = sup_run(s);

@@ -11,6 +11,7 @@
 
 #include "counts.h"
 #include "csv.h"
+#include "durable.h"
 #include "gather.h"
 #include "query.h"
 #include "stream.h"
@@ -165,6 +166,11 @@ void report_summary(const struct sup *s)
     hang_summary(s, e);
     if (o->recovery)
         recovery_summary(s, o, e);
+    if (o->state_dir) {
+        char line[1024];
+        durable_describe(s, line, sizeof line);
+        fprintf(e, "%s\n", line);
+    }
     if (o->route == ROUTE_ROUNDROBIN)
         fprintf(e, "  routing: roundrobin split %zu of %zu keys across workers: each piece ran its own state "
                    "machine, so the merged dump differs from the reference\n", s->split, s->keys);

@@ -104,6 +104,21 @@ struct sup {
     int failed;                 /* a runtime failure: exit 1 */
     char why[256];              /* ... and its one-line reason */
 
+    /* --state-dir, --resume (durable.c). */
+    uv_timer_t snap_timer;      /* --snapshot-ms */
+    char fp[4096];              /* what the snapshots are valid for (input and flags) */
+    struct buf snap_buf;        /* the snapshot being written, reused */
+    uint64_t snap_number;       /* the newest snapshot written (or resumed from) */
+    uint64_t snaps, snap_failures;
+    size_t snap_last_bytes;
+    uint64_t snap_total_bytes;
+    struct hist snap_ns;        /* taking one: encode, write, fsync, rename, fsync dir */
+    uint64_t resumed_from;      /* the snapshot --resume started from (0: none) */
+    uint64_t resume_bad;        /* newer snapshots found unusable */
+    uint64_t resume_skipped;    /* input messages the snapshot covered */
+    uint64_t resume_rows, resume_replay;        /* checkpoint rows restored, logged messages replayed */
+    int refused;                /* the failure is a snapshot of another run: exit 2 */
+
     /* What lifecycle.c reports up without calling the supervisor. */
     const char *stop_want;      /* a reaped death wants the run to stop (reason), read after lifecycle_reap */
     void (*on_room)(struct sup *s, const struct worker_slot *sl);   /* sl may take messages again (an ack, a commit, a respawn) */

@@ -51,6 +51,7 @@
 #include "counts.h"
 #include "channel.h"
 #include "ctl.h"
+#include "durable.h"
 #include "gather.h"
 #include "inbox.h"
 #include "lifecycle.h"
@@ -280,6 +281,7 @@ static void sup_finish(struct sup *s)
     uv_close((uv_handle_t *)&s->pump, close_cb_none);
     uv_close((uv_handle_t *)&s->tick, close_cb_none);
     uv_close((uv_handle_t *)&s->ckpt_timer, close_cb_none);
+    uv_close((uv_handle_t *)&s->snap_timer, close_cb_none);
     uv_close((uv_handle_t *)&s->sigchld, close_cb_none);
     uv_close((uv_handle_t *)&s->sigint, close_cb_none);
     uv_close((uv_handle_t *)&s->sigterm, close_cb_none);
@@ -338,6 +340,8 @@ static int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     hist_init(&s->ckpt_build);
     hist_init(&s->ckpt_commit);
     hist_init(&s->recover);
+    hist_init(&s->snap_ns);
+    s->snap_buf = (struct buf)BUF_INIT;
     s->wcfg = (struct worker_cfg){ .codec = o->codec, .work = o->cli->work, .slice = WORKER_SLICE,
                                    .checkpoints = o->recovery };
     if (!(s->router = router_new(o->route, o->workers))) {
@@ -377,7 +381,10 @@ static int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     uv_idle_init(&s->loop, &s->pump);
     uv_timer_init(&s->loop, &s->tick);
     uv_timer_init(&s->loop, &s->ckpt_timer);
-    s->pump.data = s->tick.data = s->ckpt_timer.data = s;
+    uv_timer_init(&s->loop, &s->snap_timer);
+    s->pump.data = s->tick.data = s->ckpt_timer.data = s->snap_timer.data = s;
+    if (durable_start(s) < 0)   /* --resume: the slots start from the snapshot */
+        return -1;
 
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < o->workers; i++) {
@@ -426,6 +433,8 @@ int sup_run(struct sup *s)
         uint64_t period = s->o->ckpt_ms >= 4 ? s->o->ckpt_ms / 4 : 1;
         uv_timer_start(&s->ckpt_timer, lifecycle_ckpt_timer, period, period);
     }
+    if (s->o->state_dir)
+        uv_timer_start(&s->snap_timer, durable_timer, s->o->snapshot_ms, s->o->snapshot_ms);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     /* Every slot was reaped in the loop. Only our own workers are waited for,
      * by pid: a child we did not fork (a shell's process substitution, say)
@@ -475,6 +484,7 @@ void sup_free(struct sup *s)
     querytab_free(s->qt);
     gather_free(s->gather);
     buf_free(&s->held_payload);
+    buf_free(&s->snap_buf);
     free(s->slots);
     free(s);
 }

@@ -41,6 +41,9 @@ struct sup_opts {
     unsigned ckpt_ms;           /* --checkpoint-ms MS */
     uint64_t replay_max;        /* --replay-max: messages per worker's replay log */
     size_t replay_max_bytes;    /* --replay-max-bytes */
+    const char *state_dir;      /* --state-dir DIR: durable run (durable.h), or NULL */
+    int resume;                 /* --resume: start from DIR's newest good snapshot */
+    unsigned snapshot_ms;       /* --snapshot-ms */
     ctl_handler on_cmd;         /* the control socket's handler (data: the struct sup) */
 };
 
