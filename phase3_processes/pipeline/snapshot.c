@@ -14,7 +14,7 @@
 #include "recovery.h"
 #include "registry.h"
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
+uint64_t snapshot_checksum(const uint8_t *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325u;
     for (size_t i = 0; i < n; i++)
@@ -76,7 +76,7 @@ int snapshot_encode(struct buf *out, const char *fp, uint64_t position, uint64_t
             || registry_each(r->ckpt, put_row, out) != 0 || (lb && buf_append(out, r->log.data + r->log_off, lb) < 0))
             return -1;
     }
-    return put64(out, fnv1a(out->data + start, out->len - start));
+    return put64(out, snapshot_checksum(out->data + start, out->len - start));
 }
 
 /* A reader over the bytes: every take checks what is left. */
@@ -103,14 +103,28 @@ static int take64(struct rd *r, uint64_t *v)
     return q ? 0 : -1;
 }
 
-/* Rows: each key NUL-terminated and not empty, a known state. */
+/* Rows: each key NUL-terminated, not empty and not seen before in the slot, a
+ * known state. */
 static int rows_ok(const uint8_t *row, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++, row += SNAPSHOT_ROW) {
+    struct registry *seen = registry_new();
+    int rc = seen ? 0 : -1;
+    for (uint64_t i = 0; rc == 0 && i < n; i++, row += SNAPSHOT_ROW) {
         size_t kl = strnlen((const char *)row, KEY_MAX + 1);
-        if (kl == 0 || kl > KEY_MAX || le_get32(row + KEY_MAX + 1) > ST_STOPPED)
-            return -1;
+        if (kl == 0 || kl > KEY_MAX || le_get32(row + KEY_MAX + 1) > ST_STOPPED
+            || registry_find(seen, (const char *)row, kl) || !registry_get(seen, (const char *)row, kl))
+            rc = -1;
     }
+    registry_free(seen);
+    return rc;
+}
+
+/* The fingerprint is text: no control bytes (and so no NUL). */
+static int fp_ok(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return -1;
     return 0;
 }
 
@@ -138,7 +152,7 @@ static int decode_slot(struct rd *r, struct snapshot_slot *sl, const char **why)
     if (sl->rows > r->left / SNAPSHOT_ROW || !(sl->row = take(r, (size_t)sl->rows * SNAPSHOT_ROW)))
         return *why = "truncated rows", -1;
     if (rows_ok(sl->row, sl->rows) < 0)
-        return *why = "a row that cannot be (key or state)", -1;
+        return *why = "a row that cannot be (key, state, or a key twice)", -1;
     if (lb > r->left || !(sl->log = take(r, (size_t)lb)))
         return *why = "truncated replay log", -1;
     sl->log_bytes = (size_t)lb;
@@ -155,7 +169,7 @@ int snapshot_decode(const uint8_t *p, size_t n, struct snapshot *s, char *err, s
     const uint8_t *q;
     if (n < 8 + 8 || memcmp(p, SNAPSHOT_MAGIC, 8) != 0) {
         why = "not a snapshot (bad magic)";
-    } else if (le_get64(p + n - 8) != fnv1a(p, n - 8)) {
+    } else if (le_get64(p + n - 8) != snapshot_checksum(p, n - 8)) {
         why = "checksum mismatch (torn or corrupt)";
     } else {
         r.left = n - 8;
@@ -163,6 +177,8 @@ int snapshot_decode(const uint8_t *p, size_t n, struct snapshot *s, char *err, s
         if (!(q = take(&r, 4)) || (s->fp_len = le_get32(q)) > SNAPSHOT_FP_MAX || !(q = take(&r, s->fp_len))
             || take64(&r, &s->position) < 0 || take64(&r, &s->number) < 0 || !(q = take(&r, 4)))
             why = "truncated header";
+        else if (fp_ok(p + 12, s->fp_len) < 0)
+            why = "a fingerprint that is not text";
         else if ((s->workers = le_get32(r.p - 4)) < 1 || s->workers > WORKERS_MAX)
             why = "a worker count out of range";
         else if (!(s->slot = calloc(s->workers, sizeof *s->slot)))

@@ -68,4 +68,7 @@ void snapshot_row(const struct snapshot_slot *sl, uint64_t i, struct keystate *k
 
 void snapshot_free(struct snapshot *s);
 
+/* The checksum that ends a snapshot: FNV-1a 64 of n bytes at p. */
+uint64_t snapshot_checksum(const uint8_t *p, size_t n);
+
 #endif
