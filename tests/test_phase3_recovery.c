@@ -327,8 +327,8 @@ END_TEST
 
 /* ------------------------------------------------------------ soak */
 
-/* phase3_processes/pipeline/soak.sh, short: 500 k messages, a random worker SIGKILLed
- * every 100 ms; the script checks dump == reference, no fd or memory leak (the
+/* phase3_processes/pipeline/soak.sh, short: 500 k messages, a random worker SIGKILLed,
+ * stopped or hung every 100 ms, the supervisor SIGKILLed and resumed every second; the script checks dump == reference, no fd or memory leak (the
  * floor of the last third of the samples against the first's: a respawn in
  * progress is not a leak), no child and no shared memory left. A dozen kills or
  * more: a phase3 built to leak one fd per respawn lifted the fd floor by 8 or 9,
@@ -344,6 +344,11 @@ START_TEST(test_soak_short)
     setenv("SOAK_KILL_MS", "100", 1);
     setenv("SOAK_SAMPLE_MS", "50", 1);
     setenv("SOAK_WORK", "6", 1);        /* ~3 µs per message: a few seconds, a dozen kills */
+    /* Stopped and hung workers beside the kills (the watchdog at 400 ms), and
+     * the supervisor itself SIGKILLed every second and resumed from its
+     * --state-dir: the dump must still be the reference's. */
+    setenv("SOAK_FAULTS", "kill stop hang", 1);
+    setenv("SOAK_SUP_KILL_MS", "1000", 1);
     setenv("SOAK_SHM_STRICT", "0", 1);  /* other suites may use /dev/shm meanwhile; mappings still checked */
     /* Under AddressSanitizer (make sanitize) freed memory waits in a quarantine
      * and RSS wanders by several MiB, hence 16 MiB here: over a dozen kills that
