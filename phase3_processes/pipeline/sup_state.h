@@ -1,6 +1,7 @@
 /* sup_state.h: the supervisor's internals, for its own files only
- * (supervisor.c, lifecycle.c, control.c, report.c): the process table, the
- * input side, and the run's figures for STATS, the summary and the CSV row.
+ * (supervisor.c, lifecycle.c, watchdog.c, durable.c, counts.c, control.c,
+ * report.c): the process table, the input side, and the run's figures for
+ * STATS, the summary and the CSV row.
  * Everyone else sees the opaque struct sup of supervisor.h.
  *
  * Calls go down: supervisor.c calls lifecycle.c (spawn, reap, checkpoints);
