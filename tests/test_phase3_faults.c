@@ -369,6 +369,35 @@ START_TEST(test_supervisor_killed)
 }
 END_TEST
 
+/* What a snapshot cannot stand for is refused before anything runs (exit 2). */
+START_TEST(test_durable_flags)
+{
+    static const char *const bad[][6] = {
+        { "--resume", NULL },
+        { "--state-dir", "@", "--route", "roundrobin", NULL },
+        { "--state-dir", "@", "--recovery", "off", NULL },
+        { "--state-dir", "@", "--input", "-", NULL },
+    };
+    static const char *const why[] = { "--resume needs --state-dir", "--state-dir needs --route modulo or consistent",
+                                       "--state-dir needs --recovery on", "standard input cannot be read again" };
+    char *dir = kit_tmpdir();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[12];
+        int n = 0;
+        argv[n++] = (char *)kit_bin("phase3");
+        for (int k = 0; bad[i][k]; k++)
+            argv[n++] = strcmp(bad[i][k], "@") == 0 ? dir : (char *)bad[i][k];
+        argv[n] = NULL;
+        struct kit_run r;
+        ck_assert_int_eq(kit_runv(&r, "", T, argv), 0);
+        ck_assert_msg(r.status == 2 && strstr(r.err, why[i]), "case %zu: exit %d: %s", i, r.status, r.err);
+        kit_run_free(&r);
+    }
+    kit_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *phase3_faults_suite(void)
 {
     const struct kit_case cases[] = {
@@ -377,6 +406,7 @@ static Suite *phase3_faults_suite(void)
         { "hung_mid_run", test_hung_mid_run, 60 },
         { "foreign_child", test_foreign_child, 60 },
         { "supervisor_killed", test_supervisor_killed, 120 },
+        { "durable_flags", test_durable_flags, 30 },
     };
     return kit_suite("phase3_faults", cases, KIT_NELEM(cases));
 }
