@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "frame.h"
 #include "fuzz.h"
 #include "param.h"
 #include "recovery.h"
@@ -44,8 +45,7 @@ static void rebuild(struct recovery *r, const struct snapshot_slot *d)
     r->ckpt_applied = d->applied;
     r->ckpt_seq = d->last_seq;
     for (size_t off = 0; off < d->log_bytes;) {
-        size_t len = 4 + ((size_t)d->log[off] | (size_t)d->log[off + 1] << 8 | (size_t)d->log[off + 2] << 16
-                          | (size_t)d->log[off + 3] << 24);
+        size_t len = FRAME_HDR + frame_hdr_get(d->log + off);
         FUZZ_CHECK(len <= d->log_bytes - off, "a frame past the log's end");
         FUZZ_CHECK(recovery_log(r, d->log + off, len) == 0, "out of memory");
         off += len;
