@@ -167,7 +167,10 @@ int durable_start(struct sup *s)
 void durable_timer(uv_timer_t *h)
 {
     struct sup *s = h->data;
-    if (s->phase != SUP_RUN || s->failed)
+    /* Also while draining: checkpoints + logs still hold every message routed
+     * (a worker that finished keeps its slot's record), so a supervisor killed
+     * in the drain resumes with little to redo. */
+    if (s->phase == SUP_DONE || s->failed)
         return;
     const struct recovery *recs[WORKERS_MAX];
     for (unsigned i = 0; i < s->o->workers; i++)
