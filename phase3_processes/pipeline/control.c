@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "counts.h"
 #include "channel.h"
+#include "counts.h"
 #include "gather.h"
 #include "query.h"
 #include "stream.h"

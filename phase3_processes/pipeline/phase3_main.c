@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "counts.h"
 #include "cli.h"
 #include "control.h"
-#include "param.h"
+#include "counts.h"
 #include "durable.h"
+#include "param.h"
 #include "report.h"
 #include "stream.h"
 #include "supervisor.h"

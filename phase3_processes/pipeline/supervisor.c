@@ -48,8 +48,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "counts.h"
 #include "channel.h"
+#include "counts.h"
 #include "ctl.h"
 #include "durable.h"
 #include "gather.h"
