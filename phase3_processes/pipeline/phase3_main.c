@@ -156,8 +156,8 @@ int main(int argc, char **argv)
     struct sup_opts o = {
         .cli = &c, .workers = 4, .route = ROUTE_MODULO, .codec = CODEC_MSGPACK, .depth = QUEUE_DEPTH,
         .depth_bytes = SUP_QUEUE_BYTES, .pump_batch = SUP_PUMP_BATCH, .grace_ms = SUP_GRACE_MS,
-        .hang_ms = WATCHDOG_HANG_MS, .snapshot_ms = DURABLE_SNAPSHOT_MS, .recovery = 1, .ckpt_every = SUP_CKPT_EVERY, .ckpt_ms = SUP_CKPT_MS, .replay_max = SUP_REPLAY_MAX,
-        .replay_max_bytes = SUP_REPLAY_BYTES,
+        .hang_ms = WATCHDOG_HANG_MS, .snapshot_ms = DURABLE_SNAPSHOT_MS, .recovery = 1, .ckpt_every = SUP_CKPT_EVERY,
+        .ckpt_ms = SUP_CKPT_MS, .replay_max = SUP_REPLAY_MAX, .replay_max_bytes = SUP_REPLAY_BYTES,
     };
     cli_parse(&c, argc, argv,
               "The fork-based process pool: the input is routed by key to --workers long-lived\n"

@@ -122,7 +122,8 @@ struct sup {
 
     /* What lifecycle.c reports up without calling the supervisor. */
     const char *stop_want;      /* a reaped death wants the run to stop (reason), read after lifecycle_reap */
-    void (*on_room)(struct sup *s, const struct worker_slot *sl);   /* sl may take messages again (an ack, a commit, a respawn) */
+    /* sl may take messages again (an ack, a commit, a respawn): restart a stalled pump. */
+    void (*on_room)(struct sup *s, const struct worker_slot *sl);
 };
 
 /* Record a runtime failure: the first reason wins (exit 1 names it). */
