@@ -63,10 +63,15 @@ struct pool {
     uint32_t gen[WORKERS_MAX];          /* incarnation of each slot */
     bool recover[WORKERS_MAX];          /* died holding work: recover before respawn */
     bool closing;
+    bool broken;                        /* a worker found the claim broken */
     uint8_t *retry;                     /* task images to push again */
     size_t retry_n, retry_cap;
     struct taskpool_report *rep;
 };
+
+/* A worker's exit status when its claim came back impossible: the run fails
+ * at once instead of respawning workers that would fail the same way. */
+#define TASKPOOL_EXIT_BROKEN 70
 
 static volatile sig_atomic_t got_child;
 static struct pool *sig_pool;           /* for the handler's futex kick */
@@ -127,6 +132,11 @@ static void worker_main(struct pool *p, uint32_t w, pid_t sup)
     uint64_t mine = 0;          /* tasks this incarnation committed */
     for (;;) {
         int n = taskring_claim(p->ring, h, o->batch, may_kill ? window_hook : NULL);
+        if (n == TASKRING_CLAIM_BROKEN) {
+            fprintf(stderr, "taskq: worker %u: the ring's claim counted more ready slots than it "
+                    "asked for (exercise taskq-claim?)\n", w);
+            _exit(TASKPOOL_EXIT_BROKEN);
+        }
         if (n < 0)
             continue;           /* EINTR */
         if (n == 0)
@@ -224,6 +234,8 @@ static int reap(struct pool *p)
             if (p->pids[w] == pid) {
                 p->pids[w] = 0;
                 bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+                if (WIFEXITED(st) && WEXITSTATUS(st) == TASKPOOL_EXIT_BROKEN)
+                    p->broken = true;   /* a respawn would break the same way: stop */
                 if (!clean || !p->closing) {
                     p->recover[w] = true;
                     p->rep->killed++;
@@ -402,6 +414,10 @@ int taskpool_run(const struct taskpool_opts *o, struct taskpool_report *rep, cha
             got_child = 0;
             if (recover(p, err, errlen) < 0)
                 goto out;
+            if (p->broken) {
+                snprintf(err, errlen, "a worker found the task ring's claim broken: not respawning");
+                goto out;
+            }
         }
         if (now_ns() >= next_status) {
             status_line(p, &scan, t0);
