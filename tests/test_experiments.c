@@ -8,15 +8,11 @@
  *             tests/fixtures/experiments/NAME.csv; every plot has a driver and a
  *             fixture;
  *   findings  plots/findings.sh says something for every fixture;
- *   truth     what gnuplot plotted (through `set table`): every curve has points,
- *             and the scaling and contention series have the CSV's row counts;
- *             scaling's and contention's findings recomputed here from the CSV;
  *   report    plots/report.sh names every plot that exists, embeds it, and no other;
  *   programs  the measuring programs' command lines (exit 2 on bad flags).
  * Drivers and scripts are found relative to the repository root ($KIT_SRC, else
  * the current directory, which is where `make test` runs). Timing is never
  * asserted: only that numbers exist, are finite and are consistent. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,155 +487,6 @@ START_TEST(test_every_plot_has_driver_and_fixture)
 }
 END_TEST
 
-/* What gnuplot plotted, read back through `set table`: one block per curve
- * ("# Curve i of n, k points", "# Curve title: ...", then a line per point that
- * ends in i, o or u: in range, out of range, undefined; a label's line ends in
- * its quoted text). */
-struct curve {
-    char title[128];
-    int defined;                /* points of type i or o */
-};
-
-static int plotted(const char *name, struct curve *c, int max)
-{
-    char *dir = kit_tmpdir(), tab[512], expr[1400], script[512];
-    snprintf(tab, sizeof tab, "%s/table.txt", dir);
-    snprintf(expr, sizeof expr, "csv='%stests/fixtures/experiments/%s.csv'; out='%s/x.png'; set table '%s'",
-             kit_src(""), name, dir, tab);
-    snprintf(script, sizeof script, "%s%s.gp", kit_src("plots/"), name);
-    struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/gnuplot", "-e", expr, script, NULL), 0);
-    ck_assert_msg(r.status == 0, "gnuplot %s with set table exited %d: %s", script, r.status, r.err);
-    kit_run_free(&r);
-    char *text = kit_read_file(tab, NULL);
-    ck_assert_msg(text != NULL, "gnuplot wrote no table for %s", name);
-    int n = -1;
-    char *save = NULL;
-    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(l, "# Curve title: \"", 16) == 0 && n >= 0) {
-            snprintf(c[n].title, sizeof c[n].title, "%s", l + 16);
-            char *q = strrchr(c[n].title, '"');
-            if (q)
-                *q = '\0';
-        } else if (strncmp(l, "# Curve ", 8) == 0 && isdigit((unsigned char)l[8])) {
-            ck_assert_msg(++n < max, "%s: more than %d curves", name, max);
-            c[n] = (struct curve){ "", 0 };
-        } else if (l[0] != '#' && n >= 0) {
-            size_t len = strlen(l);
-            while (len && l[len - 1] == ' ')
-                len--;
-            if (len && (l[len - 1] == 'i' || l[len - 1] == 'o' || l[len - 1] == '"'))
-                c[n].defined++; /* a point in or out of range, or a label */
-        }
-    }
-    free(text);
-    kit_rmtree(dir);
-    free(dir);
-    return n + 1;
-}
-
-/* Every plot draws at least one curve, and every curve it draws has points:
- * a series whose column or filter went wrong plots as an empty line. */
-START_TEST(test_plot_curves_have_points)
-{
-    struct curve c[64];
-    int n = plotted(exps[_i].name, c, 64);
-    ck_assert_msg(n > 0, "plots/%s.gp plotted no curve", exps[_i].name);
-    for (int i = 0; i < n; i++)
-        ck_assert_msg(c[i].defined > 0, "plots/%s.gp: curve %d ('%s') has no point", exps[_i].name, i, c[i].title);
-}
-END_TEST
-
-/* The series of the scaling and contention plots, against the fixture: one
- * curve per mode (lock) in each panel, with as many points as the CSV has rows
- * for it, counted here. */
-START_TEST(test_plot_series_match_csv)
-{
-    static const struct { const char *name, *col, *fmt; } plots[] = {
-        { "scaling", "mode", "%s" }, { "contention", "lock", "--lock %s" },
-    };
-    for (size_t p = 0; p < sizeof plots / sizeof plots[0]; p++) {
-        char path[512];
-        snprintf(path, sizeof path, "%stests/fixtures/experiments/%s.csv", kit_src(""), plots[p].name);
-        struct table *t = calloc(1, sizeof *t);
-        table_read(t, path);
-        struct curve c[64];
-        int n = plotted(plots[p].name, c, 64), series = 0;
-        for (int r = 0; r < t->nrows; r++) {
-            const char *v = cell(t, r, plots[p].col);
-            int first = 1, rows = 0;
-            for (int q = 0; q < t->nrows; q++) {
-                first &= !(q < r && strcmp(cell(t, q, plots[p].col), v) == 0);
-                rows += strcmp(cell(t, q, plots[p].col), v) == 0;
-            }
-            if (!first)
-                continue;
-            series++;
-            char title[128];
-            snprintf(title, sizeof title, plots[p].fmt, v);
-            int curves = 0;
-            for (int i = 0; i < n; i++)
-                if (strcmp(c[i].title, title) == 0) {
-                    curves++;
-                    ck_assert_msg(c[i].defined == rows, "plots/%s.gp: curve '%s' has %d points, the CSV %d rows",
-                                  plots[p].name, title, c[i].defined, rows);
-                }
-            ck_assert_msg(curves >= 1, "plots/%s.gp: no curve titled '%s'", plots[p].name, title);
-        }
-        ck_assert_msg(series >= 2, "%s: expected at least 2 series in the fixture", path);
-        table_free(t);
-        free(t);
-    }
-}
-END_TEST
-
-/* Findings recomputed here from the CSV: scaling's "MODE: W: R.RRx of 1; peak
- * P msgs/s at W" per mode, contention's "LOCK lock: W threads P msgs/s, R.RRx
- * of 1 thread" per lock, with W the most workers (threads) of the mode. */
-START_TEST(test_findings_recomputed)
-{
-    static const struct { const char *name, *col, *xcol, *fmt; } exps2[] = {
-        { "scaling", "mode", "workers", "%s: %.0f: %.2fx of 1; peak %.0f msgs/s at %.0f" },
-        { "contention", "lock", "threads", "%s lock: %.0f threads %.0f msgs/s, %.2fx of 1 thread" },
-    };
-    for (size_t e = 0; e < 2; e++) {
-        char path[512];
-        snprintf(path, sizeof path, "%stests/fixtures/experiments/%s.csv", kit_src(""), exps2[e].name);
-        struct table *t = calloc(1, sizeof *t);
-        table_read(t, path);
-        struct kit_run r;
-        ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), exps2[e].name, path,
-                                 NULL), 0);
-        ck_assert_msg(r.status == 0, "findings.sh %s exited %d: %s", exps2[e].name, r.status, r.err);
-        for (int i = 0; i < t->nrows; i++) {
-            const char *v = cell(t, i, exps2[e].col);
-            double one = NAN, xmax = -1, at_max = NAN, peak = -1, peak_x = NAN;
-            for (int q = 0; q < t->nrows; q++) {
-                if (strcmp(cell(t, q, exps2[e].col), v) != 0)
-                    continue;
-                double x = num(t, q, exps2[e].xcol), rate = num(t, q, "msgs_per_s");
-                if (x == 1)
-                    one = rate;
-                if (x > xmax)
-                    xmax = x, at_max = rate;
-                if (rate > peak)
-                    peak = rate, peak_x = x;
-            }
-            char want[256];
-            if (e == 0)
-                snprintf(want, sizeof want, exps2[e].fmt, v, xmax, at_max / one, peak, peak_x);
-            else
-                snprintf(want, sizeof want, exps2[e].fmt, v, xmax, at_max, at_max / one);
-            ck_assert_msg(strstr(r.out, want), "findings for %s: expected '%s' (computed from the CSV), got:\n%s",
-                          exps2[e].name, want, r.out);
-        }
-        kit_run_free(&r);
-        table_free(t);
-        free(t);
-    }
-}
-END_TEST
-
 /* ------------------------------------------------------------------ findings, report */
 
 START_TEST(test_findings)
@@ -754,9 +601,6 @@ static Suite *experiments_suite(void)
     tc = kit_tcase(s, "plots", 60);
     tcase_add_loop_test(tc, test_plot_renders, 0, NEXP);
     tcase_add_test(tc, test_every_plot_has_driver_and_fixture);
-    tcase_add_loop_test(tc, test_plot_curves_have_points, 0, NEXP);
-    tcase_add_test(tc, test_plot_series_match_csv);
-    tcase_add_test(kit_tcase(s, "findings_truth", 30), test_findings_recomputed);
 
     tcase_add_loop_test(kit_tcase(s, "findings", 30), test_findings, 0, NEXP);
     tcase_add_test(kit_tcase(s, "report", 300), test_report_names_every_plot);
