@@ -367,6 +367,16 @@ int kit_shm_entries(void)
     return n;
 }
 
+int kit_shm_settled(int before)
+{
+    int n = kit_shm_entries();
+    for (int i = 0; n > before && i < (int)(100 * kit_time_scale()); i++) {
+        kit_sleep_ms(10);
+        n = kit_shm_entries();
+    }
+    return n;
+}
+
 pid_t kit_spawn(char *const argv[], int *in)
 {
     int p[2] = { -1, -1 };

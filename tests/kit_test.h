@@ -104,6 +104,13 @@ int kit_children_of(pid_t parent, pid_t *pids, int max);
  * using shared memory compares the count before and after. */
 int kit_shm_entries(void);
 
+/* The count of /dev/shm entries once it is back to `before` or ~1 s (scaled)
+ * has passed, whichever comes first. A program of the kit that leaked a
+ * segment leaves it for good; an unrelated process on the machine (Python's
+ * multiprocessing names its semaphores there for an instant) does not, so a
+ * leak check compares this with the count taken before the run. */
+int kit_shm_settled(int before);
+
 /* Start argv (argv[0] a path) in the background with stdout and stderr on
  * /dev/null and stdin on a pipe whose write end goes to *in (close-on-exec),
  * or on /dev/null when in is NULL. Fails the test if fork fails. */
