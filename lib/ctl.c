@@ -82,3 +82,13 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *req)
     printable(word, line, w);
     return bad(req, "unknown command '%s'", word);
 }
+
+size_t ctl_stats_head(char *buf, size_t len, const struct ctl_stats_head *h)
+{
+    if (len == 0)
+        return 0;
+    int n = snprintf(buf, len, "messages_in=%llu processed=%llu rejected=%llu queries=%lu "
+                     "workers_alive=%u restarts=%llu", h->messages_in, h->processed, h->rejected,
+                     h->queries, h->workers_alive, h->restarts);
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}

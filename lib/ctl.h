@@ -46,6 +46,22 @@ struct ctl_req {
  * "unknown command 'WORD'" (WORD cut at 32 bytes, control bytes shown as '?'). */
 int ctl_parse(const char *line, size_t len, struct ctl_req *req);
 
+/* The fields every pipeline's STATS answer starts with (SPEC §5). */
+struct ctl_stats_head {
+    unsigned long long messages_in;     /* valid messages read */
+    unsigned long long processed;       /* messages applied */
+    unsigned long long rejected;        /* malformed lines */
+    unsigned long queries;              /* control lines received */
+    unsigned workers_alive;
+    unsigned long long restarts;
+};
+
+/* Write "messages_in=... processed=... rejected=... queries=... workers_alive=...
+ * restarts=..." into buf (len bytes, NUL-terminated, cut if too small); a
+ * program appends its own " name=value" pairs after it. Returns the length
+ * written (at most len - 1). */
+size_t ctl_stats_head(char *buf, size_t len, const struct ctl_stats_head *h);
+
 struct ctlsrv;
 struct ctl_query;               /* one command awaiting its answer */
 

@@ -249,20 +249,19 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
             snprintf(text, sizeof text, "ERR unknown key");
         /* END EXERCISE */
         break;
-    case CTL_STATS:
-        snprintf(text, sizeof text,
-                 "messages_in=%llu processed=%llu rejected=%llu queries=%lu "
-                 "workers_alive=1 restarts=0 queued=%zu offloaded=%zu keys=%zu "
-                 "heartbeats=%llu lag_p99_ms=%.3f lag_max_ms=%.3f stalls=%llu",
-                 (unsigned long long)p->produced,
-                 (unsigned long long)p->processed,
-                 (unsigned long long)pipeline_rejected(p),
-                 p->ctl ? ctlsrv_queries(p->ctl) : 0UL, p->ring.len,
+    case CTL_STATS: {
+        struct ctl_stats_head h = { p->produced, p->processed, pipeline_rejected(p),
+                                    p->ctl ? ctlsrv_queries(p->ctl) : 0UL, 1, 0 };
+        size_t n = ctl_stats_head(text, sizeof text, &h);
+        snprintf(text + n, sizeof text - n,
+                 " queued=%zu offloaded=%zu keys=%zu heartbeats=%llu lag_p99_ms=%.3f "
+                 "lag_max_ms=%.3f stalls=%llu", p->ring.len,
                  p->off ? offload_held(p->off) : (size_t)0, registry_count(p->reg),
                  (unsigned long long)p->hb.lag.count,
                  hist_quantile(&p->hb.lag, 0.99) / 1e6, hist_quantile(&p->hb.lag, 1.0) / 1e6,
                  (unsigned long long)p->stalls);
         break;
+    }
     case CTL_SHUTDOWN:
         snprintf(text, sizeof text, "OK");
         break;

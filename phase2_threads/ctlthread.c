@@ -31,19 +31,17 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
         if (store_get_row(p->store, req->key, text, sizeof text, &c->locks) < 0)
             snprintf(text, sizeof text, "ERR unknown key");
         break;
-    case CTL_STATS:
-        snprintf(text, sizeof text,
-                 "messages_in=%llu processed=%llu rejected=%llu queries=%lu "
-                 "workers_alive=%u restarts=0 threads=%u contended=%llu order_breaks=%llu "
-                 "order_broken_keys=%llu",
-                 (unsigned long long)stat_read(&p->messages_in),
-                 (unsigned long long)pool_processed(p),
-                 (unsigned long long)stat_read(&p->rejected),
-                 ctlloop_queries(&c->cl), atomic_load(&p->alive), p->nthreads,
-                 (unsigned long long)pool_contended(p),
+    case CTL_STATS: {
+        struct ctl_stats_head h = { stat_read(&p->messages_in), pool_processed(p),
+                                    stat_read(&p->rejected), ctlloop_queries(&c->cl),
+                                    atomic_load(&p->alive), 0 };
+        size_t n = ctl_stats_head(text, sizeof text, &h);
+        snprintf(text + n, sizeof text - n, " threads=%u contended=%llu order_breaks=%llu "
+                 "order_broken_keys=%llu", p->nthreads, (unsigned long long)pool_contended(p),
                  (unsigned long long)pool_order_breaks(p),
                  (unsigned long long)pool_order_broken_keys(p));
         break;
+    }
     case CTL_SHUTDOWN:
         stop_input(c);          /* the threads drain what was read, then the run ends */
         snprintf(text, sizeof text, "OK");

@@ -80,13 +80,13 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t errlen
 }
 
 /* The run's figures, gathered once the workers are reaped. */
-struct totals {
+struct p4_totals {
     double secs, rate, sup_cpu_s, workers_cpu_s, encode_us, apply_us;
     uint64_t in, processed, rejected, restarts, keys, skipped, redone;
     uint64_t prod_sleeps, cons_sleeps, wakes;
 };
 
-static void sum_up(struct feeder *f, const struct crew *c, uint64_t ns, struct totals *t)
+static void sum_up(struct feeder *f, const struct crew *c, uint64_t ns, struct p4_totals *t)
 {
     const struct board *b = f->board;
     uint64_t ans = 0, asamples = 0;
@@ -119,7 +119,7 @@ static void sum_up(struct feeder *f, const struct crew *c, uint64_t ns, struct t
 }
 
 static void summary(const struct cli *c, const struct p4_flags *fl, const struct feeder *f,
-                    const struct console *con, const struct totals *t)
+                    const struct console *con, const struct p4_totals *t)
 {
     char machine[256];
     double per = t->in ? 1e6 / (double)t->in : 0;
@@ -148,7 +148,7 @@ static void summary(const struct cli *c, const struct p4_flags *fl, const struct
 }
 
 static void csv_row(const struct cli *c, const struct p4_flags *fl, const struct console *con,
-                    const struct totals *t)
+                    const struct p4_totals *t)
 {
     const struct hist *q = &con->service;
     csv_meta(stdout, c->argc, c->argv);
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", c.prog, why);
             status = EXIT_FAILURE_RT;
         }
-        struct totals t;
+        struct p4_totals t;
         sum_up(&f, &crew, ns, &t);
         if (!c.quiet)
             summary(&c, &fl, &f, &con, &t);

@@ -29,7 +29,7 @@
 
 enum { TAG_PING = 1, TAG_STREAM, TAG_BURST_END, TAG_ACK, TAG_STOP };
 
-struct opts {
+struct mpibench_opts {
     size_t size[SIZES_MAX];
     int nsize;
     unsigned min_ms, repeats;
@@ -46,14 +46,14 @@ static const char usage_text[] =
     "  --label NAME   the transport column (default mpi)\n"
     "  --no-header    rows only (to append to another bench's CSV)\n";
 
-static int parse(struct opts *o, int argc, char **argv)
+static int parse(struct mpibench_opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
         { "sizes", required_argument, NULL, 's' }, { "min-ms", required_argument, NULL, 'm' },
         { "repeats", required_argument, NULL, 'r' }, { "label", required_argument, NULL, 'l' },
         { "no-header", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
     };
-    *o = (struct opts){ .min_ms = 50, .repeats = 3, .label = "mpi", .header = 1 };
+    *o = (struct mpibench_opts){ .min_ms = 50, .repeats = 3, .label = "mpi", .header = 1 };
     const char *sizes = "100,1024,10240,102400,1048576";
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -124,7 +124,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(char *buf, size_t bytes, int stream, const struct opts *o, unsigned long *ops)
+static double median(char *buf, size_t bytes, int stream, const struct mpibench_opts *o, unsigned long *ops)
 {
     double t[101];
     for (unsigned r = 0; r < o->repeats; r++)
@@ -135,7 +135,7 @@ static double median(char *buf, size_t bytes, int stream, const struct opts *o, 
 
 int main(int argc, char **argv)
 {
-    struct opts o;
+    struct mpibench_opts o;
     MPI_Init(&argc, &argv);
     int rank = 0, size = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
