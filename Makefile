@@ -93,6 +93,12 @@ $(addprefix $(BIN)/,$(PY_TWINS)): Makefile
 	   echo 'KIT_PROG="$$0" KIT_CSVMETA="$$here/csvmeta" exec $(PYTHON) "$$here/$(PY_ROOT)/$(PY_SRC_$(@F))" "$$@"'; \
 	 } > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
 
+# Every .py of the tree, linted by Debian's pyflakes3 (make ci's first step).
+pyflakes:
+	@files=$$(find . -name '*.py' -not -path './build/*' -not -path './.git/*' -not -path './handout/*'); \
+	 pyflakes3 $$files && echo "pyflakes: $$(wc -w <<< "$$files") files clean"
+.PHONY: pyflakes
+
 # ---------------------------------------------------------------- generic rules
 
 $(O)/%.o: %.c

@@ -502,7 +502,8 @@ def control_socket(path, private):
             st = os.lstat(d)
             if (not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid()
                     or st.st_mode & 0o077):
-                die("--control-private: '%s' is not a private directory of this user" % d)
+                die("--control-private: '%s' is not a private directory of this user "
+                    "(mode %04o, owner %d)" % (d, st.st_mode & 0o7777, st.st_uid))
         except OSError as e:
             die("--control-private: cannot make '%s': %s" % (d, e.strerror))
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -104,6 +104,7 @@ class Pool:
         for p in self.procs:
             p.start()
         self.fed, self.stopping, self.rows, self.ended = 0, False, [], set()
+        self.lock = threading.Lock()    # guards stopping and the order of puts
         self.pending, self.ids = {}, itertools.count(1)
         self.queries, self.service_us = 0, []
 
@@ -114,27 +115,42 @@ class Pool:
                 raise WorkerDied("worker %d (pid %d) died (exit status %d): its keys' "
                                  "state is lost" % (i, p.pid, p.exitcode))
 
-    def feed(self, stream):
-        """In a thread: route every message to its owner's queue, then a pill
-        to each. A full queue is waited on, with an eye on the owner's life."""
-        n = len(self.inboxes)
-        for msg in stream:
-            if self.stopping:
-                break
-            q = self.inboxes[zlib.crc32(msg[0].encode()) % n]
-            while True:
-                try:
-                    q.put(msg, timeout=0.5)
-                    break
-                except queue.Full:
-                    self.check()
-            self.fed += 1
-        self.stopping = True
-        for q in self.inboxes:
-            q.put(None)
+    def _put(self, q, item):
+        """A blocking put that keeps an eye on the workers' lives."""
+        while True:
+            try:
+                return q.put(item, timeout=0.5)
+            except queue.Full:
+                self.check()
 
-    def collect(self, loop, finished):
-        """In a thread: hand every reply to the loop, until all workers' finals."""
+    def feed(self, stream, fail):
+        """The feeder thread: route every message to its owner's queue, then
+        stop the input. A read from a silent pipe may wait here for ever: the
+        thread is a daemon, and SHUTDOWN does not wait for it."""
+        n = len(self.inboxes)
+        try:
+            for msg in stream:
+                with self.lock:
+                    if self.stopping:
+                        return
+                    self._put(self.inboxes[zlib.crc32(msg[0].encode()) % n], msg)
+                    self.fed += 1
+            self.stop_input()
+        except WorkerDied as e:
+            fail(e)
+
+    def stop_input(self):
+        """Route nothing more; send every worker its pill (once). Under the
+        lock, so no message can follow a pill."""
+        with self.lock:
+            if not self.stopping:
+                self.stopping = True
+                for q in self.inboxes:
+                    self._put(q, None)
+
+    def collect(self, loop, fail):
+        """The collector thread: hand every reply to the loop, until every
+        worker's final rows are in."""
         finals = 0
         while finals < len(self.procs):
             try:
@@ -143,8 +159,7 @@ class Pool:
                 try:
                     self.check()
                 except WorkerDied as e:
-                    loop.call_soon_threadsafe(finished.set_exception, e)
-                    return
+                    return fail(e)
                 continue
             if kind == "final":
                 finals += 1
@@ -152,7 +167,7 @@ class Pool:
                 self.rows += body
             else:
                 loop.call_soon_threadsafe(self._reply, ident, body)
-        loop.call_soon_threadsafe(finished.set_result, None)
+        fail(None)
 
     def _reply(self, qid, text):
         fut = self.pending.pop(qid, None)
@@ -172,7 +187,7 @@ class Pool:
     async def answer(self, cmd, key, stream):
         t0 = time.perf_counter()
         if cmd == "SHUTDOWN":
-            self.stopping = True
+            asyncio.get_running_loop().run_in_executor(None, self.stop_input)
             return "OK"
         self.queries += 1
         if cmd == "GET":
@@ -223,15 +238,22 @@ async def serve_control(pool, stream, sock):
     return await asyncio.start_unix_server(conversation, sock=sock, limit=1 << 16)
 
 
-async def run(a, pool, stream, sock):
+async def run(pool, stream, sock):
+    """Feed, collect and answer queries until every worker has sent its rows
+    (or one died: WorkerDied)."""
     loop = asyncio.get_running_loop()
     server = await serve_control(pool, stream, sock) if sock else None
     finished = loop.create_future()
-    collector = threading.Thread(target=pool.collect, args=(loop, finished), daemon=True)
-    collector.start()
-    feeding = loop.run_in_executor(None, pool.feed, stream)
+
+    def fail(e):            # from a thread: end the run, with e if not None
+        def end():
+            if not finished.done():
+                finished.set_result(None) if e is None else finished.set_exception(e)
+        loop.call_soon_threadsafe(end)
+    for name, job, args in (("collector", pool.collect, (loop, fail)),
+                            ("feeder", pool.feed, (stream, fail))):
+        threading.Thread(target=job, args=args, name=name, daemon=True).start()
     try:
-        await feeding
         await finished
     finally:
         if server:
@@ -260,7 +282,7 @@ def main():
     t0 = time.perf_counter()
     try:
         uvloop.install()
-        asyncio.run(run(a, pool, stream, sock))
+        asyncio.run(run(pool, stream, sock))
     except WorkerDied as e:
         pool.stopping = True
         for w in pool.procs:
@@ -278,10 +300,18 @@ def main():
     pct = [("%.1f" % lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else ""
            for q in (0.5, 0.99)]
     stream.delivered = pool.fed         # after SHUTDOWN: what was routed, not all read
-    return kitlib.finish(a, "py_phase3", stream, pool.rows, seconds,
-                         "%d worker processes" % a.workers,
-                         [("workers", a.workers), ("queries", pool.queries),
-                          ("query_p50_us", pct[0]), ("query_p99_us", pct[1])])
+    status = kitlib.finish(a, "py_phase3", stream, pool.rows, seconds,
+                           "%d worker processes" % a.workers,
+                           [("workers", a.workers), ("queries", pool.queries),
+                            ("query_p50_us", pct[0]), ("query_p99_us", pct[1])])
+    if any(t.name == "feeder" for t in threading.enumerate()):
+        # SHUTDOWN while the feeder waits on a silent pipe: the interpreter's
+        # own exit would abort on the stdin lock that thread holds. All is
+        # written and every worker joined; leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":
