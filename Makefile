@@ -58,14 +58,6 @@ LIBKIT_SRCS :=
 # Turn a list of .c files into their objects in this variant's tree.
 objs = $(patsubst %.c,$(O)/%.o,$(1))
 
-include lib/module.mk
--include phase1_async/module.mk
--include phase2_threads/module.mk
--include phase3_processes/module.mk
--include experiments/module.mk
--include worksheets/module.mk
--include tests/module.mk
-
 # ---------------------------------------------------------------- the Python lane
 # The Python twins of the three pipelines run on Debian's interpreter, whose
 # packages scripts/deps.sh installs (PATH may put another python3 first).
@@ -79,6 +71,7 @@ PY_SRC_py_phase3 := phase3_processes/pipeline/python/py_phase3.py
 PY_ROOT    := $(shell realpath -m --relative-to=$(BIN) .)
 ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
   ifeq ($(shell $(PYTHON) -c 'import uvloop' >/dev/null 2>&1 && echo ok),ok)
+    PY_LANE  := yes
     PROGRAMS += $(addprefix $(BIN)/,$(PY_TWINS))
   else
     $(info lab kit: no Python lane: '$(PYTHON)' cannot import uvloop; install python3 python3-uvloop python3-msgpack python3-numpy (scripts/deps.sh) or set PYTHON=)
@@ -98,6 +91,14 @@ pyflakes:
 	@files=$$(find . -name '*.py' -not -path './build/*' -not -path './.git/*' -not -path './handout/*'); \
 	 pyflakes3 $$files && echo "pyflakes: $$(wc -w <<< "$$files") files clean"
 .PHONY: pyflakes
+
+include lib/module.mk
+-include phase1_async/module.mk
+-include phase2_threads/module.mk
+-include phase3_processes/module.mk
+-include experiments/module.mk
+-include worksheets/module.mk
+-include tests/module.mk
 
 # ---------------------------------------------------------------- generic rules
 

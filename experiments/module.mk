@@ -44,6 +44,12 @@ EXP_NEEDS_threads_vs_processes := clean_order
 EXP_NEEDS_parallel_map         := poolmap
 EXP_NEEDS_startup_memory       := startbench
 EXP_NEEDS_task_queue           := taskq
+# The Python lane's twins, where make builds them (PY_LANE: the top Makefile).
+ifeq ($(PY_LANE),yes)
+EXP_NEEDS_scaling              += py_phase2 py_phase3
+EXP_NEEDS_loop_lag             += py_phase1
+EXP_NEEDS_query_latency        += py_phase3
+endif
 
 exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
 ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))

@@ -87,6 +87,11 @@ scaling) prog='END {
         }
         printf "%s: %s; peak %.0f msgs/s at %d\n", M[i], line, best, bw
     }
+    # The Python lane (lang=python): the course programs on the same machine.
+    p1 = find("mode", "py-processes", "workers", 1); p2 = find("mode", "py-processes", "workers", 2)
+    t1 = find("mode", "py-threads", "workers", 1); t2 = find("mode", "py-threads", "workers", 2)
+    if (p1 && p2 && t1 && t2) printf "python, --work %d (%d messages): processes (mp.Queue per worker) 2: %s of 1; threads over one dict (the GIL) 2: %s of 1\n", v(p1, "work"), v(p1, "messages"), ratio(v(p2, "msgs_per_s"), v(p1, "msgs_per_s")), ratio(v(t2, "msgs_per_s"), v(t1, "msgs_per_s"))
+    else if (N) print "python: not measured"
     if (!N) print "no rows in the CSV"
 }' ;;
 
