@@ -114,14 +114,15 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    split("phase1 phase2 phase3", P, " ")
-    for (i = 1; i <= 3; i++) {
+    split("phase1 phase2 phase3 py_phase3", P, " ")
+    for (i = 1; i <= 4; i++) {
         lo = 0; hi = 0
         for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
             if (!lo || v(r, "load") < v(lo, "load")) lo = r
             if (!hi || v(r, "load") > v(hi, "load")) hi = r
         }
         if (lo && hi) printf "%s (capacity %.0f msgs/s): query p50 %s at %s load vs %s at %s; p99 %s vs %s\n", P[i], v(lo, "capacity_msgs_per_s"), us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
+        else if (i == 4 && N) print "python (py_phase3): not measured"
     }
     if (!N) print "no rows in the CSV"
 }' ;;
@@ -145,6 +146,11 @@ loop_lag) prog='END {
     if (a && b) printf "heartbeat lag p99 without offload: %.2f ms at work 0 vs %.2f ms at work %d (%.1f ms of CPU per message)\n", v(a, "lag_p99_ms"), v(b, "lag_p99_ms"), top, v(b, "work_ms")
     pool = c && v(c, "pool") != "" ? sprintf(" of %d thread%s", v(c, "pool"), v(c, "pool") == 1 ? "" : "s") : ""
     if (b && c) printf "at work %d, offloading to the thread pool%s: lag p99 %.2f ms vs %.2f ms in the loop\n", top, pool, v(c, "lag_p99_ms"), v(b, "lag_p99_ms")
+    # The Python rows (lang=python): asyncio on uvloop, py_phase1.
+    pt = 0; for (r = 1; r <= N; r++) if (v(r, "lang") == "python" && v(r, "work") + 0 > pt) pt = v(r, "work")
+    pa = find("work", 0, "offload", "none", "lang", "python"); pb = find("work", pt, "offload", "none", "lang", "python"); pc = find("work", pt, "offload", "threads", "lang", "python")
+    if (pa && pb && pc) printf "python (asyncio on uvloop): lag p99 %.2f ms at work 0, %.2f ms with %.1f ms of work per message on the loop, %.2f ms with it awaited via run_in_executor (the GIL still takes turns)\n", v(pa, "lag_p99_ms"), v(pb, "lag_p99_ms"), v(pb, "work_ms"), v(pc, "lag_p99_ms")
+    else if (N) print "python: not measured"
     if (!N) print "no rows in the CSV"
 }' ;;
 
