@@ -13,12 +13,14 @@
  * Drivers and scripts are found relative to the repository root ($KIT_SRC, else
  * the current directory, which is where `make test` runs). Timing is never
  * asserted: only that numbers exist, are finite and are consistent. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kit_test.h"
 
@@ -305,6 +307,37 @@ static void check_plausible(const struct table *t, const char *name)
     }
 }
 
+static void render(const char *name, const char *csv, const char *png);
+
+/* The Python lane: the experiments with Python rows have a lang column, c or
+ * python on every row, C rows always; Python rows wherever the twins are built
+ * (a fixture is made with them), otherwise none and "python=not measured" in
+ * the metadata. */
+static void check_lang(const struct table *t, const char *name, int driver)
+{
+    static const char *const with_python[] = { "scaling", "loop_lag", "query_latency" };
+    int listed_here = 0;
+    for (size_t i = 0; i < KIT_NELEM(with_python); i++)
+        listed_here |= strcmp(name, with_python[i]) == 0;
+    if (!listed_here)
+        return;
+    ck_assert_msg(table_col(t, "lang") >= 0, "%s: no lang column", name);
+    int c = 0, py = 0;
+    for (int r = 0; r < t->nrows; r++) {
+        const char *l = cell(t, r, "lang");
+        c += strcmp(l, "c") == 0;
+        py += strcmp(l, "python") == 0;
+        ck_assert_msg(strcmp(l, "c") == 0 || strcmp(l, "python") == 0, "%s row %d: lang '%s'",
+                      name, r + 1, l);
+    }
+    ck_assert_msg(c > 0, "%s: no C rows", name);
+    if (!driver || access(kit_bin("py_phase3"), X_OK) == 0)
+        ck_assert_msg(py > 0, "%s: no python rows although the Python lane is built", name);
+    else
+        ck_assert_msg(py == 0 && strstr(t->meta, "python=not measured"),
+                      "%s without the Python lane: %d python rows; metadata:\n%s", name, py, t->meta);
+}
+
 /* ------------------------------------------------------------------ drivers */
 
 START_TEST(test_driver_tiny)
@@ -334,6 +367,7 @@ START_TEST(test_driver_tiny)
     table_read(&t, csv);
     check_shape(&t, e, "tiny");
     check_plausible(&t, e->name);
+    check_lang(&t, e->name, 1);
     table_free(&t);
 
     char tmp[600];
@@ -357,7 +391,53 @@ START_TEST(test_fixture_valid)
     table_read(&t, path);
     check_shape(&t, e, NULL);
     check_plausible(&t, e->name);
+    check_lang(&t, e->name, 0);
     table_free(&t);
+}
+END_TEST
+
+/* A machine without the Python lane still runs the C lane: scaling with only
+ * the C programs in KIT_BIN writes C rows, says "python=not measured", and its
+ * plot and findings say so instead of failing. */
+START_TEST(test_driver_without_python)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), bin[512], link[600], csv[600], png[600];
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    ck_assert_int_eq(mkdir(bin, 0700), 0);
+    const char *const progs[] = { "csvmeta", "phase2", "phase3" };
+    for (size_t i = 0; i < KIT_NELEM(progs); i++) {
+        char *target = realpath(kit_bin(progs[i]), NULL);
+        ck_assert_msg(target, "%s: %s", kit_bin(progs[i]), strerror(errno));
+        snprintf(link, sizeof link, "%s/%s", bin, progs[i]);
+        ck_assert_int_eq(symlink(target, link), 0);
+        free(target);
+    }
+    snprintf(csv, sizeof csv, "%s/scaling.csv", dir);
+    setenv("QUICK", "tiny", 1);
+    unsetenv("FULL");
+    setenv("KIT_BIN", bin, 1);
+    setenv("EXP_CSV", csv, 1);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", kit_src("experiments/scaling.sh"), NULL), 0);
+    ck_assert_msg(r.status == 0, "scaling.sh without Python exited %d:\n%s", r.status, r.err);
+    kit_run_free(&r);
+    struct table t;
+    table_read(&t, csv);
+    check_shape(&t, &exps[0], "tiny");
+    check_lang(&t, "scaling", 1);
+    table_free(&t);
+    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), "scaling", csv,
+                             NULL), 0);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "python: not measured"),
+                  "findings without Python: exit %d, %s", r.status, r.out);
+    kit_run_free(&r);
+    snprintf(png, sizeof png, "%s/scaling.png", dir);
+    render("scaling", csv, png);
+    unsetenv("EXP_CSV");
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -597,6 +677,7 @@ static Suite *experiments_suite(void)
     tcase_add_test(kit_tcase(s, "make", 120), test_make_reruns_smaller_mode);
 
     tcase_add_loop_test(kit_tcase(s, "fixtures", 30), test_fixture_valid, 0, NEXP);
+    tcase_add_test(kit_tcase(s, "no_python", T + 30), test_driver_without_python);
 
     tc = kit_tcase(s, "plots", 60);
     tcase_add_loop_test(tc, test_plot_renders, 0, NEXP);
