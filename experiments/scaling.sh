@@ -21,10 +21,10 @@ workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
 messages=$(pick 2000 20000 100000)
 work=$(pick 20 50 50)
 repeats=$(pick 1 3 5)
-# The Python series: fewer messages, each of which costs ~0.6 ms of work.
+# The Python series: fewer messages, each DATA with ~1.2 ms of work (20 units).
 py_workers=$(pick "1 2" "1 2" "1 2 4 8 16")
-py_messages=$(pick 200 1500 4000)
-py_work=$(pick 2 10 10)
+py_messages=$(pick 200 1000 4000)
+py_work=$(pick 2 20 20)
 py_repeats=$(pick 1 3 5)
 if [ -x "$KIT_BIN/py_phase3" ] && [ -x "$KIT_BIN/py_phase2" ]; then
     py_unit=$("$KIT_BIN/py_phase2" --calibrate | awk '{ print $5 }')
