@@ -224,6 +224,38 @@ START_TEST(test_py_phase3_query_and_shutdown)
 }
 END_TEST
 
+/* A worker killed mid-run: py_phase3 does not respawn, so its keys' state is
+ * lost, and a run that lost data says so and exits 1 (never 0); the socket
+ * and the other worker are gone with it. */
+START_TEST(test_py_phase3_worker_killed)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[512], ans[1024];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    pid_t pid = spawn((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-", "--workers", "2",
+                      "--control", sock, NULL }, &in);
+    ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
+    int fd = kit_connect_ctl(sock, pid);
+    ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+    close(fd);
+    pid_t pids[2];
+    ck_assert_int_eq(stat_pids(ans, pids, 2), 2);
+    ck_assert_int_eq(kill(pids[0], SIGKILL), 0);
+    int st = kit_reap_timeout(pid, T);
+    close(in);
+    ck_assert_msg(st == 1, "expected exit 1 after a worker was killed, got %d", st);
+    struct stat stt;
+    ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
+    for (int i = 0; i < 50 && kill(pids[1], 0) == 0; i++)
+        kit_sleep_ms(100);      /* the survivor is killed by the supervisor; let it go */
+    ck_assert_msg(kill(pids[1], 0) < 0 && errno == ESRCH, "worker 1 (pid %d) outlived the run",
+                  (int)pids[1]);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 static Suite *python_suite(void)
 {
     Suite *s = suite_create("python");
@@ -235,6 +267,7 @@ static Suite *python_suite(void)
     tcase_add_loop_test(tc, test_help_and_bad_flags, 0, 3);
     tc = kit_tcase(s, "query", 120);
     tcase_add_test(tc, test_py_phase3_query_and_shutdown);
+    tcase_add_test(tc, test_py_phase3_worker_killed);
     return s;
 }
 

@@ -414,7 +414,8 @@ def parser(prog, summary):
 
 
 def die(why, status=EXIT_RUNTIME):
-    print("%s: %s" % (os.path.basename(sys.argv[0]), why), file=sys.stderr)
+    prog = os.path.basename(os.environ.get("KIT_PROG", sys.argv[0]))
+    print("%s: %s" % (prog, why), file=sys.stderr)
     sys.exit(status)
 
 

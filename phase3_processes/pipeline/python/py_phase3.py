@@ -112,8 +112,10 @@ class Pool:
         """Raise WorkerDied if a worker ended before sending its final rows."""
         for i, p in enumerate(self.procs):
             if p.exitcode is not None and i not in self.ended:
-                raise WorkerDied("worker %d (pid %d) died (exit status %d): its keys' "
-                                 "state is lost" % (i, p.pid, p.exitcode))
+                how = ("killed by signal %d" % -p.exitcode if p.exitcode < 0
+                       else "exit status %d" % p.exitcode)
+                raise WorkerDied("worker %d (pid %d) died (%s): its keys' state is lost"
+                                 % (i, p.pid, how))
 
     def _put(self, q, item):
         """A blocking put that keeps an eye on the workers' lives."""
@@ -280,34 +282,42 @@ def main():
     sock, made = kitlib.control_socket(a.control, a.control_private) if a.control else (None, None)
     stream = kitlib.Stream(a)
     t0 = time.perf_counter()
+    died = None
     try:
         uvloop.install()
         asyncio.run(run(pool, stream, sock))
     except WorkerDied as e:
-        pool.stopping = True
-        for w in pool.procs:
-            w.kill()
-        kitlib.die(str(e))
+        died = e
     finally:
         if a.control:
             os.unlink(a.control)
             if made:
                 os.rmdir(made)
     seconds = time.perf_counter() - t0
+    if died:
+        for w in pool.procs:
+            w.kill()
+            w.join()
+        print("py_phase3: %s" % died, file=sys.stderr)
+        return leave(kitlib.EXIT_RUNTIME)
     pool.end()
 
     lat = sorted(pool.service_us)
     pct = [("%.1f" % lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else ""
            for q in (0.5, 0.99)]
     stream.delivered = pool.fed         # after SHUTDOWN: what was routed, not all read
-    status = kitlib.finish(a, "py_phase3", stream, pool.rows, seconds,
-                           "%d worker processes" % a.workers,
-                           [("workers", a.workers), ("queries", pool.queries),
-                            ("query_p50_us", pct[0]), ("query_p99_us", pct[1])])
+    return leave(kitlib.finish(a, "py_phase3", stream, pool.rows, seconds,
+                               "%d worker processes" % a.workers,
+                               [("workers", a.workers), ("queries", pool.queries),
+                                ("query_p50_us", pct[0]), ("query_p99_us", pct[1])]))
+
+
+def leave(status):
+    """The exit status; or, if the feeder still waits on a silent pipe (after
+    SHUTDOWN or a dead worker), exit now: the interpreter's own exit would
+    abort on the stdin lock that thread holds. All is written by then, and
+    every worker joined."""
     if any(t.name == "feeder" for t in threading.enumerate()):
-        # SHUTDOWN while the feeder waits on a silent pipe: the interpreter's
-        # own exit would abort on the stdin lock that thread holds. All is
-        # written and every worker joined; leave without it.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
