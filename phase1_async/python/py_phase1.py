@@ -27,7 +27,8 @@ import uvloop
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "lib", "python"))
-import kitlib  # noqa: E402
+import kitcli  # noqa: E402
+import kitspec  # noqa: E402
 
 BATCH = 64          # messages taken from the input per loop turn when unpaced
 
@@ -61,12 +62,12 @@ async def pipeline(a, stream, registry, pool):
         for key, op, value, seq, _ in batch:
             if a.work and op == "DATA":
                 if pool:
-                    await loop.run_in_executor(pool, kitlib.work_burn, a.work, seq)
+                    await loop.run_in_executor(pool, kitspec.work_burn, a.work, seq)
                 else:
-                    kitlib.work_burn(a.work, seq)     # the loop is frozen meanwhile
+                    kitspec.work_burn(a.work, seq)     # the loop is frozen meanwhile
             ks = registry.get(key)
             if ks is None:
-                ks = registry[key] = kitlib.KeyState(key)
+                ks = registry[key] = kitspec.KeyState(key)
             ks.apply(op, value)
             n += 1
         ahead = t0 + n / a.rate - time.perf_counter() if a.rate else 0.0
@@ -89,22 +90,22 @@ async def run(a, stream, registry):
 
 
 def main():
-    p = kitlib.parser("py_phase1", __doc__.split("\n\n")[0])
-    p.add_argument("--rate", type=kitlib.count(10**9), metavar="N",
+    p = kitcli.parser("py_phase1", __doc__.split("\n\n")[0])
+    p.add_argument("--rate", type=kitcli.count(10**9), metavar="N",
                    help="pace the stream at N messages/s (default: as fast as possible)")
     p.add_argument("--offload", choices=("none", "threads"), default="none",
                    help="where DATA's --work runs: on the loop (default) or in a "
                    "ThreadPoolExecutor through run_in_executor")
-    p.add_argument("--pool", type=kitlib.count(kitlib.WORKERS_MAX), default=1, metavar="N",
+    p.add_argument("--pool", type=kitcli.count(kitspec.WORKERS_MAX), default=1, metavar="N",
                    help="threads of the executor for --offload threads (default 1)")
-    p.add_argument("--heartbeat-ms", type=kitlib.count(10**6), default=1, metavar="MS",
+    p.add_argument("--heartbeat-ms", type=kitcli.count(10**6), default=1, metavar="MS",
                    help="heartbeat period (default 1)")
     a = p.parse_args()
-    status = kitlib.common_modes(a)
+    status = kitcli.common_modes(a)
     if status is not None:
         return status
 
-    stream, registry = kitlib.Stream(a), {}
+    stream, registry = kitcli.open_stream(a), {}
     uvloop.install()
     t0 = time.perf_counter()
     lags = asyncio.run(run(a, stream, registry))
@@ -115,7 +116,7 @@ def main():
     def ms(q):
         return "%.4f" % (lags[min(len(lags) - 1, int(q * len(lags)))] * 1e3) if lags else ""
     rows = [ks.row() for ks in registry.values()]
-    return kitlib.finish(a, "py_phase1", stream, rows, seconds,
+    return kitcli.finish(a, "py_phase1", stream, rows, seconds,
                          "one asyncio loop on uvloop, work %s" % (
                              "on the loop" if a.offload == "none"
                              else "offloaded to %d thread(s)" % a.pool),

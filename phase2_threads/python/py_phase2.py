@@ -23,7 +23,8 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "lib", "python"))
-import kitlib  # noqa: E402
+import kitcli  # noqa: E402
+import kitspec  # noqa: E402
 
 
 def worker(inbox, registry, work):
@@ -36,27 +37,27 @@ def worker(inbox, registry, work):
         key, op, value, seq, _ = msg
         if work and op == "DATA":
             # Pure bytecode: the GIL is held all through, the other threads wait.
-            sink ^= kitlib.work_burn(work, seq)
+            sink ^= kitspec.work_burn(work, seq)
         ks = registry.get(key)
         if ks is None:
             # No lock of our own: only this thread ever adds this key, and the
             # GIL makes each dict operation atomic.
-            ks = registry.setdefault(key, kitlib.KeyState(key))
+            ks = registry.setdefault(key, kitspec.KeyState(key))
         ks.apply(op, value)
 
 
 def main():
-    p = kitlib.parser("py_phase2", __doc__.split("\n\n")[0])
-    p.add_argument("--threads", type=kitlib.count(kitlib.WORKERS_MAX), default=4,
+    p = kitcli.parser("py_phase2", __doc__.split("\n\n")[0])
+    p.add_argument("--threads", type=kitcli.count(kitspec.WORKERS_MAX), default=4,
                    metavar="N", help="worker threads, 1..256 (default 4)")
     a = p.parse_args()
-    status = kitlib.common_modes(a)
+    status = kitcli.common_modes(a)
     if status is not None:
         return status
 
-    stream = kitlib.Stream(a)
+    stream = kitcli.open_stream(a)
     registry = {}
-    inboxes = [queue.Queue(maxsize=kitlib.QUEUE_DEPTH) for _ in range(a.threads)]
+    inboxes = [queue.Queue(maxsize=kitspec.QUEUE_DEPTH) for _ in range(a.threads)]
     threads = [threading.Thread(target=worker, args=(q, registry, a.work),
                                 name="worker-%d" % i)
                for i, q in enumerate(inboxes)]
@@ -72,7 +73,7 @@ def main():
     seconds = time.perf_counter() - t0
 
     rows = [ks.row() for ks in registry.values()]
-    return kitlib.finish(a, "py_phase2", stream, rows, seconds,
+    return kitcli.finish(a, "py_phase2", stream, rows, seconds,
                          "%d threads" % a.threads, [("threads", a.threads)])
 
 

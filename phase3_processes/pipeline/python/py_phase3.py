@@ -35,7 +35,8 @@ import uvloop
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-import kitlib  # noqa: E402
+import kitcli  # noqa: E402
+import kitspec  # noqa: E402
 
 GRACE_S = 5.0       # a worker that has not ended this long after its pill is killed
 
@@ -73,11 +74,11 @@ def worker_main(wid, inbox, asks, results, work, parent):
             break
         key, op, value, seq, _ = msg    # unpickled: a fresh copy of the message
         if work and op == "DATA":
-            sink ^= kitlib.work_burn(work, seq)
+            sink ^= kitspec.work_burn(work, seq)
         with lock:                      # against a GET reading a half-applied row
             ks = registry.get(key)
             if ks is None:
-                ks = registry[key] = kitlib.KeyState(key)
+                ks = registry[key] = kitspec.KeyState(key)
             ks.apply(op, value)
             done[0] += 1
     asks.put(None)
@@ -94,7 +95,7 @@ class Pool:
     """The workers, their queues, and the supervisor's side of a query."""
 
     def __init__(self, n, work):
-        self.inboxes = [mp.Queue(maxsize=kitlib.QUEUE_DEPTH) for _ in range(n)]
+        self.inboxes = [mp.Queue(maxsize=kitspec.QUEUE_DEPTH) for _ in range(n)]
         self.asks = [mp.Queue() for _ in range(n)]
         self.results = mp.Queue()
         self.procs = [mp.Process(target=worker_main, daemon=True, name="worker-%d" % i,
@@ -227,9 +228,9 @@ async def serve_control(pool, stream, sock):
         try:
             while line := await reader.readline():
                 try:
-                    cmd, key = kitlib.ctl_parse(line.rstrip(b"\n"))
+                    cmd, key = kitcli.ctl_parse(line.rstrip(b"\n"))
                     text = await pool.answer(cmd, key, stream)
-                except kitlib.BadLine as e:
+                except kitspec.BadLine as e:
                     text = "ERR %s" % e
                 writer.write(text.encode() + b"\n")
                 await writer.drain()
@@ -263,8 +264,8 @@ async def run(pool, stream, sock):
 
 
 def main():
-    p = kitlib.parser("py_phase3", __doc__.split("\n\n")[0])
-    p.add_argument("--workers", type=kitlib.count(kitlib.WORKERS_MAX), default=4, metavar="N",
+    p = kitcli.parser("py_phase3", __doc__.split("\n\n")[0])
+    p.add_argument("--workers", type=kitcli.count(kitspec.WORKERS_MAX), default=4, metavar="N",
                    help="worker processes, 1..256 (default 4)")
     p.add_argument("--control", metavar="PATH",
                    help="answer GET key / STATS / SHUTDOWN on a UNIX socket at PATH")
@@ -273,14 +274,14 @@ def main():
     a = p.parse_args()
     if a.control_private and not a.control:
         p.error("--control-private needs --control")
-    status = kitlib.common_modes(a)
+    status = kitcli.common_modes(a)
     if status is not None:
         return status
 
     # Fork the workers first, before this process has any thread or loop.
     pool = Pool(a.workers, a.work)
-    sock, made = kitlib.control_socket(a.control, a.control_private) if a.control else (None, None)
-    stream = kitlib.Stream(a)
+    sock, made = kitcli.control_socket(a.control, a.control_private) if a.control else (None, None)
+    stream = kitcli.open_stream(a)
     t0 = time.perf_counter()
     died = None
     try:
@@ -299,14 +300,14 @@ def main():
             w.kill()
             w.join()
         print("py_phase3: %s" % died, file=sys.stderr)
-        return leave(kitlib.EXIT_RUNTIME)
+        return leave(kitspec.EXIT_RUNTIME)
     pool.end()
 
     lat = sorted(pool.service_us)
     pct = [("%.1f" % lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else ""
            for q in (0.5, 0.99)]
     stream.delivered = pool.fed         # after SHUTDOWN: what was routed, not all read
-    return leave(kitlib.finish(a, "py_phase3", stream, pool.rows, seconds,
+    return leave(kitcli.finish(a, "py_phase3", stream, pool.rows, seconds,
                                "%d worker processes" % a.workers,
                                [("workers", a.workers), ("queries", pool.queries),
                                 ("query_p50_us", pct[0]), ("query_p99_us", pct[1])]))
