@@ -93,6 +93,7 @@ pyflakes:
 .PHONY: pyflakes
 
 include lib/module.mk
+include tools/module.mk
 -include phase1_async/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "frame.h"
 #include "shmring.h"
 #include "timing.h"
@@ -113,7 +113,8 @@ static void peer_sink(struct end *e, void *buf, size_t n)
     _exit(0);
 }
 
-struct chan {
+/* One measured link: this process's end and the forked peer at the other. */
+struct peer_link {
     enum transport t;
     struct end me;              /* the parent's end */
     pid_t pid;                  /* the peer, 0 for inproc */
@@ -130,105 +131,71 @@ static int fail(char *err, size_t errlen, const char *what)
     return -1;
 }
 
-/* Start the peer for transport c->t running fn over messages of n bytes. */
-static int chan_open(struct chan *c, enum transport t, size_t n, int pinned, peer_fn fn,
-                     char *err, size_t errlen)
+/* Both ends of transport c->t for messages of n bytes: c->me and *peer.
+ * fds[0..1] get the peer's fds (-1 if none). Returns 0, or -1 with err (and
+ * nothing left open). */
+static int link_make_ends(struct peer_link *c, size_t n, struct end *peer, int fds[2], char *err, size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    c->t = t;
-    c->me = (struct end){ .t = t, .rfd = -1, .wfd = -1 };
-    if (pinned) {
-        /* Set before fork so that the peer inherits it: both ends on CPU 0. */
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(0, &one);
-        if (sched_getaffinity(0, sizeof c->saved, &c->saved) < 0 ||
-            sched_setaffinity(0, sizeof one, &one) < 0)
-            return fail(err, errlen, "sched_setaffinity(cpu 0)");
-        c->pinned = 1;
-    }
-    if (t == TR_INPROC)
-        return 0;
-
     int down[2] = { -1, -1 }, up[2] = { -1, -1 };    /* parent->peer, peer->parent */
-    struct end peer = { .t = t, .rfd = -1, .wfd = -1 };
+    enum transport t = c->t;
+    *peer = (struct end){ .t = t, .rfd = -1, .wfd = -1 };
+    fds[0] = fds[1] = -1;
     if (t == TR_PIPE) {
         if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
-            goto fail_pipe;
+            goto fail_fd;
         c->me.wfd = down[1], c->me.rfd = up[0];
-        peer.rfd = down[0], peer.wfd = up[1];
+        peer->rfd = fds[0] = down[0], peer->wfd = fds[1] = up[1];
     } else if (t == TR_SOCKETPAIR) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0)
-            goto fail_pipe;
+            goto fail_fd;
         c->me.rfd = c->me.wfd = down[0];
-        peer.rfd = peer.wfd = down[1];
+        peer->rfd = peer->wfd = fds[0] = down[1];
     } else {
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2; i++)
             if (!(c->ring[i] = shmring_new(n, CHAN_RING_BYTES))) {
                 fail(err, errlen, "mmap(MAP_SHARED) of a ring");
-                goto fail_cleanup;
+                for (int j = 0; j < i; j++)
+                    shmring_free(c->ring[j]), c->ring[j] = NULL;
+                return -1;
             }
-        }
-        c->me.out = peer.in = c->ring[0];
-        c->me.in = peer.out = c->ring[1];
-    }
-
-    void *buf = malloc(n < 8 ? 8 : n);
-    if (!buf) {
-        fail(err, errlen, "malloc of the peer's buffer");
-        goto fail_cleanup;
-    }
-    fflush(NULL);
-    c->pid = fork();
-    if (c->pid < 0) {
-        free(buf);
-        fail(err, errlen, "fork() of the peer");
-        goto fail_cleanup;
-    }
-    if (c->pid == 0) {
-        /* The peer dies with its parent rather than block on a channel forever. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() == 1)
-            _exit(1);
-        if (t == TR_PIPE) {
-            close(down[1]);
-            close(up[0]);
-        } else if (t == TR_SOCKETPAIR) {
-            close(down[0]);
-        }
-        fn(&peer, buf, n);                  /* never returns */
-    }
-    free(buf);
-    if (t == TR_PIPE) {
-        close(down[0]);
-        close(up[1]);
-    } else if (t == TR_SOCKETPAIR) {
-        close(down[1]);
+        c->me.out = peer->in = c->ring[0];
+        c->me.in = peer->out = c->ring[1];
     }
     return 0;
-
-fail_pipe:
+fail_fd:
     fail(err, errlen, t == TR_PIPE ? "pipe2()" : "socketpair(AF_UNIX)");
-fail_cleanup: {
     int e = errno;
     for (int i = 0; i < 2; i++) {
         if (down[i] >= 0)
             close(down[i]);
         if (up[i] >= 0)
             close(up[i]);
-        shmring_free(c->ring[i]);
     }
-    if (c->pinned)
-        sched_setaffinity(0, sizeof c->saved, &c->saved);
     errno = e;
     return -1;
 }
+
+/* What the peer process runs: fn over its end, with a buffer of n bytes. */
+struct peer_start {
+    peer_fn fn;
+    struct end *end;
+    size_t n;
+};
+
+static int peer_main(void *arg)
+{
+    const struct peer_start *ps = arg;
+    void *buf = malloc(ps->n < 8 ? 8 : ps->n);
+    if (!buf)
+        return 1;
+    ps->fn(ps->end, buf, ps->n);            /* never returns */
+    return 1;
 }
 
 /* Reap the peer (already told to stop, or killed when `kill_it` because a
  * measurement failed half-way), release everything. Returns 0 if the peer exited
  * cleanly, -1 otherwise. */
-static int chan_close(struct chan *c, int kill_it, char *err, size_t errlen)
+static int link_close(struct peer_link *c, int kill_it, char *err, size_t errlen)
 {
     int rc = 0;
     if (c->pid > 0) {
@@ -258,6 +225,53 @@ static int chan_close(struct chan *c, int kill_it, char *err, size_t errlen)
     return rc;
 }
 
+/* Start the peer for transport t running fn over messages of n bytes (the
+ * peer dies with this process rather than block on a channel for ever:
+ * lib/child.h). With pinned, both ends run on CPU 0. Returns 0, or -1 with
+ * err and errno, everything released. */
+static int link_open(struct peer_link *c, enum transport t, size_t n, int pinned, peer_fn fn,
+                     char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->t = t;
+    c->me = (struct end){ .t = t, .rfd = -1, .wfd = -1 };
+    if (pinned) {
+        /* Set before fork so that the peer inherits it: both ends on CPU 0. */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        if (sched_getaffinity(0, sizeof c->saved, &c->saved) < 0 ||
+            sched_setaffinity(0, sizeof one, &one) < 0)
+            return fail(err, errlen, "sched_setaffinity(cpu 0)");
+        c->pinned = 1;
+    }
+    if (t == TR_INPROC)
+        return 0;
+    struct end peer;
+    int fds[2];
+    if (link_make_ends(c, n, &peer, fds, err, errlen) < 0) {
+        int e = errno;
+        link_close(c, 1, NULL, 0);
+        errno = e;
+        return -1;
+    }
+    struct peer_start ps = { fn, &peer, n };
+    struct child_opts o = { .keep = fds, .nkeep = (unsigned)(fds[0] >= 0) + (unsigned)(fds[1] >= 0) };
+    c->pid = child_spawn(&o, peer_main, &ps);
+    int e = errno;
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);              /* the peer's ends are the peer's */
+    if (c->pid < 0) {
+        fail(err, errlen, "fork() of the peer");
+        c->pid = 0;
+        link_close(c, 1, NULL, 0);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ inproc */
 
 /* The in-process "peer": a call that copies its argument in and its answer out.
@@ -283,7 +297,7 @@ static void (*volatile inproc_ow)(void *, size_t) = inproc_sink;
 /* ------------------------------------------------------------------ measuring */
 
 struct op_ctx {
-    struct chan *c;
+    struct peer_link *c;
     uint8_t *msg;
     size_t bytes;
 };
@@ -345,8 +359,8 @@ static int measure(int one_way, enum transport t, size_t bytes, int pinned, uint
     if (!msg)
         return fail(err, errlen, "malloc of the message");
     memset(msg, 0xa5, bytes);
-    struct chan c;
-    if (chan_open(&c, t, bytes, pinned, one_way ? peer_sink : peer_echo, err, errlen) < 0) {
+    struct peer_link c;
+    if (link_open(&c, t, bytes, pinned, one_way ? peer_sink : peer_echo, err, errlen) < 0) {
         free(msg);
         return -1;
     }
@@ -395,7 +409,7 @@ static int measure(int one_way, enum transport t, size_t bytes, int pinned, uint
             rc = -1;
         }
     }
-    if (chan_close(&c, rc < 0, err, errlen) < 0 && rc == 0)
+    if (link_close(&c, rc < 0, err, errlen) < 0 && rc == 0)
         rc = -1;
     free(msg);
     if (rc == 0) {

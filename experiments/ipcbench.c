@@ -11,15 +11,17 @@
  * context switch; across cores it is a wake-up of a sleeping CPU, which for small
  * messages costs far more than copying the bytes. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chan.h"
+#include "cli.h"
 #include "csv.h"
 #include "param.h"
+#include "progflags.h"
+#include "timing.h"
 
 #define SIZES_MAX    32         /* most sizes in one --sizes list */
 #define REPEATS_MAX  101        /* most --repeats */
@@ -36,122 +38,110 @@ struct opts {
     int quiet;
 };
 
-static const char usage_text[] =
-    "usage: ipcbench [--transports LIST] [--sizes LIST] [--pinned 0|1|both]\n"
-    "                [--min-ms MS] [--repeats R] [--quiet]\n"
-    "Measure round-trip and one-way message cost between two processes.\n"
-    "  --transports LIST  comma-separated: inproc,pipe,socketpair,shm (default all)\n"
-    "  --sizes LIST       message sizes in bytes (default 100,1024,10240,102400,1048576)\n"
-    "  --pinned 0|1|both  1: both ends on CPU 0; 0: default scheduling (default both)\n"
-    "  --min-ms MS        minimum timed duration of one run (default 50)\n"
-    "  --repeats R        runs per point; the median is reported (default 3)\n"
-    "  --quiet            no progress on stderr\n"
-    "Output: CSV on stdout, columns transport,bytes,pinned,round_trip_us,one_way_us,\n"
-    "mb_per_s,rt_ops,ow_ops,repeats.\n";
+enum { F_TRANSPORTS = 1, F_SIZES, F_PINNED, F_MIN_MS, F_REPEATS, F_QUIET };
 
-static void usage_error(const char *fmt, const char *arg)
+static const struct progflag flags[] = {
+    { "transports", "LIST", "comma-separated: inproc,pipe,socketpair,shm (default all)", F_TRANSPORTS },
+    { "sizes", "LIST", "message sizes in bytes (default 100,1024,10240,102400,1048576)", F_SIZES },
+    { "pinned", "0|1|both", "1: both ends on CPU 0; 0: default scheduling (default both)", F_PINNED },
+    { "min-ms", "MS", "minimum timed duration of one run (default 50)", F_MIN_MS },
+    { "repeats", "R", "runs per point; the median is reported (default 3)", F_REPEATS },
+    { "quiet", NULL, "no progress on stderr", F_QUIET },
+};
+
+static const char summary[] =
+    "Measure round-trip and one-way message cost between two processes.\n"
+    "Output: CSV on stdout, columns transport,bytes,pinned,round_trip_us,one_way_us,\n"
+    "mb_per_s,rt_ops,ow_ops,repeats.";
+
+/* --transports LIST into o->tr. */
+static int parse_transports(const char *arg, struct opts *o, char *err, size_t len)
 {
-    fprintf(stderr, "ipcbench: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage_text);
-    exit(EXIT_USAGE);
+    o->ntr = 0;
+    char *list = strdup(arg), *save = NULL;
+    if (!list) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (o->ntr == TR_COUNT || transport_parse(w, &o->tr[o->ntr]) < 0) {
+            snprintf(err, len, "unknown or repeated transport in --transports %s", arg);
+            free(list);
+            return -1;
+        }
+        o->ntr++;
+    }
+    free(list);
+    if (o->ntr == 0)
+        snprintf(err, len, "empty --transports");
+    return o->ntr ? 0 : -1;
 }
 
-static unsigned long parse_ul(const char *s, unsigned long lo, unsigned long hi, const char *flag)
+/* --sizes LIST into o->size. */
+static int parse_sizes(const char *arg, struct opts *o, char *err, size_t len)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi || *s == '-')
-        usage_error("bad value for %s", flag);
-    return v;
+    o->nsize = 0;
+    char *list = strdup(arg), *save = NULL;
+    if (!list) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (char *w = strtok_r(list, ",", &save); w && rc == 0; w = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (o->nsize == SIZES_MAX) {
+            snprintf(err, len, "too many sizes in --sizes %s", arg);
+            rc = -1;
+        } else if ((rc = cli_u64(w, 1, CHAN_MAX_BYTES, &v, err, len)) == 0) {
+            o->size[o->nsize++] = (size_t)v;
+        }
+    }
+    free(list);
+    if (rc == 0 && o->nsize == 0) {
+        snprintf(err, len, "empty --sizes");
+        rc = -1;
+    }
+    return rc;
+}
+
+static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
+{
+    struct opts *o = ctx;
+    uint64_t v;
+    switch (val) {
+    case F_TRANSPORTS: return parse_transports(arg, o, err, len);
+    case F_SIZES: return parse_sizes(arg, o, err, len);
+    case F_PINNED:
+        if (strcmp(arg, "both") == 0) {
+            o->npinned = 2, o->pinned[0] = 1, o->pinned[1] = 0;
+            return 0;
+        }
+        if (cli_u64(arg, 0, 1, &v, err, len) < 0) return -1;
+        o->npinned = 1, o->pinned[0] = (int)v;
+        return 0;
+    case F_MIN_MS:
+        if (cli_u64(arg, 1, 60000, &v, err, len) < 0) return -1;
+        o->min_ms = (unsigned)v;
+        return 0;
+    case F_REPEATS:
+        if (cli_u64(arg, 1, REPEATS_MAX, &v, err, len) < 0) return -1;
+        o->repeats = (unsigned)v;
+        return 0;
+    case F_QUIET: o->quiet = 1; return 0;
+    }
+    return 0;
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "transports", required_argument, NULL, 't' },
-        { "sizes", required_argument, NULL, 's' },
-        { "pinned", required_argument, NULL, 'p' },
-        { "min-ms", required_argument, NULL, 'm' },
-        { "repeats", required_argument, NULL, 'r' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     static const size_t default_sizes[] = { 100, 1024, 10240, 102400, 1048576 };
     *o = (struct opts){ .min_ms = 50, .repeats = 3, .npinned = 2, .pinned = { 1, 0 } };
     for (int i = 0; i < TR_COUNT; i++)
         o->tr[o->ntr++] = (enum transport)i;
     for (size_t i = 0; i < sizeof default_sizes / sizeof *default_sizes; i++)
         o->size[o->nsize++] = default_sizes[i];
-
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't': {
-            o->ntr = 0;
-            char *list = strdup(optarg), *save = NULL;
-            for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-                if (o->ntr == TR_COUNT || transport_parse(w, &o->tr[o->ntr]) < 0)
-                    usage_error("unknown or repeated transport in --transports %s", optarg);
-                o->ntr++;
-            }
-            free(list);
-            if (o->ntr == 0)
-                usage_error("empty --transports%s", "");
-            break;
-        }
-        case 's': {
-            o->nsize = 0;
-            char *list = strdup(optarg), *save = NULL;
-            for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-                if (o->nsize == SIZES_MAX)
-                    usage_error("too many sizes in --sizes %s", optarg);
-                o->size[o->nsize++] = parse_ul(w, 1, CHAN_MAX_BYTES, "--sizes");
-            }
-            free(list);
-            if (o->nsize == 0)
-                usage_error("empty --sizes%s", "");
-            break;
-        }
-        case 'p':
-            if (strcmp(optarg, "both") == 0)
-                o->npinned = 2, o->pinned[0] = 1, o->pinned[1] = 0;
-            else
-                o->npinned = 1, o->pinned[0] = (int)parse_ul(optarg, 0, 1, "--pinned");
-            break;
-        case 'm':
-            o->min_ms = (unsigned)parse_ul(optarg, 1, 60000, "--min-ms");
-            break;
-        case 'r':
-            o->repeats = (unsigned)parse_ul(optarg, 1, REPEATS_MAX, "--repeats");
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(EXIT_OK);
-        default:
-            usage_error("unknown option or missing value: %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument %s", argv[optind]);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    struct progflags pf = { .summary = summary, .flags = flags, .n = sizeof flags / sizeof flags[0] };
+    progflags_parse(&pf, argc, argv, on_flag, o);
 }
 
 int main(int argc, char **argv)
@@ -194,8 +184,8 @@ int main(int argc, char **argv)
                     rt_ops += a.ops;
                     ow_ops += b.ops;
                 }
-                double rt_us = median(rt, o.repeats) / 1000.0;
-                double ow_us = median(ow, o.repeats) / 1000.0;
+                double rt_us = timing_median(rt, o.repeats) / 1000.0;
+                double ow_us = timing_median(ow, o.repeats) / 1000.0;
                 printf("%s,%zu,%d,%.4f,%.4f,%.2f,%llu,%llu,%u\n", transport_name(t), bytes,
                        pinned, rt_us, ow_us, (double)bytes / ow_us,
                        (unsigned long long)rt_ops, (unsigned long long)ow_ops, o.repeats);

@@ -101,18 +101,6 @@ static int time_op(int (*op)(struct subject *), struct subject *s, uint64_t min_
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const char usage_text[] =
     "usage: serbench [--min-ms MS] [--repeats R] [--quiet]\n"
     "Encode + decode cost and size of raw / msgpack / json x flat / nested / array,\n"
@@ -135,7 +123,8 @@ static unsigned parse_u(const char *s, unsigned lo, unsigned hi, const char *fla
     return (unsigned)v;
 }
 
-int main(int argc, char **argv)
+/* The command line; --help and every error exit here (0, or EXIT_USAGE). */
+static void parse_args(int argc, char **argv, unsigned *min_ms, unsigned *repeats, int *quiet)
 {
     static const struct option longopts[] = {
         { "min-ms", required_argument, NULL, 'm' },
@@ -144,25 +133,64 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    unsigned min_ms = 50, repeats = 3;
-    int quiet = 0, c;
+    int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': min_ms = parse_u(optarg, 1, 60000, "--min-ms"); break;
-        case 'r': repeats = parse_u(optarg, 1, REPEATS_MAX, "--repeats"); break;
-        case 'q': quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return EXIT_OK;
+        case 'm': *min_ms = parse_u(optarg, 1, 60000, "--min-ms"); break;
+        case 'r': *repeats = parse_u(optarg, 1, REPEATS_MAX, "--repeats"); break;
+        case 'q': *quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); exit(EXIT_OK);
         default:
             fprintf(stderr, "serbench: unknown option or missing value: %s\n%s",
                     argv[optind - 1], usage_text);
-            return EXIT_USAGE;
+            exit(EXIT_USAGE);
         }
     }
     if (optind < argc) {
         fprintf(stderr, "serbench: unexpected argument %s\n%s", argv[optind], usage_text);
-        return EXIT_USAGE;
+        exit(EXIT_USAGE);
     }
+}
+
+/* One CSV row: s's codec on s's payload, medians of `repeats` measurements.
+ * Returns 0, or -1 after a one-line message on stderr. */
+static int measure_row(struct subject *s, unsigned repeats, uint64_t min_ns, double m[4])
+{
+    double enc[REPEATS_MAX], dec[REPEATS_MAX], rt[REPEATS_MAX];
+    char err[256];
+    const char *what = payload_names[s->pl], *cname = codec_name(s->codec);
+    if (do_encode(s) < 0 || do_decode(s) < 0 || !decoded_equal(s)) {
+        fprintf(stderr, "serbench: %s %s: the decoded record differs from the original "
+                "(or a codec failed: %s)\n", cname, what, strerror(errno));
+        return -1;
+    }
+    size_t bytes = s->enc.len;
+    for (unsigned r = 0; r < repeats; r++) {
+        struct chan_result pr;
+        if (time_op(do_encode, s, min_ns, &enc[r]) < 0 || time_op(do_decode, s, min_ns, &dec[r]) < 0) {
+            fprintf(stderr, "serbench: %s %s failed: %s\n", cname, what, strerror(errno));
+            return -1;
+        }
+        if (chan_round_trip(TR_PIPE, bytes, 0, min_ns, &pr, err, sizeof err) < 0) {
+            fprintf(stderr, "serbench: pipe round trip of %zu B: %s\n", bytes, err);
+            return -1;
+        }
+        rt[r] = pr.ns_per_op;
+    }
+    double e = timing_median(enc, repeats), d = timing_median(dec, repeats), p = timing_median(rt, repeats);
+    double share = 2 * (e + d) / (2 * (e + d) + p);
+    printf("%s,%s,%zu,%.1f,%.1f,%.3f,%.4f,%u\n", cname, what, bytes, e, d, p / 1000.0, share, repeats);
+    fflush(stdout);
+    m[0] = e, m[1] = d, m[2] = p, m[3] = share;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned min_ms = 50, repeats = 3;
+    int quiet = 0;
+    parse_args(argc, argv, &min_ms, &repeats, &quiet);
     signal(SIGPIPE, SIG_IGN);
     uint64_t min_ns = (uint64_t)min_ms * 1000000u;
 
@@ -189,42 +217,18 @@ int main(int argc, char **argv)
     printf("codec,payload,bytes,encode_ns,decode_ns,pipe_rt_us,round_trip_share,repeats\n");
 
     int total = CODEC_COUNT * PL_COUNT, done = 0;
-    double enc[REPEATS_MAX], dec[REPEATS_MAX], rt[REPEATS_MAX];
-    char err[256];
     for (int pl = 0; pl < PL_COUNT; pl++) {
         for (int cd = 0; cd < CODEC_COUNT; cd++) {
             s->codec = (enum codec)cd;
             s->pl = (enum payload)pl;
-            const char *what = payload_names[pl], *cname = codec_name(s->codec);
-            if (do_encode(s) < 0 || do_decode(s) < 0 || !decoded_equal(s)) {
-                fprintf(stderr, "serbench: %s %s: the decoded record differs from the original "
-                        "(or a codec failed: %s)\n", cname, what, strerror(errno));
+            double m[4];        /* encode ns, decode ns, pipe round trip ns, share */
+            if (measure_row(s, repeats, min_ns, m) < 0)
                 return EXIT_FAILURE_RT;
-            }
-            size_t bytes = s->enc.len;
-            for (unsigned r = 0; r < repeats; r++) {
-                struct chan_result pr;
-                if (time_op(do_encode, s, min_ns, &enc[r]) < 0 ||
-                    time_op(do_decode, s, min_ns, &dec[r]) < 0) {
-                    fprintf(stderr, "serbench: %s %s failed: %s\n", cname, what, strerror(errno));
-                    return EXIT_FAILURE_RT;
-                }
-                if (chan_round_trip(TR_PIPE, bytes, 0, min_ns, &pr, err, sizeof err) < 0) {
-                    fprintf(stderr, "serbench: pipe round trip of %zu B: %s\n", bytes, err);
-                    return EXIT_FAILURE_RT;
-                }
-                rt[r] = pr.ns_per_op;
-            }
-            double e = median(enc, repeats), d = median(dec, repeats), p = median(rt, repeats);
-            double share = 2 * (e + d) / (2 * (e + d) + p);
-            printf("%s,%s,%zu,%.1f,%.1f,%.3f,%.4f,%u\n", cname, what, bytes, e, d, p / 1000.0,
-                   share, repeats);
-            fflush(stdout);
             done++;
             if (!quiet)
                 fprintf(stderr, "serialization: %d/%d %s %s: %zu B, encode %.0f ns, decode %.0f ns,"
-                        " pipe round trip %.1f us, share %.1f %%\n", done, total, cname, what,
-                        bytes, e, d, p / 1000.0, 100 * share);
+                        " pipe round trip %.1f us, share %.1f %%\n", done, total, codec_name(s->codec),
+                        payload_names[pl], s->enc.len, m[0], m[1], m[2] / 1000.0, 100 * m[3]);
         }
     }
     buf_free(&s->enc);

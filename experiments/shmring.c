@@ -73,7 +73,7 @@ void shmring_free(struct shmring *r)
         munmap(r, r->map_len);
 }
 
-static uint8_t *slot(struct shmring *r, uint32_t pos)
+static uint8_t *ring_slot(struct shmring *r, uint32_t pos)
 {
     return (uint8_t *)r + RING_HDR + (size_t)(pos & (r->slots - 1)) * r->stride;
 }
@@ -96,7 +96,7 @@ static void put(struct shmring *r, const void *p, uint32_t n)
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);  /* ours alone */
     while (h - atomic_load(&r->tail) == r->slots)
         wait_change(&r->tail, &r->prod_waiting, h - r->slots);
-    uint8_t *s = slot(r, h);
+    uint8_t *s = ring_slot(r, h);
     memcpy(s, &n, sizeof n);
     if (n != STOP_LEN)
         memcpy(s + SLOT_HDR, p, n);          /* copy 1 of 2: into shared memory */
@@ -119,7 +119,7 @@ int shmring_get(struct shmring *r, void *p, size_t cap)
 {
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);  /* ours alone */
     wait_change(&r->head, &r->cons_waiting, t);
-    uint8_t *s = slot(r, t);
+    uint8_t *s = ring_slot(r, t);
     uint32_t n;
     memcpy(&n, s, sizeof n);
     int got = n != STOP_LEN;

@@ -114,7 +114,8 @@ static const char *const method_names[M_COUNT] = { "fork", "fork_exec", "posix_s
 static const char *const pss_of[M_COUNT] = { "forked-child", "exec-of-kit-program",
                                              "spawn-of-kit-program", "thread-growth" };
 
-/* One start-and-finish of method m, in ns. */
+/* One start-and-finish of method m, in ns. The raw fork() is the lesson: its
+ * cost against posix_spawn() is what is timed, so no lib/child.h set-up. */
 static uint64_t start_once(enum method m)
 {
     static char *const true_argv[] = { "/bin/true", NULL };
@@ -160,35 +161,36 @@ static uint64_t start_once(enum method m)
     return now_ns() - t0;
 }
 
-/* Start one idle child of method m, measure its memory, then let it go. */
-static void idle_memory(enum method m, struct mem *out)
+/* The memory one more idle thread adds to this process (in, up: its pipes). */
+static void thread_memory(int in[2], int up[2], struct mem *out)
 {
-    int in[2], up[2];           /* in: its stdin (we close it to end it); up: its "ready" */
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
-        die("pipe2()");
-    if (m == M_PTHREAD) {
-        struct mem before, after;
-        pthread_t t;
-        if (read_mem(getpid(), &before) < 0)
-            die("reading /proc/self/smaps_rollup");
-        int fds[2] = { in[0], up[1] };
-        int rc = pthread_create(&t, NULL, thread_idle, fds);
-        if (rc != 0) {
-            errno = rc;
-            die("pthread_create()");
-        }
-        char c;
-        if (fd_read_all(up[0], &c, 1) != 1)   /* the thread is up, its stack touched */
-            die("waiting for the thread to be ready");
-        if (read_mem(getpid(), &after) < 0)
-            die("reading /proc/self/smaps_rollup");
-        close(in[1]);
-        pthread_join(t, NULL);
-        *out = (struct mem){ after.rss - before.rss, after.pss - before.pss,
-                             after.priv - before.priv };
-        close(in[0]), close(up[0]), close(up[1]);
-        return;
+    struct mem before, after;
+    pthread_t t;
+    if (read_mem(getpid(), &before) < 0)
+        die("reading /proc/self/smaps_rollup");
+    int fds[2] = { in[0], up[1] };
+    int rc = pthread_create(&t, NULL, thread_idle, fds);
+    if (rc != 0) {
+        errno = rc;
+        die("pthread_create()");
     }
+    char c;
+    if (fd_read_all(up[0], &c, 1) != 1)   /* the thread is up, its stack touched */
+        die("waiting for the thread to be ready");
+    if (read_mem(getpid(), &after) < 0)
+        die("reading /proc/self/smaps_rollup");
+    close(in[1]);
+    pthread_join(t, NULL);
+    *out = (struct mem){ after.rss - before.rss, after.pss - before.pss, after.priv - before.priv };
+    close(in[0]), close(up[0]), close(up[1]);
+}
+
+/* Start an idle child by method m (not M_PTHREAD) that says "ready" on up[1]
+ * and idles until in[0] reaches EOF. Returns its pid. The fork()s here are
+ * raw on purpose: the memory of a bare fork()ed child is what is measured
+ * (lib/child.h's set-up would add its own work to the child). */
+static pid_t start_idle_child(enum method m, int in[2], int up[2])
+{
     pid_t pid;
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -208,31 +210,44 @@ static void idle_memory(enum method m, struct mem *out)
                 ;
             _exit(0);
         }
+        return pid;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, up[1], 1);
+    int rc = 0;
+    if (m == M_SPAWN) {
+        rc = posix_spawn(&pid, self, &fa, NULL, wait_argv, environ);
     } else {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-        posix_spawn_file_actions_adddup2(&fa, up[1], 1);
-        int rc;
-        if (m == M_SPAWN) {
-            rc = posix_spawn(&pid, self, &fa, NULL, wait_argv, environ);
-        } else {
-            rc = 0;
-            if ((pid = fork()) < 0)
-                die("fork()");
-            if (pid == 0) {
-                if (dup2(in[0], 0) < 0 || dup2(up[1], 1) < 0)
-                    _exit(126);
-                execv(self, wait_argv);
-                _exit(127);
-            }
-        }
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) {
-            errno = rc;
-            die("posix_spawn()");
+        if ((pid = fork()) < 0)
+            die("fork()");
+        if (pid == 0) {
+            if (dup2(in[0], 0) < 0 || dup2(up[1], 1) < 0)
+                _exit(126);
+            execv(self, wait_argv);
+            _exit(127);
         }
     }
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        errno = rc;
+        die("posix_spawn()");
+    }
+    return pid;
+}
+
+/* Start one idle child (or thread) of method m, measure its memory, then let it go. */
+static void idle_memory(enum method m, struct mem *out)
+{
+    int in[2], up[2];           /* in: its stdin (we close it to end it); up: its "ready" */
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
+        die("pipe2()");
+    if (m == M_PTHREAD) {
+        thread_memory(in, up, out);
+        return;
+    }
+    pid_t pid = start_idle_child(m, in, up);
     close(in[0]);
     close(up[1]);
     char c;

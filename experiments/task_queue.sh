@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # task_queue: MPOP's benchmark table, done fairly (bin/taskq, the same design as
-# phase3_processes/taskq_bench.sh). The same tasks of uniform cost (--fn spin
+# phase3_processes/taskq/taskq_bench.sh). The same tasks of uniform cost (--fn spin
 # --args 4: four --work units each, about MPOP's task size) on the same workers,
 # three ways:
 #   static   tasks/N handed to each worker up front (no coordination at all)

@@ -133,15 +133,20 @@ static void usage(const struct cli *c, FILE *f)
     }
 }
 
+void cli_vsay(const char *prog, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_usage_error(const struct cli *c, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", c->prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vsay(c->prog, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     usage(c, stderr);
     exit(EXIT_USAGE);
 }

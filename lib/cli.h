@@ -5,6 +5,7 @@
 #define KIT_CLI_H
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,10 @@ typedef int (*cli_extra_fn)(int val, const char *arg, void *ctx, char *err, size
  * fn may be NULL when nextra is 0. argv is not reordered; c keeps pointers into it. */
 void cli_parse(struct cli *c, int argc, char **argv, const char *summary,
                const struct cli_extra *extra, size_t nextra, cli_extra_fn fn, void *ctx);
+
+/* Print "prog: " and the formatted reason with a newline on stderr (stdout
+ * flushed first, so the two streams stay in order on a terminal). */
+void cli_vsay(const char *prog, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Print "prog: reason" and the usage on stderr, then exit EXIT_USAGE. For checks
  * that span several flags, made after cli_parse returns. */

@@ -3,7 +3,9 @@
  *   ctlsrv      a UNIX-domain server on a libuv loop: one line in, one answer out,
  *               answers in order per connection, and the program may answer later
  *               (phase 3 asks a worker first). Line length and connection count are
- *               capped (CTL_LINE_MAX, CTL_CONN_MAX); the socket is created mode 0600,
+ *               capped (CTL_LINE_MAX, CTL_CONN_MAX), a silent connection is closed
+ *               after CTL_IDLE_MS, and a full table makes room for a new client by
+ *               closing the connection idle longest; the socket is created mode 0600,
  *               a live socket at the same path is never replaced, a stale one is,
  *               and the file is removed on close. With CTLSRV_PRIVATE
  *               (--control-private) its directory is private too (ctl_private_dir). */
@@ -11,6 +13,8 @@
 #define KIT_CTL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <uv.h>
@@ -70,6 +74,16 @@ int ctl_private_dir(const char *sock_path, struct ctl_dir *made, char *err, size
  * nothing when it made none. Keeps errno, so failure paths may call it. */
 void ctl_private_dir_remove(struct ctl_dir *made);
 
+/* The socket file of ctlsrv_start (ctlsock.c): if a file is at path, a stale
+ * socket (nobody accepts) is removed, a live one or any other file refused;
+ * then a socket is bound at sa (whose sun_path is path) with mode 0600 from the
+ * first instant, and listens with backlog. Returns the listening fd (CLOEXEC,
+ * blocking) with the file's identity in *st, or -1 with errno and a reason in
+ * err ("another run is listening on /tmp/x.sock", "/tmp/x exists and is not a
+ * socket"). */
+int ctl_listen(const char *path, const struct sockaddr_un *sa, int backlog, struct stat *st,
+               char *err, size_t errlen);
+
 /* Listen on path (socket mode 0600). A stale socket file at path (nobody accepts)
  * is replaced; a live one, a non-socket file or a path too long for a UNIX socket
  * is refused. flags: 0, or CTLSRV_PRIVATE to call ctl_private_dir(path) first
@@ -88,6 +102,11 @@ struct ctlsrv *ctlsrv_start(uv_loop_t *loop, const char *path, unsigned flags, c
  * (libuv handles are not thread-safe): a worker thread hands its answer to the
  * loop with a uv_async_t first. */
 void ctl_answer(struct ctl_query *q, const char *text);
+
+/* Close connections that send no whole line for ms milliseconds while nothing
+ * of theirs is waiting (CTL_IDLE_MS by default; 0 means 1). For tests, and for a
+ * program that wants another limit. */
+void ctlsrv_set_idle_ms(struct ctlsrv *s, uint64_t ms);
 
 /* Counters for STATS (valid until ctlsrv_close). */
 unsigned long ctlsrv_queries(const struct ctlsrv *s);   /* lines received, bad ones too */

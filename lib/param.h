@@ -19,6 +19,7 @@
 
 #define CTL_LINE_MAX       512         /* longest control-socket command line */
 #define CTL_CONN_MAX       32          /* most control connections open at once */
+#define CTL_IDLE_MS        10000       /* a connection silent this long (nothing pending) is closed */
 #define CTL_REPLY_TIMEOUT_MS 2000      /* a worker that has not answered by then: ERR timeout */
 
 #define EXIT_OK            0           /* ran to the end, nothing rejected (SPEC §4) */

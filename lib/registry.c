@@ -18,13 +18,13 @@
 #define LOAD_NUM 7              /* grow past LOAD_NUM/LOAD_DEN full */
 #define LOAD_DEN 10
 
-struct slot {
+struct reg_slot {
     uint64_t hash;
     struct keystate *ks;        /* NULL = empty */
 };
 
 struct registry {
-    struct slot *slots;
+    struct reg_slot *slots;
     size_t cap;                 /* a power of two */
     size_t count;
 };
@@ -57,11 +57,11 @@ struct registry *registry_new(void)
 }
 
 /* The slot holding key, or the empty slot where it would go. */
-static struct slot *probe(const struct registry *r, const char *key, size_t len, uint64_t h)
+static struct reg_slot *find_slot(const struct registry *r, const char *key, size_t len, uint64_t h)
 {
     size_t mask = r->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct slot *s = &r->slots[i];
+        struct reg_slot *s = &r->slots[i];
         if (!s->ks)
             return s;
         if (s->hash == h && memcmp(s->ks->key, key, len) == 0 && s->ks->key[len] == '\0')
@@ -72,11 +72,11 @@ static struct slot *probe(const struct registry *r, const char *key, size_t len,
 static int grow(struct registry *r)
 {
     size_t cap = r->cap * 2;
-    struct slot *slots = calloc(cap, sizeof *slots);
+    struct reg_slot *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t i = 0; i < r->cap; i++) {
-        struct slot *s = &r->slots[i];
+        struct reg_slot *s = &r->slots[i];
         if (!s->ks)
             continue;
         size_t j = s->hash & (cap - 1);
@@ -94,7 +94,7 @@ struct keystate *registry_find(const struct registry *r, const char *key, size_t
 {
     if (len > KEY_MAX)
         return NULL;
-    return probe(r, key, len, key_hash(key, len))->ks;
+    return find_slot(r, key, len, key_hash(key, len))->ks;
 }
 
 struct keystate *registry_get(struct registry *r, const char *key, size_t len)
@@ -104,13 +104,13 @@ struct keystate *registry_get(struct registry *r, const char *key, size_t len)
         return NULL;
     }
     uint64_t h = key_hash(key, len);
-    struct slot *s = probe(r, key, len, h);
+    struct reg_slot *s = find_slot(r, key, len, h);
     if (s->ks)
         return s->ks;
     if ((r->count + 1) * LOAD_DEN > r->cap * LOAD_NUM) {
         if (grow(r) < 0)
             return NULL;
-        s = probe(r, key, len, h);
+        s = find_slot(r, key, len, h);
     }
     struct keystate *ks = malloc(sizeof *ks);
     if (!ks)

@@ -3,6 +3,7 @@
  * clocks tell "busy" from "waiting" (wall time minus CPU time = time blocked). */
 #include "timing.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 static uint64_t clock_ns(clockid_t id)
@@ -26,4 +27,16 @@ uint64_t cpu_ns(void)
 uint64_t thread_cpu_ns(void)
 {
     return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double timing_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }

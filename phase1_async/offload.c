@@ -27,11 +27,11 @@
 
 struct chain;
 
-struct job {
+struct offload_job {
     uv_work_t req;              /* req.data = the job */
     struct msg m;               /* the message (no payload) */
     struct chain *chain;        /* its key's chain */
-    struct job *next;           /* next in the chain, or in the free list */
+    struct offload_job *next;           /* next in the chain, or in the free list */
     uint64_t result;            /* written by the pool thread, read after it */
     struct offload *o;
 };
@@ -39,15 +39,15 @@ struct job {
 /* One key's FIFO. Owned by the loop thread. */
 struct chain {
     struct keystate *ks;        /* key of the chain (the map's key) */
-    struct job *head, *tail;    /* head is running on the pool when busy */
+    struct offload_job *head, *tail;    /* head is running on the pool when busy */
     bool busy;                  /* a job of this key is on the pool */
 };
 
 struct offload {
     uv_loop_t *loop;
     uint32_t work;
-    struct job *jobs;           /* max_held slots */
-    struct job *free_jobs;      /* free list */
+    struct offload_job *jobs;           /* max_held slots */
+    struct offload_job *free_jobs;      /* free list */
     size_t held;                /* slots in use */
     size_t running, peak_running;
     uint64_t submitted;
@@ -82,7 +82,7 @@ static int map_grow(struct offload *o)
             j = (j + 1) & (cap - 1);
         m[j] = o->map[i];
         /* Jobs point at their chain: move those pointers along. */
-        for (struct job *jb = m[j].head; jb; jb = jb->next)
+        for (struct offload_job *jb = m[j].head; jb; jb = jb->next)
             jb->chain = &m[j];
     }
     free(o->map);
@@ -135,18 +135,32 @@ static bool needs_work(const struct offload *o, const struct msg *m)
 /* Pool thread: only the CPU work, nothing shared. */
 static void work_cb(uv_work_t *req)
 {
-    struct job *jb = req->data;
+    struct offload_job *jb = req->data;
     jb->result = work_burn(jb->o->work, jb->m.seq);
 }
 
 static void after_work_cb(uv_work_t *req, int status);
+
+/* Apply the chain's head (its work, if any, is done) and free its job. */
+static void apply_head(struct offload *o, struct chain *c)
+{
+    struct offload_job *jb = c->head;
+    fsm_apply_msg(c->ks, &jb->m);
+    c->head = jb->next;
+    if (!c->head)
+        c->tail = NULL;
+    jb->next = o->free_jobs;
+    o->free_jobs = jb;
+    o->held--;
+    o->applied(o->ctx);
+}
 
 /* The chain's head is the oldest message of its key not yet applied. Apply
  * heads that need no work; stop at one that does and send it to the pool. */
 static void chain_advance(struct offload *o, struct chain *c)
 {
     while (c->head) {
-        struct job *jb = c->head;
+        struct offload_job *jb = c->head;
         if (needs_work(o, &jb->m)) {
             c->busy = true;
             o->submitted++;
@@ -156,14 +170,7 @@ static void chain_advance(struct offload *o, struct chain *c)
             uv_queue_work(o->loop, &jb->req, work_cb, after_work_cb);
             return;
         }
-        fsm_apply_msg(c->ks, &jb->m);
-        c->head = jb->next;
-        if (!c->head)
-            c->tail = NULL;
-        jb->next = o->free_jobs;
-        o->free_jobs = jb;
-        o->held--;
-        o->applied(o->ctx);
+        apply_head(o, c);
     }
 }
 
@@ -171,20 +178,13 @@ static void chain_advance(struct offload *o, struct chain *c)
 static void after_work_cb(uv_work_t *req, int status)
 {
     (void)status;               /* never cancelled: we do not call uv_cancel */
-    struct job *jb = req->data;
+    struct offload_job *jb = req->data;
     struct offload *o = jb->o;
     struct chain *c = jb->chain;
     o->sink ^= jb->result;      /* the work's result is used, never stored */
     o->running--;
     c->busy = false;
-    fsm_apply_msg(c->ks, &jb->m);
-    c->head = jb->next;
-    if (!c->head)
-        c->tail = NULL;
-    jb->next = o->free_jobs;
-    o->free_jobs = jb;
-    o->held--;
-    o->applied(o->ctx);
+    apply_head(o, c);
     chain_advance(o, c);
 }
 
@@ -204,7 +204,7 @@ int offload_push(struct offload *o, struct keystate *ks, const struct msg *m)
         o->applied(o->ctx);
         return 0;
     }
-    struct job *jb = o->free_jobs;
+    struct offload_job *jb = o->free_jobs;
     o->free_jobs = jb->next;
     o->held++;
     jb->m = *m;

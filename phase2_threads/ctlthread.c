@@ -44,11 +44,11 @@ static void on_query(struct ctl_query *q, const struct ctl_req *req, void *data)
                  (unsigned long long)pool_order_broken_keys(p));
         break;
     case CTL_SHUTDOWN:
-        stop_input(c);
+        stop_input(c);          /* the threads drain what was read, then the run ends */
         snprintf(text, sizeof text, "OK");
         break;
-    default:
-        snprintf(text, sizeof text, "ERR %s", req->why[0] ? req->why : "bad command");
+    case CTL_BAD:               /* never: ctlsrv answers bad lines itself */
+        snprintf(text, sizeof text, "ERR %s", req->why);
         break;
     }
     ctl_answer(q, text);

@@ -1,6 +1,7 @@
 /* test_ctl_hostile.c: the control socket server (lib/ctlsrv.c) against clients
  * that misbehave: random garbage, a half-sent line and then silence, 64
- * connections at once, a flood of 100k lines from a client that never reads,
+ * connections at once (the idlest evicted), a full table of busy clients, a
+ * silent client past the idle limit, a flood of 100k lines from a client that never reads,
  * NUL bytes and lines of megabytes, clients that hang up with answers due.
  * After each: the server still answers a well-behaved client, every handle
  * closed, the socket file is gone and no fd leaked.
@@ -40,6 +41,10 @@ struct harness {
     int stopped;
     int fds_before;
     unsigned long handled;      /* valid commands the handler saw */
+    uint64_t idle_ms;           /* ctlsrv_set_idle_ms before the scenario, if nonzero */
+    struct ctl_query *held[CTL_CONN_MAX + 1];   /* "GET hold": answered on release or SHUTDOWN */
+    int nheld;                  /* loop thread writes, client thread reads: __atomic */
+    uv_async_t release;         /* the client thread asks the loop to answer the holds */
     char row[DUMP_ROW_MAX];     /* the answer to GET k1 */
     void (*scenario)(struct harness *);
     /* What the client thread found, checked by the test afterwards. */
@@ -64,6 +69,15 @@ static void note(struct harness *h, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ the server */
 
+static void answer_held(uv_async_t *a)
+{
+    struct harness *h = a->data;
+    while (h->nheld > 0) {
+        ctl_answer(h->held[h->nheld - 1], "OK held");
+        __atomic_store_n(&h->nheld, h->nheld - 1, __ATOMIC_RELEASE);
+    }
+}
+
 static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
 {
     struct harness *h = data;
@@ -71,6 +85,11 @@ static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
     h->handled++;
     switch (req->cmd) {
     case CTL_GET:
+        if (strcmp(req->key, "hold") == 0 && h->nheld < (int)KIT_NELEM(h->held)) {
+            h->held[h->nheld] = q;              /* a connection with a line in progress */
+            __atomic_store_n(&h->nheld, h->nheld + 1, __ATOMIC_RELEASE);
+            return;
+        }
         ctl_answer(q, strcmp(req->key, "k1") == 0 ? h->row : "ERR unknown key");
         return;
     case CTL_STATS:
@@ -79,6 +98,8 @@ static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
         ctl_answer(q, text);
         return;
     case CTL_SHUTDOWN:
+        answer_held(&h->release);
+        uv_close((uv_handle_t *)&h->release, NULL);
         ctl_answer(q, "OK");
         if (!h->stopped) {
             h->stopped = 1;
@@ -100,7 +121,7 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static void run_scenario(void (*scenario)(struct harness *))
+static void run_scenario_idle(void (*scenario)(struct harness *), uint64_t idle_ms)
 {
     struct harness *h = &H;
     char err[256];
@@ -119,6 +140,10 @@ static void run_scenario(void (*scenario)(struct harness *))
     ck_assert_int_eq(uv_loop_init(&h->loop), 0);
     h->srv = ctlsrv_start(&h->loop, h->path, 0, handle, h, err, sizeof err);
     ck_assert_msg(h->srv != NULL, "ctlsrv_start: expected a server, got '%s'", err);
+    if (idle_ms)
+        ctlsrv_set_idle_ms(h->srv, idle_ms);
+    ck_assert_int_eq(uv_async_init(&h->loop, &h->release, answer_held), 0);
+    h->release.data = h;
     h->scenario = scenario;
     ck_assert_int_eq(pthread_create(&t, NULL, client_main, h), 0);
     uv_run(&h->loop, UV_RUN_DEFAULT);
@@ -132,6 +157,11 @@ static void run_scenario(void (*scenario)(struct harness *))
     free(h->dir);
     ck_assert_msg(kit_count_fds() == h->fds_before, "expected %d fds open, got %d",
                   h->fds_before, kit_count_fds());
+}
+
+static void run_scenario(void (*scenario)(struct harness *))
+{
+    run_scenario_idle(scenario, 0);
 }
 
 #define NOTE(i, want) \
@@ -310,45 +340,29 @@ START_TEST(half_line_does_not_block)
 }
 END_TEST
 
-/* MANY connections at once: CTL_CONN_MAX are served, every later one is told
- * "ERR too many connections" and closed, and the server goes on. n[0] refused
- * as expected, n[1] served, n[2] anything else. */
+/* MANY silent connections, one after another: each one past CTL_CONN_MAX takes
+ * the slot of the connection idle longest, which is told so and closed; so the
+ * first MANY - CTL_CONN_MAX are evicted, in order, and the last CTL_CONN_MAX are
+ * served. n[0] evicted as expected (and among the first ones), n[1] served,
+ * n[2] anything else. */
+#define EVICTED "ERR closed: the connection table is full and you were idle longest"
+
 static void sc_many(struct harness *h)
 {
-    int fds[MANY], refused[MANY] = { 0 };
+    int fds[MANY];
     char a[128], want[32];
     for (int i = 0; i < MANY; i++)
         fds[i] = ctlclient_open(h->path, T_MS);
-    /* The refused ones have their answer and EOF waiting; wait until as many
-     * as expected are readable, without asking anything. */
-    for (int tries = 0; tries < 300; tries++) {
-        struct pollfd pf[MANY];
-        int readable = 0;
-        for (int i = 0; i < MANY; i++)
-            pf[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        poll(pf, MANY, 0);
-        for (int i = 0; i < MANY; i++)
-            readable += (pf[i].revents & (POLLIN | POLLHUP)) != 0;
-        if (readable >= MANY - CTL_CONN_MAX)
-            break;
-        kit_sleep_ms(10);
-    }
-    for (int i = 0; i < MANY; i++) {
-        struct pollfd pf = { .fd = fds[i], .events = POLLIN };
-        if (poll(&pf, 1, 0) != 1)
-            continue;
-        refused[i] = 1;
+    for (int i = 0; i < MANY - CTL_CONN_MAX; i++) {
         int n = ctlclient_read_line(fds[i], a, sizeof a, T_MS);
-        int eof = ctlclient_read_line(fds[i], a + 64, 64, T_MS) < 0 && errno == ECONNRESET;
-        if (n > 0 && strcmp(a, "ERR too many connections") == 0 && eof)
+        int eof = ctlclient_read_line(fds[i], a + 96, 32, T_MS) < 0 && errno == ECONNRESET;
+        if (n > 0 && strncmp(a, EVICTED, sizeof EVICTED - 1) == 0 && eof)
             h->n[0]++;
         else
             h->n[2]++;
     }
     snprintf(want, sizeof want, " clients=%d", CTL_CONN_MAX);
-    for (int i = 0; i < MANY; i++) {
-        if (refused[i])
-            continue;
+    for (int i = MANY - CTL_CONN_MAX; i < MANY; i++) {
         if (ctlclient_request(fds[i], "STATS", a, sizeof a, T_MS) > 0 && strstr(a, want))
             h->n[1]++;
         else
@@ -359,13 +373,80 @@ static void sc_many(struct harness *h)
     probe_clients(h, 1);                                                /* 0 */
 }
 
-START_TEST(many_connections_capped)
+START_TEST(many_connections_evict_idlest)
 {
     run_scenario(sc_many);
     ck_assert_msg(H.n[0] == MANY - CTL_CONN_MAX && H.n[1] == CTL_CONN_MAX && H.n[2] == 0,
-                  "expected %d refused and %d served, got %ld refused, %ld served, %ld other",
-                  MANY - CTL_CONN_MAX, CTL_CONN_MAX, H.n[0], H.n[1], H.n[2]);
+                  "expected the first %d evicted and the last %d served, got %ld evicted, "
+                  "%ld served, %ld other", MANY - CTL_CONN_MAX, CTL_CONN_MAX, H.n[0], H.n[1], H.n[2]);
     NOTE(0, "clients=1");
+}
+END_TEST
+
+/* CTL_CONN_MAX connections each with a command in progress (GET hold, which the
+ * handler answers only when released): nothing is idle, so a new client is told
+ * "ERR too many connections". Once the holds are answered and those clients
+ * leave, a new one gets in. n[0] refused as expected, n[1] served afterwards. */
+static void sc_busy(struct harness *h)
+{
+    int fds[CTL_CONN_MAX];
+    char a[128];
+    for (int i = 0; i < CTL_CONN_MAX; i++) {
+        fds[i] = ctlclient_open(h->path, T_MS);
+        send_all(fds[i], "GET hold\n", 9, T_MS);
+    }
+    /* Until the handler holds every one of them, wait. */
+    for (int tries = 0; tries < 1000 && __atomic_load_n(&h->nheld, __ATOMIC_ACQUIRE) < CTL_CONN_MAX; tries++)
+        kit_sleep_ms(10);
+    int fd = ctlclient_open(h->path, T_MS);
+    if (ctlclient_read_line(fd, a, sizeof a, T_MS) > 0 && strcmp(a, "ERR too many connections") == 0)
+        h->n[0]++;
+    close(fd);
+    uv_async_send(&h->release);
+    for (int i = 0; i < CTL_CONN_MAX; i++) {
+        ctlclient_read_line(fds[i], a, sizeof a, T_MS);     /* "OK held" */
+        close(fds[i]);
+    }
+    for (int tries = 0; tries < 300; tries++) {     /* the closes are seen a little later */
+        if (ctl_request(h->path, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row) == 0) {
+            h->n[1]++;
+            break;
+        }
+        kit_sleep_ms(10);
+    }
+}
+
+START_TEST(busy_table_refuses)
+{
+    run_scenario(sc_busy);
+    ck_assert_msg(H.n[0] == 1, "expected a new client refused while every slot is busy");
+    ck_assert_msg(H.n[1] == 1, "expected a client served once a busy one left");
+}
+END_TEST
+
+/* With a 200 ms idle limit: a silent client is told so and closed; a client
+ * whose command is in progress (GET hold) is not closed however long it waits.
+ * n[0] the silent one closed as expected, n[1] the holding one still open after
+ * the silent one was closed. */
+static void sc_idle(struct harness *h)
+{
+    char a[128];
+    int hold = ctlclient_open(h->path, T_MS), mute = ctlclient_open(h->path, T_MS);
+    send_all(hold, "GET hold\n", 9, T_MS);
+    int n = ctlclient_read_line(mute, a, sizeof a, 10 * T_MS);
+    int eof = ctlclient_read_line(mute, a + 96, 32, T_MS) < 0 && errno == ECONNRESET;
+    h->n[0] = n > 0 && strcmp(a, "ERR idle for too long") == 0 && eof;
+    struct pollfd pf = { .fd = hold, .events = POLLIN };
+    h->n[1] = poll(&pf, 1, 0) == 0;                 /* nothing to read: no ERR, no EOF */
+    close(mute);
+    close(hold);
+}
+
+START_TEST(idle_connection_closed)
+{
+    run_scenario_idle(sc_idle, 200);
+    ck_assert_msg(H.n[0] == 1, "expected a silent client told 'ERR idle for too long' and closed");
+    ck_assert_msg(H.n[1] == 1, "expected a client with a command in progress left open");
 }
 END_TEST
 
@@ -546,7 +627,9 @@ static Suite *ctl_hostile_suite(void)
     const struct kit_case cases[] = {
         { "random_garbage", random_garbage, 20 },
         { "half_line_does_not_block", half_line_does_not_block, 20 },
-        { "many_connections_capped", many_connections_capped, 20 },
+        { "many_connections_evict_idlest", many_connections_evict_idlest, 20 },
+        { "busy_table_refuses", busy_table_refuses, 20 },
+        { "idle_connection_closed", idle_connection_closed, 30 },
         { "flood_without_reading", flood_without_reading, 30 },
         { "nul_bytes_and_long_lines", nul_bytes_and_long_lines, 20 },
         { "clients_hang_up", clients_hang_up, 30 },

@@ -4,7 +4,7 @@
  * dump must still equal bin/reference's, with exit 0 and no message applied
  * twice. Also: a stopped worker's replay log stays within --replay-max while
  * the input stalls; checkpoints happen; --recovery off still counts its losses;
- * a short soak (phase3_processes/soak.sh). After each: no fd, no child left.
+ * a short soak (phase3_processes/pipeline/soak.sh). After each: no fd, no child left.
  * Rerun one case with CK_RUN_CASE=name. */
 #include <signal.h>
 #include <stdio.h>
@@ -323,7 +323,7 @@ END_TEST
 
 /* ------------------------------------------------------------ soak */
 
-/* phase3_processes/soak.sh, short: 500 k messages, a random worker SIGKILLed
+/* phase3_processes/pipeline/soak.sh, short: 500 k messages, a random worker SIGKILLed
  * every 100 ms; the script checks dump == reference, no fd or memory leak (the
  * floor of the last third of the samples against the first's: a respawn in
  * progress is not a leak), no child and no shared memory left. A dozen kills or
@@ -347,7 +347,7 @@ START_TEST(test_soak_short)
      * the script's 8 MiB, over far more kills). */
     setenv("SOAK_RSS_SLACK_KIB", "16384", 1);
     struct kit_run r;
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", kit_src("phase3_processes/soak.sh"), NULL), 0);
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/bin/bash", kit_src("phase3_processes/pipeline/soak.sh"), NULL), 0);
     ck_assert_msg(r.status == 0 && strstr(r.err, "soak: PASSED"), "soak exited %d:\n%s", r.status, r.err);
     ck_assert_msg(strstr(r.err, "after 0 SIGKILLs") == NULL, "the soak killed nobody:\n%s", r.err);
     kit_run_free(&r);

@@ -93,6 +93,8 @@ static double run(struct shared *s, const struct conf *c, void (*fn)(struct shar
     }
     fflush(NULL);
     for (; started < c->procs; started++) {
+        /* A bare fork(), not lib/child.h: seed 004's lesson is what fork()
+         * shares (the MAP_SHARED counter) and these children only count and exit. */
         if ((pid[started] = fork()) < 0) {
             snprintf(err, len, "fork() failed spawning process %" PRIu64 ": %s", started, strerror(errno));
             break;

@@ -8,7 +8,7 @@
  * 64-bit counters, so "full" (seq < p) and "empty" (seq < p+1) are never
  * confused: MPOP's head == tail test after masking cannot tell them apart.
  *
- * The claim protocol, in the consumer (the crash story is in TASKQ.md):
+ * The claim protocol, in the consumer (the crash story is in this room's README.md):
  *   1. epoch += 1 (odd: "I am inside a claim")
  *   2. read tail = p; check slots p .. p+k-1 hold tasks; CAS tail p -> p+k
  *   3. copy the k tasks into its holder (shared memory), local_n = k

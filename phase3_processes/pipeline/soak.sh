@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# phase3_processes/soak.sh: bin/phase3 under fire. SOAK_MESSAGES messages (10 M by
+# phase3_processes/pipeline/soak.sh: bin/phase3 under fire. SOAK_MESSAGES messages (10 M by
 # default) go through bin/phase3 while a random worker is SIGKILLed every
 # SOAK_KILL_MS ms (1000). It passes when, at the end:
 #   1. the dump equals bin/reference's for the same stream, byte for byte, and
@@ -30,7 +30,7 @@
 #      /dev/shm holds no entry that was not there before (set SOAK_SHM_STRICT=0 to
 #      report rather than fail on new entries nobody of ours mapped: other
 #      programs running at the same time may create some).
-# Usage: BIN=bin phase3_processes/soak.sh     (exit 0 = passed, 1 = failed)
+# Usage: BIN=bin phase3_processes/pipeline/soak.sh     (exit 0 = passed, 1 = failed)
 # Knobs: SOAK_MESSAGES SOAK_KILL_MS SOAK_SAMPLE_MS SOAK_WORKERS SOAK_KEYS SOAK_WORK
 #        SOAK_SEED SOAK_WARMUP SOAK_RSS_SLACK_KIB SOAK_FD_SLACK SOAK_SHM_STRICT
 #        SOAK_EXTRA (more phase3 flags, e.g. "--checkpoint-every 1000")

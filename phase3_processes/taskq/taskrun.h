@@ -1,18 +1,23 @@
-/* taskpool.h: bin/taskq's three ways to run the same tasks on N worker
- * processes, so the benchmark compares like with like:
- *   shm      a supervisor pushes into the shared task ring (taskring.h); workers
+/* taskrun.h: what bin/taskq's three schemes share, so the benchmark compares
+ * like with like: the options, the result array every scheme commits into (one
+ * entry per task id), the report, and the check of the results against the
+ * tasks' own definition.
+ *   shm      (taskpool.h) a supervisor pushes into the shared task ring; workers
  *            claim ranges, run them, commit results into a shared result array;
- *            a killed worker's unfinished tasks are found and run again once;
- *   dynamic  workers ask the supervisor for the next task over a pipe (one task
- *            per request: Pool with chunksize 1, MPOP's "dynamic scheduling");
- *   static   each worker gets tasks/N consecutive ids up front and makes them itself.
+ *            a killed or hung worker's unfinished tasks are found and run again once;
+ *   dynamic  (taskbench.h) workers ask the supervisor for the next task over a
+ *            pipe (one task per request: Pool with chunksize 1, MPOP's "dynamic
+ *            scheduling");
+ *   static   (taskbench.h) each worker gets tasks/N consecutive ids up front and
+ *            makes them itself.
  * In every scheme the clock starts once the workers exist and are waiting, and
  * stops when the supervisor has seen every result (MPOP's rule: spawning excluded). */
-#ifndef KIT_TASKPOOL_H
-#define KIT_TASKPOOL_H
+#ifndef KIT_TASKRUN_H
+#define KIT_TASKRUN_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -69,31 +74,34 @@ struct taskpool_report {
     struct taskpool_worker_stats w[WORKERS_MAX];
 };
 
-/* Run the tasks with o->scheme. Returns 0 when the run ended (check the report
- * for correctness), or -1 with a one-line reason in err (a failed fork, mmap...). */
-int taskpool_run(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen);
-
-/* The dynamic and static schemes (taskbench.c); same contract as taskpool_run. */
-int taskbench_dynamic(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen);
-int taskbench_static(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen);
-
 /* Fill the correctness part of rep from a result array of rep->tasks entries;
  * recheck: also recompute every value sequentially. */
-void taskpool_verify(const struct task_result *res, const struct taskspec *spec, bool recheck,
-                     struct taskpool_report *rep);
+void taskrun_verify(const struct task_result *res, const struct taskspec *spec, bool recheck,
+                    struct taskpool_report *rep);
 
 /* True if every task ran exactly once with the right id (and value, if rechecked). */
-bool taskpool_ok(const struct taskpool_report *rep);
+bool taskrun_ok(const struct taskpool_report *rep);
 
 /* Commit one result (worker side): store, then the runs increment publishes it. */
-void taskpool_commit(struct task_result *r, uint64_t id, uint32_t worker, uint64_t value);
+void taskrun_commit(struct task_result *r, uint64_t id, uint32_t worker, uint64_t value);
 
-/* Run task id of spec in this process (static scheme, recheck). */
-uint64_t taskpool_run_one(const struct taskspec *spec, uint64_t id, uint8_t *scratch);
+/* Run task id of spec in this process (static scheme, recheck). scratch has
+ * room for spec->nbytes. */
+uint64_t taskrun_one(const struct taskspec *spec, uint64_t id, uint8_t *scratch);
 
 /* Map n bytes of anonymous MAP_SHARED zeroed memory (inherited by fork, gone
  * when the last process unmaps it or exits: nothing in /dev/shm can leak).
  * Returns NULL with errno. */
-void *taskpool_shared(size_t n);
+void *taskrun_shared(size_t n);
+
+/* Wait (futex on *word, ticket protocol: taskring.h) until every entry of
+ * res[0, n) is committed, *scan moving forward as entries are seen; each wait
+ * is at most wait_ms. Returns 1 when all are done, 0 when a wait ended (a
+ * wake-up, EINTR, the timeout) with some still open. */
+int taskrun_wait_done(const struct task_result *res, uint64_t n, uint64_t *scan,
+                      _Atomic uint32_t *word, _Atomic uint32_t *waiters, int wait_ms);
+
+/* Tell a supervisor sleeping in taskrun_wait_done that results came in. */
+void taskrun_notify(_Atomic uint32_t *word, _Atomic uint32_t *waiters);
 
 #endif

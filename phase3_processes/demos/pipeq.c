@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "csv.h"
 #include "frame.h"
@@ -92,6 +93,42 @@ static int64_t q_get(struct queue *q)
     return v;
 }
 
+/* The consumers are started by lib/child.h's child_spawn(), not a bare fork():
+ * a queue consumer sleeps on a shared semaphore and would outlive a killed
+ * parent for ever; child_spawn ties each one to the parent's life. */
+
+/* The pipe's consumer: sum the values until the sentinel, send the sum back. */
+struct pipe_consumer {
+    int in, out;
+};
+
+static int pipe_consumer_main(void *arg)
+{
+    const struct pipe_consumer *pc = arg;
+    int64_t v, s = 0;
+    /* One value per read: the per-message cost is the lesson. */
+    while (fd_read_all(pc->in, &v, sizeof v) == 1 && v != SENTINEL)
+        s += v;
+    return fd_write_all(pc->out, &s, sizeof s) < 0;
+}
+
+/* A queue consumer: sum its share until its sentinel, into its own slot. */
+struct queue_consumer {
+    struct queue *q;
+    uint64_t i;
+};
+
+static int queue_consumer_main(void *arg)
+{
+    const struct queue_consumer *qc = arg;
+    int64_t v, s = 0;
+    uint64_t n = 0;
+    while ((v = q_get(qc->q)) != SENTINEL)
+        s += v, n++;
+    qc->q->sum[qc->i] = s, qc->q->got[qc->i] = n;
+    return 0;
+}
+
 /* Returns wall seconds, or -1 with err. *sum_in gets what the consumers added. */
 static double run_pipe(const struct conf *c, int64_t *sum_in, char *err, size_t len)
 {
@@ -107,21 +144,13 @@ static double run_pipe(const struct conf *c, int64_t *sum_in, char *err, size_t 
         return -1;
     }
     uint64_t t0 = now_ns();
-    fflush(NULL);
-    pid_t pid = fork();
+    struct pipe_consumer pc = { fd[0], res[1] };
+    struct child_opts o = { .keep = (int[]){ fd[0], res[1] }, .nkeep = 2 };
+    pid_t pid = child_spawn(&o, pipe_consumer_main, &pc);
     if (pid < 0) {
         snprintf(err, len, "fork() failed spawning the consumer: %s", strerror(errno));
         close(fd[0]), close(fd[1]), close(res[0]), close(res[1]);
         return -1;
-    }
-    if (pid == 0) {
-        close(fd[1]), close(res[0]);
-        int64_t v, s = 0;
-        /* One value per read: the per-message cost is the lesson. */
-        while (fd_read_all(fd[0], &v, sizeof v) == 1 && v != SENTINEL)
-            s += v;
-        fd_write_all(res[1], &s, sizeof s);
-        _exit(0);
     }
     close(fd[0]), close(res[1]);
     for (uint64_t i = 0; i < c->msgs; i++) {
@@ -157,19 +186,11 @@ static double run_queue(const struct conf *c, int64_t *sum_in, char *err, size_t
     uint64_t started = 0;
     double secs = -1;
     uint64_t t0 = now_ns();
-    fflush(NULL);
     for (; started < c->cons; started++) {
-        if ((pid[started] = fork()) < 0) {
+        struct queue_consumer qc = { q, started };
+        if ((pid[started] = child_spawn(NULL, queue_consumer_main, &qc)) < 0) {
             snprintf(err, len, "fork() failed spawning consumer %" PRIu64 ": %s", started, strerror(errno));
             break;
-        }
-        if (pid[started] == 0) {
-            int64_t v, s = 0;
-            uint64_t n = 0;
-            while ((v = q_get(q)) != SENTINEL)
-                s += v, n++;
-            q->sum[started] = s, q->got[started] = n;
-            _exit(0);
         }
     }
     if (started == c->cons) {

@@ -1,5 +1,6 @@
-/* taskbench.c: the two schemes bin/taskq's ring is measured against, and the
- * result check all three share (see taskpool.h).
+/* taskbench.c: the two schemes bin/taskq's ring is measured against (see
+ * taskbench.h); they commit into the same result array and are checked the
+ * same way as the ring (taskrun.h).
  *
  * dynamic: one request pipe that every worker writes (24-byte requests, below
  * PIPE_BUF, so concurrent writes never interleave) and one task pipe per worker.
@@ -11,7 +12,7 @@
  * worker makes and runs its own tasks and commits into a shared result array.
  * No coordination at all, so it is the floor for uniform tasks (and the loser
  * when costs are uneven, which this benchmark does not show). */
-#include "taskpool.h"
+#include "taskbench.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "frame.h"
 #include "timing.h"
 
@@ -44,65 +45,29 @@ struct request {                        /* worker -> supervisor, dynamic scheme 
 
 #define STOP_FN UINT16_MAX              /* a task with this fn tells a worker to leave */
 
-uint64_t taskpool_run_one(const struct taskspec *spec, uint64_t id, uint8_t *scratch)
+/* What a benchmark worker runs: its index and its scheme's context. */
+struct bench_worker {
+    uint32_t w;
+    void (*fn)(uint32_t w, void *ctx);
+    void *ctx;
+};
+
+static int bench_worker_main(void *arg)
 {
-    struct task t;
-    taskspec_make(spec, id, &t);
-    if (t.nbytes)
-        taskspec_bytes(id, scratch, t.nbytes);
-    return taskfn_run(&t, t.nbytes ? scratch : NULL);
+    const struct bench_worker *b = arg;
+    b->fn(b->w, b->ctx);
+    return 0;
 }
 
-void taskpool_verify(const struct task_result *res, const struct taskspec *spec, bool recheck,
-                     struct taskpool_report *rep)
+/* Start worker w running fn(w, ctx), keeping only the fds in keep. */
+static pid_t start_bench_worker(uint32_t w, void (*fn)(uint32_t, void *), void *ctx,
+                                const int *keep, unsigned nkeep, char *err, size_t errlen)
 {
-    uint64_t n = rep->tasks;
-    uint8_t *scratch = spec->nbytes ? malloc(spec->nbytes) : NULL;
-    rep->once = rep->missing = rep->dup = rep->bad_id = rep->wrong = rep->id_sum = 0;
-    rep->id_sum_expected = n ? (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)) : 0;
-    rep->rechecked = recheck && (scratch || !spec->nbytes);
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t runs = atomic_load(&res[i].runs);
-        if (runs == 0) {
-            rep->missing++;
-            continue;
-        }
-        if (runs == 1)
-            rep->once++;
-        else
-            rep->dup++;
-        if (res[i].id != i)
-            rep->bad_id++;
-        rep->id_sum += res[i].id;
-        if (rep->rechecked && taskpool_run_one(spec, i, scratch) != res[i].value)
-            rep->wrong++;
-    }
-    free(scratch);
-}
-
-bool taskpool_ok(const struct taskpool_report *rep)
-{
-    return rep->once == rep->tasks && !rep->missing && !rep->dup && !rep->bad_id && !rep->wrong
-           && rep->id_sum == rep->id_sum_expected;
-}
-
-/* Fork worker w running fn(w, arg); the child dies with the supervisor. */
-static pid_t fork_worker(uint32_t w, void (*fn)(uint32_t, void *), void *arg, char *err, size_t errlen)
-{
-    pid_t sup = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    struct bench_worker b = { w, fn, ctx };
+    struct child_opts o = { .keep = keep, .nkeep = nkeep };
+    pid_t pid = child_spawn(&o, bench_worker_main, &b);
+    if (pid < 0)
         snprintf(err, errlen, "fork() failed spawning worker %u: %s", w, strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != sup)
-            _exit(0);
-        fn(w, arg);
-        _exit(0);
-    }
     return pid;
 }
 
@@ -136,11 +101,9 @@ static void static_worker(uint32_t w, void *arg)
     uint8_t *scratch = o->spec.nbytes ? malloc(o->spec.nbytes) : NULL;
     uint64_t lo = o->tasks * w / o->workers, hi = o->tasks * (w + 1) / o->workers;
     for (uint64_t id = lo; id < hi; id++)
-        taskpool_commit(&c->res[id], id, w, taskpool_run_one(&o->spec, id, scratch));
+        taskrun_commit(&c->res[id], id, w, taskrun_one(&o->spec, id, scratch));
     atomic_store(&c->sh->done[w], hi - lo);
-    atomic_fetch_add(&c->sh->done_word, 1);
-    if (atomic_load(&c->sh->done_waiters))
-        futex_wake_shared(&c->sh->done_word, 1);
+    taskrun_notify(&c->sh->done_word, &c->sh->done_waiters);
     free(scratch);
 }
 
@@ -150,7 +113,7 @@ int taskbench_static(const struct taskpool_opts *o, struct taskpool_report *rep,
     rep->tasks = o->tasks;
     rep->workers = o->workers;
     size_t len = sizeof(struct bench_shared) + sizeof(struct task_result) * o->tasks;
-    uint8_t *mem = taskpool_shared(len);
+    uint8_t *mem = taskrun_shared(len);
     if (!mem) {
         snprintf(err, errlen, "mmap() of %zu shared bytes failed: %s", len, strerror(errno));
         return -1;
@@ -160,21 +123,14 @@ int taskbench_static(const struct taskpool_opts *o, struct taskpool_report *rep,
     pid_t pids[WORKERS_MAX] = { 0 };
     int rc = -1;
     for (uint32_t w = 0; w < o->workers; w++)
-        if ((pids[w] = fork_worker(w, static_worker, &c, err, errlen)) < 0)
+        if ((pids[w] = start_bench_worker(w, static_worker, &c, NULL, 0, err, errlen)) < 0)
             goto out;
     uint64_t t0 = now_ns();
     atomic_store(&c.sh->start, 1);
     futex_wake_shared(&c.sh->start, INT_MAX);
-    for (uint64_t scan = 0;;) {
-        uint32_t ticket = atomic_load(&c.sh->done_word);
-        while (scan < o->tasks && atomic_load_explicit(&c.res[scan].runs, memory_order_acquire))
-            scan++;
-        if (scan == o->tasks)
-            break;
-        atomic_fetch_add(&c.sh->done_waiters, 1);
-        futex_wait_shared(&c.sh->done_word, ticket, 1000);
-        atomic_fetch_sub(&c.sh->done_waiters, 1);
-    }
+    uint64_t scan = 0;
+    while (!taskrun_wait_done(c.res, o->tasks, &scan, &c.sh->done_word, &c.sh->done_waiters, 1000))
+        ;
     rep->seconds = (double)(now_ns() - t0) / 1e9;
     rc = 0;
 out:
@@ -184,7 +140,7 @@ out:
         rep->w[w].done = atomic_load(&c.sh->done[w]);
     }
     if (rc == 0)
-        taskpool_verify(c.res, &o->spec, o->recheck, rep);
+        taskrun_verify(c.res, &o->spec, o->recheck, rep);
     munmap(mem, len);
     return rc;
 }
@@ -201,14 +157,7 @@ struct dyn_ctx {
 
 static void dyn_worker(uint32_t w, void *arg)
 {
-    struct dyn_ctx *c = arg;
-    /* Keep only our own ends: the request pipe's write end and our task pipe's read end. */
-    close(c->req_r);
-    for (uint32_t i = 0; i < c->o->workers; i++) {
-        close(c->task_w[i]);
-        if (i != w)
-            close(c->task_r[i]);
-    }
+    struct dyn_ctx *c = arg;   /* of its fds only req_w and task_r[w] are open here */
     uint8_t *bytes = c->o->spec.nbytes ? malloc(c->o->spec.nbytes) : NULL;
     struct request rq = { .worker = w };
     for (;;) {
@@ -224,6 +173,46 @@ static void dyn_worker(uint32_t w, void *arg)
         rq.value = taskfn_run(&t, bytes);
     }
     free(bytes);
+}
+
+/* The supervisor's side of the dynamic scheme: answer every request with the
+ * next task (or a stop), commit the result it carries. 0, or -1 with err. */
+static int dyn_serve(struct dyn_ctx *c, struct task_result *res, uint8_t *bytes,
+                     struct taskpool_report *rep, char *err, size_t errlen)
+{
+    const struct taskpool_opts *o = c->o;
+    uint64_t next_id = 0;
+    uint32_t stopped = 0;
+    while (stopped < o->workers) {
+        struct request rq;
+        int r = fd_read_all(c->req_r, &rq, sizeof rq);
+        if (r != 1 || rq.worker >= o->workers) {
+            snprintf(err, errlen, "reading the request pipe failed: %s",
+                     r == 0 ? "every worker is gone" : strerror(errno));
+            return -1;
+        }
+        if (rq.has_result && rq.id < o->tasks) {
+            taskrun_commit(&res[rq.id], rq.id, rq.worker, rq.value);
+            rep->w[rq.worker].done++;
+        }
+        struct task t;
+        if (next_id < o->tasks) {
+            taskspec_make(&o->spec, next_id, &t);
+            if (t.nbytes)
+                taskspec_bytes(next_id, bytes, t.nbytes);
+            next_id++;
+        } else {
+            memset(&t, 0, sizeof t);
+            t.fn = STOP_FN;
+            stopped++;
+        }
+        if (fd_write_all(c->task_w[rq.worker], &t, sizeof t) < 0
+            || (t.fn != STOP_FN && t.nbytes && fd_write_all(c->task_w[rq.worker], bytes, t.nbytes) < 0)) {
+            snprintf(err, errlen, "write() to worker %u failed: %s", rq.worker, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int taskbench_dynamic(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen)
@@ -255,43 +244,16 @@ int taskbench_dynamic(const struct taskpool_opts *o, struct taskpool_report *rep
         c.task_r[w] = fds[0], c.task_w[w] = fds[1];
     }
     for (uint32_t w = 0; w < o->workers; w++)
-        if ((pids[w] = fork_worker(w, dyn_worker, &c, err, errlen)) < 0)
+        if ((pids[w] = start_bench_worker(w, dyn_worker, &c, (int[]){ c.req_w, c.task_r[w] }, 2,
+                                          err, errlen)) < 0)
             goto out;
     close(c.req_w), c.req_w = -1;
     for (uint32_t w = 0; w < o->workers; w++)
         close(c.task_r[w]), c.task_r[w] = -1;
 
-    uint64_t t0 = now_ns(), next_id = 0;
-    uint32_t stopped = 0;
-    while (stopped < o->workers) {
-        struct request rq;
-        int r = fd_read_all(c.req_r, &rq, sizeof rq);
-        if (r != 1 || rq.worker >= o->workers) {
-            snprintf(err, errlen, "reading the request pipe failed: %s",
-                     r == 0 ? "every worker is gone" : strerror(errno));
-            goto out;
-        }
-        if (rq.has_result && rq.id < o->tasks) {
-            taskpool_commit(&res[rq.id], rq.id, rq.worker, rq.value);
-            rep->w[rq.worker].done++;
-        }
-        struct task t;
-        if (next_id < o->tasks) {
-            taskspec_make(&o->spec, next_id, &t);
-            if (t.nbytes)
-                taskspec_bytes(next_id, bytes, t.nbytes);
-            next_id++;
-        } else {
-            memset(&t, 0, sizeof t);
-            t.fn = STOP_FN;
-            stopped++;
-        }
-        if (fd_write_all(c.task_w[rq.worker], &t, sizeof t) < 0
-            || (t.fn != STOP_FN && t.nbytes && fd_write_all(c.task_w[rq.worker], bytes, t.nbytes) < 0)) {
-            snprintf(err, errlen, "write() to worker %u failed: %s", rq.worker, strerror(errno));
-            goto out;
-        }
-    }
+    uint64_t t0 = now_ns();
+    if (dyn_serve(&c, res, bytes, rep, err, errlen) < 0)
+        goto out;
     rep->seconds = (double)(now_ns() - t0) / 1e9;
     rc = 0;
 out:
@@ -307,7 +269,7 @@ out:
     if (c.req_r >= 0)
         close(c.req_r);
     if (rc == 0)
-        taskpool_verify(res, &o->spec, o->recheck, rep);
+        taskrun_verify(res, &o->spec, o->recheck, rep);
     free(res);
     free(bytes);
     return rc;

@@ -13,28 +13,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "child.h"
 #include "frame.h"
 #include "param.h"
 
-static void worker(poolmap_fn fn, int in, int out)
+/* What a mapping worker needs: the function and its two pipe ends. */
+struct mapper {
+    poolmap_fn fn;
+    int in, out;                        /* chunks in, mapped chunks out */
+};
+
+/* A mapping worker (run by child_spawn): chunks in, mapped chunks out, until EOF. */
+static int mapper_main(void *arg)
 {
+    const struct mapper *m = arg;
     struct buf f = BUF_INIT;
     for (;;) {
-        int r = frame_read(in, &f);
+        int r = frame_read(m->in, &f);
         if (r == 0)
-            _exit(0);
+            return 0;
         if (r < 0 || f.len < 8 || (f.len - 8) % 8)
-            _exit(1);
+            return 1;
         int64_t *v = (int64_t *)(void *)(f.data + 8);   /* buf data is malloc-aligned */
         for (size_t i = 0; i < (f.len - 8) / 8; i++)
-            v[i] = fn(v[i]);
-        if (frame_write(out, f.data, f.len) < 0)
-            _exit(1);
+            v[i] = m->fn(v[i]);
+        if (frame_write(m->out, f.data, f.len) < 0)
+            return 1;
+    }
+}
+
+/* Start worker w running fn(arg), keeping only the fds in keep (child.h closes
+ * the rest: the older workers' parent ends, so their pipes still see EOF).
+ * Returns its pid, or -1 with a reason in err. */
+static pid_t start_worker(unsigned w, child_fn fn, void *arg, const int *keep, unsigned nkeep,
+                          char *err, size_t errlen)
+{
+    struct child_opts o = { .keep = keep, .nkeep = nkeep };
+    pid_t pid = child_spawn(&o, fn, arg);
+    if (pid < 0)
+        snprintf(err, errlen, "fork() failed spawning worker %u: %s", w, strerror(errno));
+    return pid;
+}
+
+/* Close the write ends (EOF: the workers leave), reap every worker (killed
+ * first when the run failed), close the read ends. */
+static void stop_workers(const int *to, const int *from, const pid_t *pid, unsigned n, int kill_them)
+{
+    for (unsigned w = 0; to && w < n; w++)
+        close(to[w]);
+    for (unsigned w = 0; w < n; w++) {
+        if (kill_them)
+            kill(pid[w], SIGKILL);
+        while (waitpid(pid[w], NULL, 0) < 0 && errno == EINTR)
+            ;
+        close(from[w]);
     }
 }
 
@@ -48,57 +84,16 @@ static int send_chunk(int fd, const int64_t *in, size_t n, size_t start, size_t 
     return frame_write(fd, b->data, b->len);
 }
 
-int poolmap_run(poolmap_fn fn, const int64_t *in, int64_t *out, size_t n, unsigned workers,
-                size_t chunk, char *err, size_t errlen)
+/* The parent's side of poolmap_run once the workers run: hand out chunks,
+ * put each mapped chunk at its place, give its worker the next. Returns 0 when
+ * all n results came back, or -1 with a reason in err. */
+static int scatter_gather(const int64_t *in, int64_t *out, size_t n, size_t chunk, unsigned workers,
+                          const int *to, const int *from, char *err, size_t errlen)
 {
-    if (workers == 0) {                 /* the sequential reference */
-        for (size_t i = 0; i < n; i++)
-            out[i] = fn(in[i]);
-        return 0;
-    }
-    if (chunk == 0)
-        chunk = 1;
-    if (workers > WORKERS_MAX)
-        workers = WORKERS_MAX;
-    int to[WORKERS_MAX], from[WORKERS_MAX];
-    pid_t pid[WORKERS_MAX];
-    unsigned started = 0;
-    int rc = -1;
     struct buf b = BUF_INIT;
-    for (; started < workers; started++) {
-        int a[2], c[2];
-        if (pipe2(a, O_CLOEXEC) < 0) {
-            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
-            goto out;
-        }
-        if (pipe2(c, O_CLOEXEC) < 0) {
-            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
-            close(a[0]), close(a[1]);
-            goto out;
-        }
-        pid_t sup = getpid();
-        fflush(NULL);
-        pid_t p = fork();
-        if (p < 0) {
-            snprintf(err, errlen, "fork() failed spawning worker %u: %s", started, strerror(errno));
-            close(a[0]), close(a[1]), close(c[0]), close(c[1]);
-            goto out;
-        }
-        if (p == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != sup)
-                _exit(0);
-            for (unsigned j = 0; j < started; j++)     /* the older workers' parent ends */
-                close(to[j]), close(from[j]);
-            close(a[1]), close(c[0]);
-            worker(fn, a[0], c[1]);
-        }
-        close(a[0]), close(c[1]);
-        to[started] = a[1], from[started] = c[0], pid[started] = p;
-    }
     size_t next = 0, done_elems = 0;
     unsigned busy = 0;
-    int working[WORKERS_MAX] = { 0 };
+    int working[WORKERS_MAX] = { 0 }, rc = -1;
     for (unsigned w = 0; w < workers && next < n; w++, next += chunk) {
         if (send_chunk(to[w], in, n, next, chunk, &b) < 0)
             goto io;
@@ -144,16 +139,49 @@ io:
 died:
     snprintf(err, errlen, "a worker died or sent a malformed chunk");
 out:
-    for (unsigned w = 0; w < started; w++)
-        close(to[w]);               /* EOF: the workers leave */
-    for (unsigned w = 0; w < started; w++) {
-        if (rc < 0)
-            kill(pid[w], SIGKILL);
-        while (waitpid(pid[w], NULL, 0) < 0 && errno == EINTR)
-            ;
-        close(from[w]);
-    }
     buf_free(&b);
+    return rc;
+}
+
+int poolmap_run(poolmap_fn fn, const int64_t *in, int64_t *out, size_t n, unsigned workers,
+                size_t chunk, char *err, size_t errlen)
+{
+    if (workers == 0) {                 /* the sequential reference */
+        for (size_t i = 0; i < n; i++)
+            out[i] = fn(in[i]);
+        return 0;
+    }
+    if (chunk == 0)
+        chunk = 1;
+    if (workers > WORKERS_MAX)
+        workers = WORKERS_MAX;
+    int to[WORKERS_MAX], from[WORKERS_MAX];
+    pid_t pid[WORKERS_MAX];
+    unsigned started = 0;
+    int rc = -1;
+    for (; started < workers; started++) {
+        int a[2], c[2];
+        if (pipe2(a, O_CLOEXEC) < 0) {
+            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
+            goto out;
+        }
+        if (pipe2(c, O_CLOEXEC) < 0) {
+            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
+            close(a[0]), close(a[1]);
+            goto out;
+        }
+        struct mapper m = { fn, a[0], c[1] };
+        pid_t p = start_worker(started, mapper_main, &m, (int[]){ a[0], c[1] }, 2, err, errlen);
+        close(a[0]), close(c[1]);
+        if (p < 0) {
+            close(a[1]), close(c[0]);
+            goto out;
+        }
+        to[started] = a[1], from[started] = c[0], pid[started] = p;
+    }
+    rc = scatter_gather(in, out, n, chunk, workers, to, from, err, errlen);
+out:
+    stop_workers(to, from, pid, started, rc < 0);
     return rc;
 }
 
@@ -165,15 +193,22 @@ static size_t cut(size_t len, unsigned w, unsigned workers)
     return len / workers * w + len % workers * w / workers;
 }
 
-/* Worker w of poolmap_ranges: its range, its result down the pipe, exit. */
-static void range_worker(poolmap_range_fn fn, const char *data, size_t len, size_t begin,
-                         size_t end, size_t result_size, int out)
+/* Worker w of poolmap_ranges: its range, its result down the pipe. */
+struct ranger {
+    poolmap_range_fn fn;
+    const char *data;
+    size_t len, begin, end, result_size;
+    int out;
+};
+
+static int ranger_main(void *arg)
 {
+    const struct ranger *r = arg;
     unsigned char res[POOLMAP_RESULT_MAX];
-    if (fn(data, len, begin, end, res) < 0)
-        _exit(1);
+    if (r->fn(r->data, r->len, r->begin, r->end, res) < 0)
+        return 1;
     /* At most PIPE_BUF bytes: one write, all or nothing. */
-    _exit(write(out, res, result_size) == (ssize_t)result_size ? 0 : 1);
+    return write(r->out, res, r->result_size) == (ssize_t)r->result_size ? 0 : 1;
 }
 
 int poolmap_ranges(poolmap_range_fn fn, const char *data, size_t len, unsigned workers,
@@ -202,27 +237,16 @@ int poolmap_ranges(poolmap_range_fn fn, const char *data, size_t len, unsigned w
             snprintf(err, errlen, "pipe() failed spawning worker %u: %s", started, strerror(errno));
             goto out;
         }
-        pid_t sup = getpid();
-        fflush(NULL);
-        pid_t p = fork();
+        /* Range w is [w*len/W, (w+1)*len/W): equal bytes, so about equal
+         * lines; the function moves each cut to a line boundary. */
+        struct ranger r = { fn, data, len, cut(len, started, workers), cut(len, started + 1, workers),
+                            result_size, c[1] };
+        pid_t p = start_worker(started, ranger_main, &r, &c[1], 1, err, errlen);
+        close(c[1]);
         if (p < 0) {
-            snprintf(err, errlen, "fork() failed spawning worker %u: %s", started, strerror(errno));
-            close(c[0]), close(c[1]);
+            close(c[0]);
             goto out;
         }
-        if (p == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != sup)
-                _exit(0);
-            for (unsigned j = 0; j < started; j++)     /* the older workers' parent ends */
-                close(from[j]);
-            close(c[0]);
-            /* Range w is [w*len/W, (w+1)*len/W): equal bytes, so about equal
-             * lines; the function moves each cut to a line boundary. */
-            size_t begin = cut(len, started, workers), end = cut(len, started + 1, workers);
-            range_worker(fn, data, len, begin, end, result_size, c[1]);
-        }
-        close(c[1]);
         from[started] = c[0], pid[started] = p;
     }
     rc = 0;
@@ -238,12 +262,6 @@ int poolmap_ranges(poolmap_range_fn fn, const char *data, size_t len, unsigned w
         }
     }
 out:
-    for (unsigned w = 0; w < started; w++) {
-        if (rc < 0)
-            kill(pid[w], SIGKILL);
-        while (waitpid(pid[w], NULL, 0) < 0 && errno == EINTR)
-            ;
-        close(from[w]);
-    }
+    stop_workers(NULL, from, pid, started, rc < 0);
     return rc;
 }

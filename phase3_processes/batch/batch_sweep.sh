@@ -4,8 +4,8 @@
 # run. per_record_us falls as B grows because each call's fixed IPC cost
 # (encode, two pipe hops, decode, wake-ups) is shared by B records.
 #
-#   phase3_processes/batch_sweep.sh [BIN_DIR] > results/batching.csv
-#   RECORDS=200000 REPEAT=3 WORKERS=2 phase3_processes/batch_sweep.sh
+#   phase3_processes/batch/batch_sweep.sh [BIN_DIR] > results/batching.csv
+#   RECORDS=200000 REPEAT=3 WORKERS=2 phase3_processes/batch/batch_sweep.sh
 #
 # Output: CSV batch,records,seconds,per_record_us (+ workers,mode), the median
 # of REPEAT runs per B; every run's checksum must equal the sequential one.

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "frame.h"
 #include "param.h"
 
@@ -45,29 +45,66 @@ struct sendreq {
     struct buf b;
 };
 
-/* The worker: frames in, frames out, no state kept between batches. */
-static void worker_main(int in, int out, size_t max_batch)
+/* What a worker needs: its two pipe ends and the batch limit. */
+struct worker_fds {
+    int in, out;
+    size_t max_batch;
+};
+
+/* The worker (run by child_spawn): frames in, frames out, no state kept
+ * between batches. Its exit status is 0 after EOF, 1 on any failure. */
+static int batch_worker_main(void *arg)
 {
+    const struct worker_fds *f = arg;
     struct buf frame = BUF_INIT, reply = BUF_INIT;
-    struct sensor_record *recs = malloc(max_batch * sizeof *recs);
-    struct record_result *res = malloc(max_batch * sizeof *res);
+    struct sensor_record *recs = malloc(f->max_batch * sizeof *recs);
+    struct record_result *res = malloc(f->max_batch * sizeof *res);
     if (!recs || !res)
-        _exit(1);
+        return 1;
     for (;;) {
-        int r = frame_read(in, &frame);
+        int r = frame_read(f->in, &frame);
         if (r == 0)
-            break;              /* the parent closed the pipe: done */
+            return 0;           /* the parent closed the pipe: done */
         uint64_t index;
-        long n = r < 0 ? -1 : batch_decode(frame.data, frame.len, &index, recs, max_batch);
+        long n = r < 0 ? -1 : batch_decode(frame.data, frame.len, &index, recs, f->max_batch);
         if (n < 0)
-            _exit(1);
+            return 1;
         process_record_batch(recs, (size_t)n, res);
         buf_reset(&reply);
         if (results_encode(&reply, index, res, (size_t)n) < 0
-            || frame_write(out, reply.data, reply.len) < 0)
-            _exit(1);
+            || frame_write(f->out, reply.data, reply.len) < 0)
+            return 1;
     }
-    _exit(0);
+}
+
+/* Start worker i: two pipes, a child that keeps only its own ends (child.h
+ * closes the rest, so the other workers' pipes still see EOF). */
+static int spawn_worker(struct batchpool *p, unsigned i, char *err, size_t errlen)
+{
+    int a[2], b[2];
+    if (pipe2(a, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe() failed spawning worker %u: %s", i, strerror(errno));
+        return -1;
+    }
+    if (pipe2(b, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe() failed spawning worker %u: %s", i, strerror(errno));
+        close(a[0]), close(a[1]);
+        return -1;
+    }
+    struct worker_fds f = { a[0], b[1], p->max_batch };
+    struct child_opts o = { .keep = (int[]){ a[0], b[1] }, .nkeep = 2 };
+    pid_t pid = child_spawn(&o, batch_worker_main, &f);
+    int e = errno;
+    close(a[0]), close(b[1]);
+    if (pid < 0) {
+        snprintf(err, errlen, "fork() failed spawning worker %u: %s", i, strerror(e));
+        close(a[1]), close(b[0]);
+        return -1;
+    }
+    p->w[i].pid = pid;
+    p->w[i].to_fd = a[1];
+    p->w[i].from_fd = b[0];
+    return 0;
 }
 
 struct batchpool *batchpool_spawn(unsigned workers, size_t max_batch, char *err, size_t errlen)
@@ -82,41 +119,9 @@ struct batchpool *batchpool_spawn(unsigned workers, size_t max_batch, char *err,
     p->max_batch = max_batch;
     for (unsigned i = 0; i < workers; i++)
         p->w[i].to_fd = p->w[i].from_fd = -1;
-    for (unsigned i = 0; i < workers; i++) {
-        int a[2], b[2];
-        if (pipe2(a, O_CLOEXEC) < 0) {
-            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", i, strerror(errno));
+    for (unsigned i = 0; i < workers; i++)
+        if (spawn_worker(p, i, err, errlen) < 0)
             goto fail;
-        }
-        if (pipe2(b, O_CLOEXEC) < 0) {
-            snprintf(err, errlen, "pipe() failed spawning worker %u: %s", i, strerror(errno));
-            close(a[0]), close(a[1]);
-            goto fail;
-        }
-        pid_t sup = getpid();
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-            snprintf(err, errlen, "fork() failed spawning worker %u: %s", i, strerror(errno));
-            close(a[0]), close(a[1]), close(b[0]), close(b[1]);
-            goto fail;
-        }
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != sup)
-                _exit(0);
-            /* Keep only our two ends; the earlier workers' parent ends must go,
-             * or their pipes would never see EOF. */
-            for (unsigned j = 0; j < i; j++)
-                close(p->w[j].to_fd), close(p->w[j].from_fd);
-            close(a[1]), close(b[0]);
-            worker_main(a[0], b[1], max_batch);
-        }
-        close(a[0]), close(b[1]);
-        p->w[i].pid = pid;
-        p->w[i].to_fd = a[1];
-        p->w[i].from_fd = b[0];
-    }
     return p;
 fail:
     if (p && p->w)
@@ -126,7 +131,7 @@ fail:
     return NULL;
 }
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void on_result_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)h;
     static char slab[65536];    /* the loop is single-threaded; framer copies out */
@@ -134,7 +139,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init(slab, sizeof slab);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_results(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct bworker *w = s->data;
     struct batchpool *p = w->pool;
@@ -186,7 +191,7 @@ int batchpool_attach(struct batchpool *p, uv_loop_t *loop, batchpool_result_fn f
         w->open = 2;
         w->to_fd = w->from_fd = -1;         /* the handles own them now */
         w->to.data = w->from.data = w;
-        uv_read_start((uv_stream_t *)&w->from, on_alloc, on_read);
+        uv_read_start((uv_stream_t *)&w->from, on_result_alloc, on_results);
     }
     return 0;
 }
@@ -200,7 +205,7 @@ int batchpool_idle(const struct batchpool *p, unsigned max_inflight)
     return best;
 }
 
-static void on_written(uv_write_t *req, int status)
+static void on_batch_written(uv_write_t *req, int status)
 {
     struct sendreq *s = (struct sendreq *)req;
     struct bworker *w = req->data;
@@ -227,7 +232,7 @@ int batchpool_send(struct batchpool *p, int wi, uint64_t index, const struct sen
     p->ipc_bytes += s->b.len;
     s->req.data = w;
     uv_buf_t ub = uv_buf_init((char *)s->b.data, (unsigned)s->b.len);
-    if (uv_write(&s->req, (uv_stream_t *)&w->to, &ub, 1, on_written) < 0) {
+    if (uv_write(&s->req, (uv_stream_t *)&w->to, &ub, 1, on_batch_written) < 0) {
         buf_free(&s->b);
         free(s);
         errno = EPIPE;
@@ -240,7 +245,7 @@ int batchpool_send(struct batchpool *p, int wi, uint64_t index, const struct sen
 unsigned batchpool_workers(const struct batchpool *p) { return p->n; }
 uint64_t batchpool_ipc_bytes(const struct batchpool *p) { return p->ipc_bytes; }
 
-static void on_closed(uv_handle_t *h)
+static void on_pipe_closed(uv_handle_t *h)
 {
     struct bworker *w = h->data;
     w->open--;
@@ -252,8 +257,8 @@ void batchpool_close(struct batchpool *p)
     for (unsigned i = 0; i < p->n; i++) {
         struct bworker *w = &p->w[i];
         if (w->open == 2) {
-            uv_close((uv_handle_t *)&w->to, on_closed);
-            uv_close((uv_handle_t *)&w->from, on_closed);
+            uv_close((uv_handle_t *)&w->to, on_pipe_closed);
+            uv_close((uv_handle_t *)&w->from, on_pipe_closed);
         }
     }
 }

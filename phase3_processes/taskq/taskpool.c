@@ -8,7 +8,7 @@
  * goes away with the last process that maps it (and workers die with the
  * supervisor, PR_SET_PDEATHSIG).
  *
- * Exactly once. A worker's only effect is its commit (taskpool_commit: value,
+ * Exactly once. A worker's only effect is its commit (taskrun_commit: value,
  * then runs += 1); handlers are pure. A worker killed before a task's commit
  * leaves no trace of that task, so running it again is safe; a worker killed
  * after the commit has finished that task for good. When a worker dies the
@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "taskarena.h"
 #include "taskring.h"
 #include "timing.h"
@@ -36,7 +36,7 @@
 #define ALIGN64(n) (((n) + 63) & ~(size_t)63)
 
 /* The supervisor's wake-up word and the per-worker counters, in shared memory. */
-struct pool_shared {
+struct taskpool_shared {
     _Atomic uint32_t done_word;         /* bumped after every batch a worker finishes */
     _Atomic uint32_t done_waiters;      /* 1 while the supervisor sleeps on it */
     uint8_t pad[56];
@@ -48,11 +48,11 @@ struct wcount {                         /* one per worker slot, own cache line *
     uint8_t pad[48];
 };
 
-struct pool {
+struct taskpool {
     const struct taskpool_opts *o;
     uint8_t *mem;
     size_t mem_len;
-    struct pool_shared *sh;
+    struct taskpool_shared *sh;
     struct taskring *ring;
     struct taskarena *arena;
     uint8_t *holders;                   /* workers x holder_len */
@@ -63,13 +63,14 @@ struct pool {
     uint32_t gen[WORKERS_MAX];          /* incarnation of each slot */
     bool recover[WORKERS_MAX];          /* died holding work: recover before respawn */
     bool closing;
+    uint64_t scan;                      /* results below this are all committed */
     uint8_t *retry;                     /* task images to push again */
     size_t retry_n, retry_cap;
     struct taskpool_report *rep;
 };
 
 static volatile sig_atomic_t got_child;
-static struct pool *sig_pool;           /* for the handler's futex kick */
+static struct taskpool *sig_pool;           /* for the handler's futex kick */
 
 static void on_sigchld(int sig)
 {
@@ -85,23 +86,9 @@ static void on_sigchld(int sig)
     errno = saved;
 }
 
-static struct taskring_holder *holder(struct pool *p, uint32_t w)
+static struct taskring_holder *holder(struct taskpool *p, uint32_t w)
 {
     return (struct taskring_holder *)(p->holders + (size_t)w * p->holder_len);
-}
-
-void *taskpool_shared(size_t n)
-{
-    void *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    return m == MAP_FAILED ? NULL : m;
-}
-
-void taskpool_commit(struct task_result *r, uint64_t id, uint32_t worker, uint64_t value)
-{
-    r->value = value;
-    r->id = id;
-    r->worker = worker;
-    atomic_fetch_add_explicit(&r->runs, 1, memory_order_release);   /* the commit */
 }
 
 /* ---------------------------------------------------------------- worker */
@@ -114,13 +101,19 @@ static void window_hook(void)
         raise(SIGKILL);         /* test hook: after the CAS, before the copy */
 }
 
-static void worker_main(struct pool *p, uint32_t w, pid_t sup)
+/* What a worker needs: the pool (its shared memory) and its slot. */
+struct task_worker {
+    struct taskpool *p;
+    uint32_t w;
+};
+
+/* A worker (run by child_spawn, which also ties it to the supervisor's life):
+ * claim, run, commit, until the ring is closed and empty. */
+static int task_worker_main(void *arg)
 {
+    struct taskpool *p = ((struct task_worker *)arg)->p;
+    uint32_t w = ((struct task_worker *)arg)->w;
     const struct taskpool_opts *o = p->o;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != sup)       /* the supervisor died before prctl took effect */
-        _exit(0);
-    signal(SIGCHLD, SIG_DFL);
     struct taskring_holder *h = holder(p, w);
     uint32_t sb = o->slot_bytes;
     bool may_kill = o->kill_after && w == 0 && p->gen[w] == 0;
@@ -142,7 +135,7 @@ static void worker_main(struct pool *p, uint32_t w, pid_t sup)
             if (atomic_load_explicit(&r->runs, memory_order_acquire) == 0) {
                 const uint8_t *bytes = s->t.where == TASK_BYTES_INLINE ? s->bytes
                     : s->t.where == TASK_BYTES_ARENA ? taskarena_at(p->arena, s->t.arena_off) : NULL;
-                taskpool_commit(r, id, w, taskfn_run(&s->t, bytes));
+                taskrun_commit(r, id, w, taskfn_run(&s->t, bytes));
                 atomic_fetch_add_explicit(&p->wc[w].done, 1, memory_order_relaxed);
                 mine++;
             } else {
@@ -162,25 +155,20 @@ static void worker_main(struct pool *p, uint32_t w, pid_t sup)
         taskring_retire(h);
         if (freed)
             taskring_wake_space(p->ring);
-        atomic_fetch_add(&p->sh->done_word, 1);
-        if (atomic_load(&p->sh->done_waiters))
-            futex_wake_shared(&p->sh->done_word, 1);
+        taskrun_notify(&p->sh->done_word, &p->sh->done_waiters);
     }
-    _exit(0);
+    return 0;
 }
 
-static int spawn(struct pool *p, uint32_t w, char *err, size_t errlen)
+static int start_task_worker(struct taskpool *p, uint32_t w, char *err, size_t errlen)
 {
     taskring_holder_reset(holder(p, w));
-    pid_t sup = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
+    struct task_worker tw = { p, w };
+    pid_t pid = child_spawn(NULL, task_worker_main, &tw);    /* keeps no fd: all is in the mapping */
     if (pid < 0) {
         snprintf(err, errlen, "fork() failed spawning worker %u: %s", w, strerror(errno));
         return -1;
     }
-    if (pid == 0)
-        worker_main(p, w, sup);
     p->pids[w] = pid;
     p->rep->w[w].pid = pid;
     return 0;
@@ -188,7 +176,7 @@ static int spawn(struct pool *p, uint32_t w, char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- recovery */
 
-static int retry_add(struct pool *p, const struct task_slot *s)
+static int retry_add(struct taskpool *p, const struct task_slot *s)
 {
     size_t sb = p->o->slot_bytes;
     if (p->retry_n == p->retry_cap) {
@@ -204,7 +192,7 @@ static int retry_add(struct pool *p, const struct task_slot *s)
 
 static void orphan_cb(const struct task_slot *s, void *arg)
 {
-    struct pool *p = arg;
+    struct taskpool *p = arg;
     if (s->t.id < p->o->tasks && atomic_load(&p->res[s->t.id].runs) == 0) {
         retry_add(p, s);
         p->rep->rerun_orphan++;
@@ -213,7 +201,7 @@ static void orphan_cb(const struct task_slot *s, void *arg)
 
 /* Reap every exited child; mark the ones that died with work in hand. Returns
  * how many died. */
-static int reap(struct pool *p)
+static int reap_workers(struct taskpool *p)
 {
     int n = 0, st;
     pid_t pid;
@@ -240,12 +228,12 @@ static int reap(struct pool *p)
 
 /* Recover every dead worker's unfinished tasks into the retry list, then
  * respawn it (unless the run is closing). */
-static int recover(struct pool *p, char *err, size_t errlen)
+static int recover(struct taskpool *p, char *err, size_t errlen)
 {
     const struct taskpool_opts *o = p->o;
     uint32_t sb = o->slot_bytes;
 again:
-    reap(p);
+    reap_workers(p);
     bool window = false;
     for (uint32_t w = 0; w < o->workers; w++) {
         if (!p->recover[w])
@@ -292,7 +280,7 @@ again:
         if (!p->closing) {
             p->gen[w]++;
             p->rep->w[w].restarts++;
-            if (spawn(p, w, err, errlen) < 0)
+            if (start_task_worker(p, w, err, errlen) < 0)
                 return -1;
         }
     }
@@ -304,22 +292,22 @@ nomem:
 
 /* ---------------------------------------------------------------- supervisor */
 
-static uint64_t depth(struct pool *p)
+static uint64_t depth(struct taskpool *p)
 {
     return taskring_head(p->ring) - taskring_tail(p->ring);
 }
 
-static void status_line(struct pool *p, uint64_t *scan, uint64_t t0)
+static void status_line(struct taskpool *p, uint64_t t0)
 {
-    while (*scan < p->o->tasks && atomic_load_explicit(&p->res[*scan].runs, memory_order_acquire))
-        (*scan)++;
+    while (p->scan < p->o->tasks && atomic_load_explicit(&p->res[p->scan].runs, memory_order_acquire))
+        p->scan++;
     uint64_t d = depth(p);
     if (d > p->rep->depth_max)
         p->rep->depth_max = d;
     if (!p->o->status)
         return;
     fprintf(p->o->status, "taskq: %.1fs: %llu/%llu tasks done, queue depth %llu, arena %llu B in use; per worker done:",
-            (double)(now_ns() - t0) / 1e9, (unsigned long long)*scan, (unsigned long long)p->o->tasks,
+            (double)(now_ns() - t0) / 1e9, (unsigned long long)p->scan, (unsigned long long)p->o->tasks,
             (unsigned long long)d, (unsigned long long)taskarena_in_use(p->arena));
     for (uint32_t w = 0; w < p->o->workers; w++)
         fprintf(p->o->status, " %llu", (unsigned long long)atomic_load(&p->wc[w].done));
@@ -328,7 +316,7 @@ static void status_line(struct pool *p, uint64_t *scan, uint64_t t0)
 
 /* Make task `id` into img, its bytes inline or in the arena. Returns 0, 1 when
  * the arena is full for now, -1 when the bytes can never fit. */
-static int make_task(struct pool *p, uint64_t id, struct task_slot *img)
+static int make_task(struct taskpool *p, uint64_t id, struct task_slot *img)
 {
     taskspec_make(&p->o->spec, id, &img->t);
     uint32_t nb = img->t.nbytes;
@@ -348,22 +336,22 @@ static int make_task(struct pool *p, uint64_t id, struct task_slot *img)
     return 0;
 }
 
-static int layout(struct pool *p, char *err, size_t errlen)
+static int layout(struct taskpool *p, char *err, size_t errlen)
 {
     const struct taskpool_opts *o = p->o;
-    size_t off_ring = ALIGN64(sizeof(struct pool_shared));
+    size_t off_ring = ALIGN64(sizeof(struct taskpool_shared));
     size_t off_arena = off_ring + ALIGN64(taskring_bytes(o->slots, o->slot_bytes));
     size_t off_hold = off_arena + ALIGN64(taskarena_bytes(o->arena_bytes));
     p->holder_len = ALIGN64(taskring_holder_bytes(o->slot_bytes, o->batch));
     size_t off_wc = off_hold + p->holder_len * o->workers;
     size_t off_res = off_wc + sizeof(struct wcount) * o->workers;
     p->mem_len = off_res + sizeof(struct task_result) * o->tasks;
-    p->mem = taskpool_shared(p->mem_len);
+    p->mem = taskrun_shared(p->mem_len);
     if (!p->mem) {
         snprintf(err, errlen, "mmap() of %zu shared bytes failed: %s", p->mem_len, strerror(errno));
         return -1;
     }
-    p->sh = (struct pool_shared *)p->mem;
+    p->sh = (struct taskpool_shared *)p->mem;
     p->ring = taskring_init(p->mem + off_ring, o->slots, o->slot_bytes);
     p->arena = taskarena_init(p->mem + off_arena, o->arena_bytes);
     p->holders = p->mem + off_hold;
@@ -372,111 +360,143 @@ static int layout(struct pool *p, char *err, size_t errlen)
     return 0;
 }
 
-int taskpool_run(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen)
-{
-    struct pool pool = { .o = o, .rep = rep }, *p = &pool;
-    memset(rep, 0, sizeof *rep);
-    rep->tasks = o->tasks;
-    rep->workers = o->workers;
-    if (taskring_check(o->slots, o->slot_bytes, err, errlen) < 0 || layout(p, err, errlen) < 0)
-        return -1;
-    struct task_slot *img = calloc(1, o->slot_bytes);
-    struct sigaction sa = { .sa_handler = on_sigchld }, old;
-    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: a death interrupts FUTEX_WAIT */
-    got_child = 0;
-    sig_pool = p;
-    sigaction(SIGCHLD, &sa, &old);
-    int rc = -1;
-    if (!img)
-        goto out;
-    for (uint32_t w = 0; w < o->workers; w++)
-        if (spawn(p, w, err, errlen) < 0)
-            goto out;
+/* The producer's side: the next task image to push, recovered ones first. */
+struct feed {
+    struct task_slot *img;      /* the next new task, once made */
+    bool pending;               /* img holds a made task (maybe with arena bytes) */
+    uint64_t next_id;           /* the next new task id to make */
+};
 
+/* Set *s to the next image to push: 1. Returns 0 when every task is in the
+ * ring, 2 after sleeping on a full arena (call again), -1 with err. */
+static int next_image(struct taskpool *p, struct feed *f, int wait_ms, const struct task_slot **s,
+                      char *err, size_t errlen)
+{
+    const struct taskpool_opts *o = p->o;
+    if (p->retry_n) {
+        *s = (const struct task_slot *)(p->retry + (p->retry_n - 1) * o->slot_bytes);
+        return 1;
+    }
+    if (f->next_id == o->tasks)
+        return 0;
+    if (!f->pending) {
+        uint32_t ticket = atomic_load(&p->sh->done_word);
+        int m = make_task(p, f->next_id, f->img);
+        if (m < 0) {
+            snprintf(err, errlen, "a task's %u bytes do not fit the %u-byte arena (--arena-bytes)",
+                     f->img->t.nbytes, o->arena_bytes);
+            return -1;
+        }
+        if (m > 0) {            /* arena full: sleep until a worker finishes a batch */
+            atomic_fetch_add(&p->sh->done_waiters, 1);
+            futex_wait_shared(&p->sh->done_word, ticket, wait_ms);
+            atomic_fetch_sub(&p->sh->done_waiters, 1);
+            return 2;
+        }
+        f->pending = true;
+    }
+    *s = f->img;
+    return 1;
+}
+
+/* Push every task (recovering dead workers' tasks as they die), then wait
+ * until every result is committed. 0, or -1 with err. */
+static int supervise(struct taskpool *p, struct feed *f, uint64_t t0, char *err, size_t errlen)
+{
+    const struct taskpool_opts *o = p->o;
     int wait_ms = o->status_every_ms > 0 ? o->status_every_ms : 1000;
-    uint64_t t0 = now_ns(), next_status = t0 + (uint64_t)wait_ms * 1000000u;
-    uint64_t next_id = 0, scan = 0;
-    bool pending = false;       /* img holds a made task (maybe with arena bytes) */
+    uint64_t next_status = t0 + (uint64_t)wait_ms * 1000000u;
     for (;;) {
         if (got_child) {
             got_child = 0;
             if (recover(p, err, errlen) < 0)
-                goto out;
+                return -1;
         }
         if (now_ns() >= next_status) {
-            status_line(p, &scan, t0);
+            status_line(p, t0);
             next_status = now_ns() + (uint64_t)wait_ms * 1000000u;
         }
         const struct task_slot *s = NULL;
-        if (p->retry_n) {
-            s = (const struct task_slot *)(p->retry + (p->retry_n - 1) * o->slot_bytes);
-        } else if (next_id < o->tasks) {
-            if (!pending) {
-                uint32_t ticket = atomic_load(&p->sh->done_word);
-                int m = make_task(p, next_id, img);
-                if (m < 0) {
-                    snprintf(err, errlen, "a task's %u bytes do not fit the %u-byte arena (--arena-bytes)",
-                             img->t.nbytes, o->arena_bytes);
-                    goto out;
-                }
-                if (m > 0) {    /* arena full: sleep until a worker finishes a batch */
-                    atomic_fetch_add(&p->sh->done_waiters, 1);
-                    futex_wait_shared(&p->sh->done_word, ticket, wait_ms);
-                    atomic_fetch_sub(&p->sh->done_waiters, 1);
-                    continue;
-                }
-                pending = true;
-            }
-            s = img;
-        }
-        if (s) {
+        int m = next_image(p, f, wait_ms, &s, err, errlen);
+        if (m < 0)
+            return -1;
+        if (m == 2)
+            continue;
+        if (m == 1) {
             if (taskring_push(p->ring, &s->t, s->bytes, wait_ms) < 0)
                 continue;       /* EINTR (a death) or the status timeout */
-            if (s == img)
-                pending = false, next_id++;
+            if (s == f->img)
+                f->pending = false, f->next_id++;
             else
                 p->retry_n--;
             continue;
         }
-        /* Everything is in the ring: wait for the results. The ticket comes
-         * before the check, so a batch finished in between is not slept through. */
-        uint32_t ticket = atomic_load(&p->sh->done_word);
-        while (scan < o->tasks && atomic_load_explicit(&p->res[scan].runs, memory_order_acquire))
-            scan++;
-        if (scan == o->tasks)
-            break;
-        atomic_fetch_add(&p->sh->done_waiters, 1);
-        futex_wait_shared(&p->sh->done_word, ticket, wait_ms);
-        atomic_fetch_sub(&p->sh->done_waiters, 1);
+        /* Everything is in the ring: wait for the results. */
+        if (taskrun_wait_done(p->res, o->tasks, &p->scan, &p->sh->done_word, &p->sh->done_waiters, wait_ms))
+            return 0;
     }
-    rep->seconds = (double)(now_ns() - t0) / 1e9;
-    status_line(p, &scan, t0);
-    rc = 0;
-out:
-    /* Close the ring, let the workers leave, reap them all. */
+}
+
+/* Close the ring, let the workers leave (killed, after a failure), reap them
+ * all, and collect the per-worker counters. */
+static void shut_down(struct taskpool *p, bool failed)
+{
+    const struct taskpool_opts *o = p->o;
     p->closing = true;
     taskring_close(p->ring);
     for (uint32_t w = 0; w < o->workers; w++)
         while (p->pids[w]) {
-            if (rc < 0)
+            if (failed)
                 kill(p->pids[w], SIGKILL);
             int st;
             pid_t got = waitpid(p->pids[w], &st, 0);
             if (got == p->pids[w] || (got < 0 && errno == ECHILD))
                 p->pids[w] = 0;
         }
-    sigaction(SIGCHLD, &old, NULL);
-    sig_pool = NULL;
     for (uint32_t w = 0; w < o->workers; w++) {
         struct taskring_holder *h = holder(p, w);
-        rep->w[w].done = atomic_load(&p->wc[w].done);
-        rep->w[w].skipped = atomic_load(&p->wc[w].skipped);
-        rep->w[w].claims = atomic_load(&h->claims);
-        rep->w[w].claimed = atomic_load(&h->claimed);
+        p->rep->w[w].done = atomic_load(&p->wc[w].done);
+        p->rep->w[w].skipped = atomic_load(&p->wc[w].skipped);
+        p->rep->w[w].claims = atomic_load(&h->claims);
+        p->rep->w[w].claimed = atomic_load(&h->claimed);
     }
+}
+
+int taskpool_run(const struct taskpool_opts *o, struct taskpool_report *rep, char *err, size_t errlen)
+{
+    struct taskpool pool = { .o = o, .rep = rep }, *p = &pool;
+    memset(rep, 0, sizeof *rep);
+    rep->tasks = o->tasks;
+    rep->workers = o->workers;
+    if (taskring_check(o->slots, o->slot_bytes, err, errlen) < 0 || layout(p, err, errlen) < 0)
+        return -1;
+    struct feed f = { .img = calloc(1, o->slot_bytes) };
+    struct sigaction sa = { .sa_handler = on_sigchld }, old;
+    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: a death interrupts FUTEX_WAIT */
+    got_child = 0;
+    sig_pool = p;
+    sigaction(SIGCHLD, &sa, &old);
+    int rc = -1;
+    if (!f.img) {
+        snprintf(err, errlen, "out of memory for a %u-byte task image", o->slot_bytes);
+        goto out;
+    }
+    for (uint32_t w = 0; w < o->workers; w++)
+        if (start_task_worker(p, w, err, errlen) < 0)
+            goto out;
+    uint64_t t0 = now_ns();
+    if (supervise(p, &f, t0, err, errlen) < 0)
+        goto out;
+    rep->seconds = (double)(now_ns() - t0) / 1e9;
+    status_line(p, t0);
+    rc = 0;
+out:
+    shut_down(p, rc < 0);
+    sigaction(SIGCHLD, &old, NULL);
+    sig_pool = NULL;
     if (rc == 0)
-        taskpool_verify(p->res, &o->spec, o->recheck, rep);
-    free(img);
+        taskrun_verify(p->res, &o->spec, o->recheck, rep);
+    free(f.img);
     free(p->retry);
     munmap(p->mem, p->mem_len);
     return rc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# phase3_processes/demo.sh: a ~20 s narrated tour of bin/phase3 (run by `make phase3`).
+# phase3_processes/pipeline/demo.sh: a ~20 s narrated tour of bin/phase3 (run by `make phase3`).
 #   1. all cores busy: CPU-bound work spread over one worker per core
 #   2. routing consistency: the dump equals bin/reference; roundrobin's does not
 #   3. a query answered while messages flow

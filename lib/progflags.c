@@ -1,5 +1,6 @@
 /* progflags.c: getopt_long driven by a table (see progflags.h). */
 #include "progflags.h"
+#include "cli.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -26,11 +27,9 @@ static void usage(const struct progflags *p, FILE *f)
 void progflags_usage_error(const struct progflags *p, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", p->prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vsay(p->prog, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     usage(p, stderr);
     exit(EXIT_USAGE);
 }

@@ -6,8 +6,8 @@
 # task ran exactly once. Then empty tasks at 64-byte slots: the ring against the
 # pipe pool, i.e. the per-task cost of the queue itself.
 #
-#   phase3_processes/taskq_bench.sh [BIN_DIR] > results/task_queue.csv
-#   REPEAT=5 WORKERS=2 UNITS=4 SIZES="900 9000 90000 1800000" phase3_processes/taskq_bench.sh
+#   phase3_processes/taskq/taskq_bench.sh [BIN_DIR] > results/task_queue.csv
+#   REPEAT=5 WORKERS=2 UNITS=4 SIZES="900 9000 90000 1800000" phase3_processes/taskq/taskq_bench.sh
 #
 # Output: CSV (scheme,tasks,seconds,tasks_per_s + fn,workers,runs) with the
 # median of REPEAT runs per point; the raw rows go to stderr as they come.

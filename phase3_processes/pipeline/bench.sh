@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# phase3_processes/bench.sh: bin/phase3's throughput and per-message IPC cost,
+# phase3_processes/pipeline/bench.sh: bin/phase3's throughput and per-message IPC cost,
 # next to the seed's Python design (bench_python.py: mp.Queue per worker) run
 # on the same machine in the same invocation. Prints figures; asserts nothing.
 #
-#   BIN=bin REPS=5 phase3_processes/bench.sh
+#   BIN=bin REPS=5 phase3_processes/pipeline/bench.sh
 #
 # Every figure is the median of REPS runs (PYREPS for Python, which is slower).
 set -euo pipefail

@@ -27,7 +27,7 @@
  * And on a shared machine, wall time also says whether another job held a
  * core. So the summary gives the orders' CPU time (over the same interval as
  * the wall time) and the cores they had on average, and says so when they
- * did not have one each. Measurements in phase3_processes/TASKQ.md. */
+ * did not have one each. Measurements in phase3_processes/demos/README.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -108,6 +108,7 @@ int main(int argc, char **argv)
         pid_t pid[2];
         fflush(NULL);
         for (unsigned i = 0; i < n; i++) {
+            /* A bare fork(), not lib/child.h: the raw call is the lesson (seed 003). */
             if ((pid[i] = fork()) < 0) {
                 fprintf(stderr, "%s: fork() failed for order %u: %s\n", pf.prog, i, strerror(errno));
                 return EXIT_FAILURE_RT;

@@ -1,5 +1,5 @@
 /* taskq_main.c: bin/taskq, the shared-memory task queue (MPOP's design, done
- * right) and its benchmark schemes. See phase3_processes/TASKQ.md.
+ * right) and its benchmark schemes. See phase3_processes/taskq/README.md.
  *
  *   bin/taskq --workers 2 --tasks 1000000 --fn empty --batch 32
  *   bin/taskq --scheme dynamic --tasks 90000 --fn spin --args 4 --csv
@@ -15,6 +15,7 @@
 #include "csv.h"
 #include "param.h"
 #include "progflags.h"
+#include "taskbench.h"
 #include "taskpool.h"
 
 #define TASKS_MAX      (1ull << 28)     /* the result array is 24 B per task */
@@ -57,6 +58,42 @@ static int num(const char *arg, uint64_t lo, uint64_t hi, uint64_t *v, char *err
     return cli_u64(arg, lo, hi, v, err, len);
 }
 
+/* --args A,B,..: up to TASK_ARGS_MAX integers into spec. */
+static int parse_args_list(const char *arg, struct taskspec *spec, char *err, size_t len)
+{
+    char *end;
+    const char *s = arg;
+    spec->argc = 0;
+    for (;;) {
+        if (spec->argc == TASK_ARGS_MAX) {
+            snprintf(err, len, "at most %d args", TASK_ARGS_MAX);
+            return -1;
+        }
+        errno = 0;
+        long long x = strtoll(s, &end, 10);
+        if (end == s || errno || (*end && *end != ',')) {
+            snprintf(err, len, "'%s' is not a comma-separated list of integers", arg);
+            return -1;
+        }
+        spec->args[spec->argc++] = x;
+        if (!*end)
+            return 0;
+        s = end + 1;
+    }
+}
+
+static int parse_scheme(const char *arg, enum task_scheme *out, char *err, size_t len)
+{
+    if (!strcmp(arg, "shm")) *out = SCHEME_SHM;
+    else if (!strcmp(arg, "dynamic")) *out = SCHEME_DYNAMIC;
+    else if (!strcmp(arg, "static")) *out = SCHEME_STATIC;
+    else {
+        snprintf(err, len, "unknown scheme '%s' (shm, dynamic or static)", arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
     struct conf *c = ctx;
@@ -91,29 +128,10 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
         }
         c->fn_set = true;
         return 0;
-    case F_ARGS: {
-        char *end;
-        const char *s = arg;
-        c->user.argc = 0;
-        for (;;) {
-            if (c->user.argc == TASK_ARGS_MAX) {
-                snprintf(err, len, "at most %d args", TASK_ARGS_MAX);
-                return -1;
-            }
-            errno = 0;
-            long long x = strtoll(s, &end, 10);
-            if (end == s || errno || (*end && *end != ',')) {
-                snprintf(err, len, "'%s' is not a comma-separated list of integers", arg);
-                return -1;
-            }
-            c->user.args[c->user.argc++] = x;
-            if (!*end)
-                break;
-            s = end + 1;
-        }
+    case F_ARGS:
+        if (parse_args_list(arg, &c->user, err, len) < 0) return -1;
         c->args_set = true;
         return 0;
-    }
     case F_TASK_BYTES:
         if (num(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
         c->user.nbytes = (uint32_t)v;
@@ -124,14 +142,7 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
         c->o.arena_bytes = (uint32_t)v;
         return 0;
     case F_SCHEME:
-        if (!strcmp(arg, "shm")) c->o.scheme = SCHEME_SHM;
-        else if (!strcmp(arg, "dynamic")) c->o.scheme = SCHEME_DYNAMIC;
-        else if (!strcmp(arg, "static")) c->o.scheme = SCHEME_STATIC;
-        else {
-            snprintf(err, len, "unknown scheme '%s' (shm, dynamic or static)", arg);
-            return -1;
-        }
-        return 0;
+        return parse_scheme(arg, &c->o.scheme, err, len);
     case F_KILL:
         if (num(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.kill_after = v;
@@ -166,6 +177,50 @@ static void print_status(const struct taskpool_report *r, enum task_scheme s)
     }
     if (s == SCHEME_SHM)
         fprintf(stderr, "  queue depth: 0 at the end, %" PRIu64 " at the deepest status tick\n", r->depth_max);
+}
+
+/* --csv: the metadata, the header and one row. */
+static void print_csv(const struct conf *c, const struct taskpool_report *rep, bool ok, int argc, char **argv)
+{
+    double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
+    uint64_t rerun = rep->rerun_local + rep->rerun_orphan;
+    csv_meta(stdout, argc, argv);
+    printf("scheme,tasks,workers,fn,batch,slots,slot_bytes,seconds,tasks_per_s,exactly_once,killed,rerun\n");
+    printf("%s,%" PRIu64 ",%u,%s,%u,%u,%u,%.6f,%.0f,%d,%" PRIu64 ",%" PRIu64 "\n",
+           scheme_name(c->o.scheme), rep->tasks, c->o.workers, taskfn_name(c->o.spec.fn),
+           c->o.scheme == SCHEME_SHM ? c->o.batch : 1, c->o.scheme == SCHEME_SHM ? c->o.slots : 0,
+           c->o.scheme == SCHEME_SHM ? c->o.slot_bytes : 0, rep->seconds, tps, ok, rep->killed, rerun);
+}
+
+/* The narrated summary on stderr: what was measured and how, and the check. */
+static void narrate(const struct conf *c, const struct taskpool_report *rep, bool ok)
+{
+    double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
+    char mach[256];
+    if (c->o.scheme == SCHEME_SHM)
+        fprintf(stderr, "taskq: shm ring of %u x %u-byte slots (%u inline bytes), claims of up to %u tasks\n",
+                c->o.slots, c->o.slot_bytes, c->o.slot_bytes - TASKRING_HDR, c->o.batch);
+    fprintf(stderr, "taskq: %s scheme, %u workers, %" PRIu64 " '%s' tasks in %.6f s = %.0f tasks/s "
+            "(clock: workers spawned and waiting -> last result seen)\n",
+            scheme_name(c->o.scheme), c->o.workers, rep->tasks, taskfn_name(c->o.spec.fn),
+            rep->seconds, tps);
+    uint64_t skipped = 0;
+    for (uint32_t w = 0; w < rep->workers; w++)
+        skipped += rep->w[w].skipped;
+    fprintf(stderr, "taskq: %s: %" PRIu64 " of %" PRIu64 " tasks ran exactly once, %" PRIu64 " never, %" PRIu64
+            " more than once; id sum %" PRIu64 " (expected %" PRIu64 "); %s; %" PRIu64
+            " duplicate deliveries skipped\n",
+            ok ? "verified" : "FAILED", rep->once, rep->tasks, rep->missing, rep->dup,
+            rep->id_sum, rep->id_sum_expected,
+            rep->rechecked ? (rep->wrong ? "SOME VALUES DIFFER from a sequential recheck"
+                                         : "every value equals a sequential recheck")
+                           : "values not rechecked", skipped);
+    if (rep->killed)
+        fprintf(stderr, "taskq: %" PRIu64 " worker(s) died holding tasks; re-enqueued %" PRIu64
+                " from their local queues and %" PRIu64 " orphaned in a claim window; "
+                "a task's only effect is its commit, so none is 'maybe ran'\n",
+                rep->killed, rep->rerun_local, rep->rerun_orphan);
+    fprintf(stderr, "taskq: machine: %s\n", csv_machine(mach, sizeof mach));
 }
 
 int main(int argc, char **argv)
@@ -213,45 +268,12 @@ int main(int argc, char **argv)
         free(rep);
         return EXIT_FAILURE_RT;
     }
-    bool ok = taskpool_ok(rep);
-    double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
-    uint64_t rerun = rep->rerun_local + rep->rerun_orphan;
+    bool ok = taskrun_ok(rep);
 
-    if (c.csv) {
-        csv_meta(stdout, argc, argv);
-        printf("scheme,tasks,workers,fn,batch,slots,slot_bytes,seconds,tasks_per_s,exactly_once,killed,rerun\n");
-        printf("%s,%" PRIu64 ",%u,%s,%u,%u,%u,%.6f,%.0f,%d,%" PRIu64 ",%" PRIu64 "\n",
-               scheme_name(c.o.scheme), rep->tasks, c.o.workers, taskfn_name(c.o.spec.fn),
-               c.o.scheme == SCHEME_SHM ? c.o.batch : 1, c.o.scheme == SCHEME_SHM ? c.o.slots : 0,
-               c.o.scheme == SCHEME_SHM ? c.o.slot_bytes : 0, rep->seconds, tps, ok, rep->killed, rerun);
-    }
-    if (!c.quiet) {
-        char mach[256];
-        if (c.o.scheme == SCHEME_SHM)
-            fprintf(stderr, "taskq: shm ring of %u x %u-byte slots (%u inline bytes), claims of up to %u tasks\n",
-                    c.o.slots, c.o.slot_bytes, c.o.slot_bytes - TASKRING_HDR, c.o.batch);
-        fprintf(stderr, "taskq: %s scheme, %u workers, %" PRIu64 " '%s' tasks in %.6f s = %.0f tasks/s "
-                "(clock: workers spawned and waiting -> last result seen)\n",
-                scheme_name(c.o.scheme), c.o.workers, rep->tasks, taskfn_name(c.o.spec.fn),
-                rep->seconds, tps);
-        uint64_t skipped = 0;
-        for (uint32_t w = 0; w < rep->workers; w++)
-            skipped += rep->w[w].skipped;
-        fprintf(stderr, "taskq: %s: %" PRIu64 " of %" PRIu64 " tasks ran exactly once, %" PRIu64 " never, %" PRIu64
-                " more than once; id sum %" PRIu64 " (expected %" PRIu64 "); %s; %" PRIu64
-                " duplicate deliveries skipped\n",
-                ok ? "verified" : "FAILED", rep->once, rep->tasks, rep->missing, rep->dup,
-                rep->id_sum, rep->id_sum_expected,
-                rep->rechecked ? (rep->wrong ? "SOME VALUES DIFFER from a sequential recheck"
-                                             : "every value equals a sequential recheck")
-                               : "values not rechecked", skipped);
-        if (rep->killed)
-            fprintf(stderr, "taskq: %" PRIu64 " worker(s) died holding tasks; re-enqueued %" PRIu64
-                    " from their local queues and %" PRIu64 " orphaned in a claim window; "
-                    "a task's only effect is its commit, so none is 'maybe ran'\n",
-                    rep->killed, rep->rerun_local, rep->rerun_orphan);
-        fprintf(stderr, "taskq: machine: %s\n", csv_machine(mach, sizeof mach));
-    }
+    if (c.csv)
+        print_csv(&c, rep, ok, argc, argv);
+    if (!c.quiet)
+        narrate(&c, rep, ok);
     if (c.status)
         print_status(rep, c.o.scheme);
     free(rep);

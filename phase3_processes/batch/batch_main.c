@@ -45,6 +45,11 @@ static const struct progflag flags[] = {
     { "quiet", NULL, "no narrated summary on stderr (errors still go there)", F_QUIET },
 };
 
+static const char summary[] =
+    "Lecture 36's batch pool: a libuv loop ingests seeded sensor records, cuts them into\n"
+    "batches of B and hands them to a fork pool of stateless workers (process_record_batch,\n"
+    "frames of msgpack over pipes); results come back in order. The checksum equals --sequential.";
+
 struct run {
     uint64_t records, seed;
     uint32_t batch, workers, inflight, chunk;
@@ -254,11 +259,7 @@ static int run_sequential(struct run *r, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
     struct run r = { .records = 100000, .seed = 1, .batch = 20, .workers = 2, .inflight = 2, .chunk = 64 };
-    struct progflags pf = { .summary =
-        "Lecture 36's batch pool: a libuv loop ingests seeded sensor records, cuts them into\n"
-        "batches of B and hands them to a fork pool of stateless workers (process_record_batch,\n"
-        "frames of msgpack over pipes); results come back in order. The checksum equals --sequential.",
-        .flags = flags, .n = sizeof flags / sizeof flags[0] };
+    struct progflags pf = { .summary = summary, .flags = flags, .n = sizeof flags / sizeof flags[0] };
     progflags_parse(&pf, argc, argv, on_flag, &r);
     sensor_init(&r.sensor, r.seed);
     r.checksum = RESULTS_CHECKSUM_INIT;

@@ -1,0 +1,14 @@
+# phase3_processes/pipeline/module.mk: bin/phase3, the fork-based process pool
+# (supervisor + workers over socketpairs).
+P3_DIR := phase3_processes/pipeline
+PHASE3_SRCS := $(addprefix $(P3_DIR)/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
+               lifecycle.c control.c supervisor.c)
+
+PROGRAMS += $(BIN)/phase3
+$(BIN)/phase3: $(call objs,$(PHASE3_SRCS) $(P3_DIR)/phase3_main.c) $(LIBKIT)
+
+# `make phase3`: build what the demo needs, then the narrated demo.
+phase3: $(BIN)/phase3 $(BIN)/reference $(BIN)/kitctl
+	@BIN=$(BIN) $(P3_DIR)/demo.sh
+
+.PHONY: phase3

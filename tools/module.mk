@@ -1,0 +1,8 @@
+# tools/module.mk: the kit's own small programs that every phase uses.
+#   reference   the single-threaded truth every pipeline's dump must equal
+#   workcal     how long one --work unit takes on this machine
+#   kitctl      PATH COMMAND...: the control-socket client students use in demos
+PROGRAMS += $(BIN)/reference $(BIN)/workcal $(BIN)/kitctl
+$(BIN)/reference: $(call objs,tools/reference.c) $(LIBKIT)
+$(BIN)/workcal: $(call objs,tools/workcal.c) $(LIBKIT)
+$(BIN)/kitctl: $(call objs,tools/kitctl.c) $(LIBKIT)
