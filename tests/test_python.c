@@ -124,26 +124,6 @@ END_TEST
 
 /* ------------------------------------------------------------ py_phase3's queries */
 
-/* Start argv with stdin on a pipe this test holds (*in), output on /dev/null. */
-static pid_t spawn(char *const argv[], int *in)
-{
-    int p[2];
-    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(p[0], 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(p[0]);
-    *in = p[1];
-    return pid;
-}
-
 /* The pids of a STATS line's pids=A,B,... into pids[0..n-1]; returns n. */
 static int stat_pids(const char *stats, pid_t *pids, int max)
 {
@@ -169,7 +149,7 @@ START_TEST(test_py_phase3_query_and_shutdown)
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
     snprintf(dump, sizeof dump, "%s/dump.csv", dir);
     signal(SIGPIPE, SIG_IGN);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-", "--workers", "2",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-", "--workers", "2",
                       "--work", "20", "--control", sock, "--dump-state", dump, "--quiet", NULL }, &in);
     char lines[8192];
     size_t len = 0;
@@ -232,7 +212,7 @@ START_TEST(test_py_phase3_worker_killed)
     int fds = kit_count_fds(), in;
     char *dir = kit_tmpdir(), sock[512], ans[1024];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-", "--workers", "2",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-", "--workers", "2",
                       "--control", sock, NULL }, &in);
     ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
     int fd = kit_connect_ctl(sock, pid);
