@@ -204,6 +204,46 @@ START_TEST(test_py_phase3_query_and_shutdown)
 }
 END_TEST
 
+/* SIGTERM while the input pipe is silent: the same graceful stop as SHUTDOWN
+ * (exit 0, the dump of what was read, no socket left). */
+START_TEST(test_py_phase3_sigterm)
+{
+    int fds = kit_count_fds(), in;
+    char *dir = kit_tmpdir(), sock[512], dump[512], ans[1024];
+    snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
+    snprintf(dump, sizeof dump, "%s/dump.csv", dir);
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-",
+                                "--workers", "2", "--control", sock, "--dump-state", dump, NULL }, &in);
+    const char *lines = "k1,START,\nk1,DATA,2.5\nk2,DATA,1\n";
+    ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
+    int fd = kit_connect_ctl(sock, pid);
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, sizeof ans, 20000) > 0, "no answer to STATS");
+        if (kit_stat_field(ans, "processed=") >= 3)
+            break;
+        kit_sleep_ms(5);
+    }
+    close(fd);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    int st = kit_reap_timeout(pid, T);
+    close(in);
+    ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
+                             "--quiet", NULL), 0);
+    char *got = kit_read_file(dump, NULL);
+    ck_assert_msg(got, "no dump after SIGTERM");
+    kit_assert_same_dump(r.out, got, "py_phase3 after SIGTERM");
+    free(got);
+    kit_run_free(&r);
+    struct stat stt;
+    ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 /* A worker killed mid-run: py_phase3 does not respawn, so its keys' state is
  * lost, and a run that lost data says so and exits 1 (never 0); the socket
  * and the other worker are gone with it. */
@@ -248,6 +288,7 @@ static Suite *python_suite(void)
     tc = kit_tcase(s, "query", 120);
     tcase_add_test(tc, test_py_phase3_query_and_shutdown);
     tcase_add_test(tc, test_py_phase3_worker_killed);
+    tcase_add_test(tc, test_py_phase3_sigterm);
     return s;
 }
 

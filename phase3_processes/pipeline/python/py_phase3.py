@@ -13,8 +13,9 @@ With --control PATH the supervisor answers GET, STATS and SHUTDOWN (SPEC 5)
 while the stream flows: an asyncio loop on uvloop owns the socket, and a GET
 travels to the key's owner on that worker's query queue with a correlation
 id; a thread in the worker answers it on the shared results queue, and the
-reply finds its waiting future by that id. SHUTDOWN stops the input, lets the
-workers drain their queues, and ends them with the pill.
+reply finds its waiting future by that id. SHUTDOWN (or SIGTERM, SIGINT)
+stops the input, lets the workers drain their queues, and ends them with the
+pill.
 
 Why no event loop inside a worker (the seed's run_in_executor(None,
 queue.get)): a worker waits on nothing but its queue, and an executor hop per
@@ -26,6 +27,7 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -59,6 +61,7 @@ def answer_queries(asks, registry, lock, results, done):
 
 def worker_main(wid, inbox, asks, results, work, parent):
     """One worker process: apply its keys' messages in order, until the pill."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # ^C is the supervisor's to handle
     registry, lock, done, sink = {}, threading.Lock(), [0], 0
     answering = threading.Thread(target=answer_queries, daemon=True,
                                  args=(asks, registry, lock, results, done))
@@ -253,6 +256,8 @@ async def run(pool, stream, sock):
             if not finished.done():
                 finished.set_result(None) if e is None else finished.set_exception(e)
         loop.call_soon_threadsafe(end)
+    for sig in (signal.SIGTERM, signal.SIGINT):      # as SHUTDOWN: drain, then stop
+        loop.add_signal_handler(sig, loop.run_in_executor, None, pool.stop_input)
     for name, job, args in (("collector", pool.collect, (loop, fail)),
                             ("feeder", pool.feed, (stream, fail))):
         threading.Thread(target=job, args=args, name=name, daemon=True).start()
