@@ -129,7 +129,7 @@ class Pool:
             except queue.Full:
                 self.check()
 
-    def feed(self, stream, fail):
+    def feed(self, stream, done):
         """The feeder thread: route every message to its owner's queue, then
         stop the input. A read from a silent pipe may wait here for ever: the
         thread is a daemon, and SHUTDOWN does not wait for it."""
@@ -143,7 +143,7 @@ class Pool:
                     self.fed += 1
             self.stop_input()
         except WorkerDied as e:
-            fail(e)
+            done(e)
 
     def stop_input(self):
         """Route nothing more; send every worker its pill (once). Under the
@@ -154,7 +154,7 @@ class Pool:
                 for q in self.inboxes:
                     self._put(q, None)
 
-    def collect(self, loop, fail):
+    def collect(self, loop, done):
         """The collector thread: hand every reply to the loop, until every
         worker's final rows are in."""
         finals = 0
@@ -165,7 +165,7 @@ class Pool:
                 try:
                     self.check()
                 except WorkerDied as e:
-                    return fail(e)
+                    return done(e)
                 continue
             if kind == "final":
                 finals += 1
@@ -173,7 +173,7 @@ class Pool:
                 self.rows += body
             else:
                 loop.call_soon_threadsafe(self._reply, ident, body)
-        fail(None)
+        done(None)
 
     def _reply(self, qid, text):
         fut = self.pending.pop(qid, None)
@@ -251,15 +251,16 @@ async def run(pool, stream, sock):
     server = await serve_control(pool, stream, sock) if sock else None
     finished = loop.create_future()
 
-    def fail(e):            # from a thread: end the run, with e if not None
-        def end():
-            if not finished.done():
-                finished.set_result(None) if e is None else finished.set_exception(e)
-        loop.call_soon_threadsafe(end)
+    def settle(e):
+        if not finished.done():
+            finished.set_result(None) if e is None else finished.set_exception(e)
+
+    def done(e):            # from a thread: the run is over, failed if e is not None
+        loop.call_soon_threadsafe(settle, e)
     for sig in (signal.SIGTERM, signal.SIGINT):      # as SHUTDOWN: drain, then stop
         loop.add_signal_handler(sig, loop.run_in_executor, None, pool.stop_input)
-    for name, job, args in (("collector", pool.collect, (loop, fail)),
-                            ("feeder", pool.feed, (stream, fail))):
+    for name, job, args in (("collector", pool.collect, (loop, done)),
+                            ("feeder", pool.feed, (stream, done))):
         threading.Thread(target=job, args=args, name=name, daemon=True).start()
     try:
         await finished
