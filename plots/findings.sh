@@ -149,7 +149,7 @@ loop_lag) prog='END {
     # The Python rows (lang=python): asyncio on uvloop, py_phase1.
     pt = 0; for (r = 1; r <= N; r++) if (v(r, "lang") == "python" && v(r, "work") + 0 > pt) pt = v(r, "work")
     pa = find("work", 0, "offload", "none", "lang", "python"); pb = find("work", pt, "offload", "none", "lang", "python"); pc = find("work", pt, "offload", "threads", "lang", "python")
-    if (pa && pb && pc) printf "python (asyncio on uvloop): lag p99 %.2f ms at work 0, %.2f ms with %.1f ms of work per message on the loop, %.2f ms with it awaited via run_in_executor (the GIL still takes turns)\n", v(pa, "lag_p99_ms"), v(pb, "lag_p99_ms"), v(pb, "work_ms"), v(pc, "lag_p99_ms")
+    if (pa && pb && pc) printf "python (asyncio on uvloop): lag p99 %.2f ms at work 0, %.2f ms with %.1f ms of work per message on the loop, %.2f ms with it awaited via run_in_executor on %d thread(s)\n", v(pa, "lag_p99_ms"), v(pb, "lag_p99_ms"), v(pb, "work_ms"), v(pc, "lag_p99_ms"), v(pc, "pool")
     else if (N) print "python: not measured"
     if (!N) print "no rows in the CSV"
 }' ;;
