@@ -23,9 +23,9 @@ work=$(pick 20 50 50)
 repeats=$(pick 1 3 5)
 # The Python series: fewer messages, each DATA with ~1.2 ms of work (20 units).
 py_workers=$(pick "1 2" "1 2" "1 2 4 8 16")
-py_messages=$(pick 200 1000 4000)
+py_messages=$(pick 200 600 4000)
 py_work=$(pick 2 20 20)
-py_repeats=$(pick 1 3 5)
+py_repeats=$(pick 1 5 5)
 if [ -x "$KIT_BIN/py_phase3" ] && [ -x "$KIT_BIN/py_phase2" ]; then
     py_unit=$("$KIT_BIN/py_phase2" --calibrate | awk '{ print $5 }')
     py_meta=("python=py-processes, py-threads: $py_messages messages, --work $py_work (one Python unit = $py_unit us, bin/py_phase2 --calibrate), medians of $py_repeats")
