@@ -41,6 +41,7 @@ import kitcli  # noqa: E402
 import kitspec  # noqa: E402
 
 GRACE_S = 5.0       # a worker that has not ended this long after its pill is killed
+INFLIGHT_BYTES = 4 << 20    # at most about this much payload queued per worker
 
 
 def answer_queries(asks, registry, lock, results, done):
@@ -97,8 +98,10 @@ class WorkerDied(Exception):
 class Pool:
     """The workers, their queues, and the supervisor's side of a query."""
 
-    def __init__(self, n, work):
-        self.inboxes = [mp.Queue(maxsize=kitspec.QUEUE_DEPTH) for _ in range(n)]
+    def __init__(self, n, work, payload):
+        # A queue holds QUEUE_DEPTH messages, fewer if they are big (as bin/phase3).
+        depth = max(2, min(kitspec.QUEUE_DEPTH, INFLIGHT_BYTES // (payload + 64)))
+        self.inboxes = [mp.Queue(maxsize=depth) for _ in range(n)]
         self.asks = [mp.Queue() for _ in range(n)]
         self.results = mp.Queue()
         self.procs = [mp.Process(target=worker_main, daemon=True, name="worker-%d" % i,
@@ -285,7 +288,7 @@ def main():
         return status
 
     # Fork the workers first, before this process has any thread or loop.
-    pool = Pool(a.workers, a.work)
+    pool = Pool(a.workers, a.work, a.payload)
     sock, made = kitcli.control_socket(a.control, a.control_private) if a.control else (None, None)
     stream = kitcli.open_stream(a)
     t0 = time.perf_counter()
