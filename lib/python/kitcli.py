@@ -6,12 +6,14 @@ CSV row with bin/csvmeta's metadata, the summary line, the exit status), and
 the control socket's line grammar (SPEC 5, lib/ctl.c) and safe opening.
 """
 import argparse
+import asyncio
 import os
 import re
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 from kitspec import (EXIT_DATAERR, EXIT_OK, EXIT_RUNTIME, KEYS_MAX, M64, PAYLOAD_MAX,
@@ -228,3 +230,64 @@ def finish(a, prog, stream, rows, seconds, how, extra=()):
               % (prog, n, stream.name, len(rows), seconds, rate, how, a.work,
                  stream.rejected, sys.version.split()[0], os.cpu_count()), file=sys.stderr)
     return exit_status(stream.rejected)
+
+
+def add_control_flags(p):
+    """--control and --control-private, for a twin that answers queries."""
+    p.add_argument("--control", metavar="PATH",
+                   help="answer GET key / STATS / SHUTDOWN on a UNIX socket at PATH")
+    p.add_argument("--control-private", action="store_true",
+                   help="make --control's directory mode 0700 (or accept it only if private)")
+
+
+def parse_args(p):
+    """p.parse_args(), and --control-private refused without --control."""
+    a = p.parse_args()
+    if getattr(a, "control_private", False) and not a.control:
+        p.error("--control-private needs --control")
+    return a
+
+
+def open_control(a):
+    """(socket, directory made) for --control, (None, None) without it."""
+    return control_socket(a.control, a.control_private) if a.control else (None, None)
+
+
+def close_control(a, made):
+    """Remove the socket file (and the directory --control-private made)."""
+    if a.control:
+        os.unlink(a.control)
+        if made:
+            os.rmdir(made)
+
+
+async def serve_control(sock, answer):
+    """Serve SPEC 5 on the listening socket: each line is parsed here, a bad
+    one answered ERR; a good one by `await answer(command, key)`."""
+    async def conversation(reader, writer):
+        try:
+            while line := await reader.readline():
+                try:
+                    cmd, key = ctl_parse(line.rstrip(b"\n"))
+                    text = await answer(cmd, key)
+                except BadLine as e:
+                    text = "ERR %s" % e
+                writer.write(text.encode() + b"\n")
+                await writer.drain()
+        except (ValueError, ConnectionError):
+            pass                        # a line past the reader's limit, a reset
+        finally:
+            writer.close()
+    return await asyncio.start_unix_server(conversation, sock=sock, limit=1 << 16)
+
+
+def leave(status, waiter):
+    """The exit status; or, if the thread named waiter still waits on a
+    silent stdin (after SHUTDOWN), exit at once: the interpreter's own exit
+    would abort on the stdin lock that thread holds. The caller has written
+    everything and ended its workers by then."""
+    if any(t.name == waiter for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

@@ -229,29 +229,12 @@ class Pool:
                 p.join()
 
 
-async def serve_control(pool, stream, sock):
-    async def conversation(reader, writer):
-        try:
-            while line := await reader.readline():
-                try:
-                    cmd, key = kitcli.ctl_parse(line.rstrip(b"\n"))
-                    text = await pool.answer(cmd, key, stream)
-                except kitspec.BadLine as e:
-                    text = "ERR %s" % e
-                writer.write(text.encode() + b"\n")
-                await writer.drain()
-        except (ValueError, ConnectionError):
-            pass                        # a line past the reader's limit, a reset
-        finally:
-            writer.close()
-    return await asyncio.start_unix_server(conversation, sock=sock, limit=1 << 16)
-
-
 async def run(pool, stream, sock):
     """Feed, collect and answer queries until every worker has sent its rows
     (or one died: WorkerDied)."""
     loop = asyncio.get_running_loop()
-    server = await serve_control(pool, stream, sock) if sock else None
+    server = (await kitcli.serve_control(sock, lambda cmd, key: pool.answer(cmd, key, stream))
+              if sock else None)
     finished = loop.create_future()
 
     def settle(e):
@@ -276,20 +259,15 @@ def main():
     p = kitcli.parser("py_phase3", __doc__.split("\n\n")[0])
     p.add_argument("--workers", type=kitcli.count(kitspec.WORKERS_MAX), default=4, metavar="N",
                    help="worker processes, 1..256 (default 4)")
-    p.add_argument("--control", metavar="PATH",
-                   help="answer GET key / STATS / SHUTDOWN on a UNIX socket at PATH")
-    p.add_argument("--control-private", action="store_true",
-                   help="make --control's directory mode 0700 (or accept it only if private)")
-    a = p.parse_args()
-    if a.control_private and not a.control:
-        p.error("--control-private needs --control")
+    kitcli.add_control_flags(p)
+    a = kitcli.parse_args(p)
     status = kitcli.common_modes(a)
     if status is not None:
         return status
 
     # Fork the workers first, before this process has any thread or loop.
     pool = Pool(a.workers, a.work, a.payload)
-    sock, made = kitcli.control_socket(a.control, a.control_private) if a.control else (None, None)
+    sock, made = kitcli.open_control(a)
     stream = kitcli.open_stream(a)
     t0 = time.perf_counter()
     died = None
@@ -299,39 +277,25 @@ def main():
     except WorkerDied as e:
         died = e
     finally:
-        if a.control:
-            os.unlink(a.control)
-            if made:
-                os.rmdir(made)
+        kitcli.close_control(a, made)
     seconds = time.perf_counter() - t0
     if died:
         for w in pool.procs:
             w.kill()
             w.join()
         print("py_phase3: %s" % died, file=sys.stderr)
-        return leave(kitspec.EXIT_RUNTIME)
+        return kitcli.leave(kitspec.EXIT_RUNTIME, "feeder")
     pool.end()
 
     lat = sorted(pool.service_us)
     pct = [("%.1f" % lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else ""
            for q in (0.5, 0.99)]
     stream.delivered = pool.fed         # after SHUTDOWN: what was routed, not all read
-    return leave(kitcli.finish(a, "py_phase3", stream, pool.rows, seconds,
-                               "%d worker processes" % a.workers,
-                               [("workers", a.workers), ("queries", pool.queries),
-                                ("query_p50_us", pct[0]), ("query_p99_us", pct[1])]))
-
-
-def leave(status):
-    """The exit status; or, if the feeder still waits on a silent pipe (after
-    SHUTDOWN or a dead worker), exit now: the interpreter's own exit would
-    abort on the stdin lock that thread holds. All is written by then, and
-    every worker joined."""
-    if any(t.name == "feeder" for t in threading.enumerate()):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    return status
+    status = kitcli.finish(a, "py_phase3", stream, pool.rows, seconds,
+                           "%d worker processes" % a.workers,
+                           [("workers", a.workers), ("queries", pool.queries),
+                            ("query_p50_us", pct[0]), ("query_p99_us", pct[1])])
+    return kitcli.leave(status, "feeder")
 
 
 if __name__ == "__main__":
