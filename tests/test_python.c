@@ -4,7 +4,9 @@
  * the same INPUT:LINE: reason lines on stderr, byte for byte) and on the
  * built-in source (its PRNG and Zipf table are Python's own copy of
  * lib/source.c); --help and bad flags; py_phase3 answers GET and STATS while
- * the stream flows, drains on SHUTDOWN, and leaves no worker process behind.
+ * the stream flows, drains on SHUTDOWN, and leaves no worker process behind;
+ * py_phase1 and py_phase3 stop on SHUTDOWN or SIGTERM with a silent input;
+ * a killed py_phase3 worker ends the run with exit 1.
  * The Python programs are not instrumented under VARIANT=asan/tsan: there these
  * tests check the Python, as they do everywhere. */
 #include <errno.h>
@@ -204,16 +206,19 @@ START_TEST(test_py_phase3_query_and_shutdown)
 }
 END_TEST
 
-/* SIGTERM while the input pipe is silent: the same graceful stop as SHUTDOWN
- * (exit 0, the dump of what was read, no socket left). */
-START_TEST(test_py_phase3_sigterm)
+/* A stop while the input pipe is silent, by SHUTDOWN or by SIGTERM: the lines
+ * read are applied, the run ends although the pipe stays open, exit 0, the
+ * dump is the reference's for those lines, no socket left. _i runs over
+ * {py_phase1, py_phase3} x {SHUTDOWN, SIGTERM}. */
+START_TEST(test_stop_on_silent_pipe)
 {
+    const char *twin = _i / 2 ? "py_phase3" : "py_phase1";
     int fds = kit_count_fds(), in;
     char *dir = kit_tmpdir(), sock[512], dump[512], ans[1024];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
     snprintf(dump, sizeof dump, "%s/dump.csv", dir);
-    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("py_phase3"), "--input", "-",
-                                "--workers", "2", "--control", sock, "--dump-state", dump, NULL }, &in);
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin(twin), "--input", "-", "--control",
+                                sock, "--dump-state", dump, NULL }, &in);
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,DATA,1\n";
     ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
     int fd = kit_connect_ctl(sock, pid);
@@ -223,21 +228,28 @@ START_TEST(test_py_phase3_sigterm)
             break;
         kit_sleep_ms(5);
     }
+    ck_assert_msg(kit_stat_field(ans, "processed=") == 3, "%s: expected processed=3: %s", twin, ans);
+    ck_assert_msg(ctlclient_request(fd, "GET k1", ans, sizeof ans, 20000) > 0 &&
+                  strncmp(ans, "k1,RUNNING,2,1,2.5,", 19) == 0, "%s: GET k1: got '%s'", twin, ans);
+    if (_i % 2)
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    else
+        ck_assert_msg(ctlclient_request(fd, "SHUTDOWN", ans, sizeof ans, 20000) > 0 &&
+                      strcmp(ans, "OK") == 0, "%s: expected OK for SHUTDOWN, got '%s'", twin, ans);
     close(fd);
-    ck_assert_int_eq(kill(pid, SIGTERM), 0);
     int st = kit_reap_timeout(pid, T);
     close(in);
-    ck_assert_msg(st == 0, "expected exit 0 after SIGTERM, got %d", st);
+    ck_assert_msg(st == 0, "%s: expected exit 0 after %s, got %d", twin, _i % 2 ? "SIGTERM" : "SHUTDOWN", st);
     struct kit_run r;
     ck_assert_int_eq(kit_run(&r, lines, T, kit_bin("reference"), "--input", "-", "--dump-state", "-",
                              "--quiet", NULL), 0);
     char *got = kit_read_file(dump, NULL);
-    ck_assert_msg(got, "no dump after SIGTERM");
-    kit_assert_same_dump(r.out, got, "py_phase3 after SIGTERM");
+    ck_assert_msg(got, "%s: no dump after the stop", twin);
+    kit_assert_same_dump(r.out, got, twin);
     free(got);
     kit_run_free(&r);
     struct stat stt;
-    ck_assert_msg(stat(sock, &stt) < 0, "the socket file %s outlived the run", sock);
+    ck_assert_msg(stat(sock, &stt) < 0, "%s: the socket file %s outlived the run", twin, sock);
     kit_rmtree(dir);
     free(dir);
     kit_assert_clean(fds);
@@ -288,7 +300,7 @@ static Suite *python_suite(void)
     tc = kit_tcase(s, "query", 120);
     tcase_add_test(tc, test_py_phase3_query_and_shutdown);
     tcase_add_test(tc, test_py_phase3_worker_killed);
-    tcase_add_test(tc, test_py_phase3_sigterm);
+    tcase_add_loop_test(tc, test_stop_on_silent_pipe, 0, 4);
     return s;
 }
 

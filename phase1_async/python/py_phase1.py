@@ -14,13 +14,17 @@ only when the worker thread lets go of the GIL (every 5 ms, the interpreter's
 switch interval), so the lag shrinks to about that, and the throughput does
 not grow: the course's reason for processes (py_phase3).
 
-This twin answers no queries (no --control): py_phase3 does.
+With --control PATH it answers GET, STATS and SHUTDOWN (SPEC 5) on the same
+loop: a query is served between two messages, so it waits for the work of
+the one in hand.
 """
 import asyncio
 import concurrent.futures
 import os
+import signal
 import stat
 import sys
+import threading
 import time
 
 import uvloop
@@ -41,49 +45,107 @@ async def heartbeat(period, lags, stop):
         lags.append(max(0.0, time.perf_counter() - due))
 
 
-def blocks(stream):
-    """True if reading stream may wait (stdin as a pipe or a terminal): such a
-    stream is read off the loop, in the default executor."""
-    return stream.name == "-" and not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+class Pipeline:
+    """The loop's state: one dict of machines and what STATS reports."""
+
+    def __init__(self, a, stream):
+        self.a, self.stream, self.registry = a, stream, {}
+        self.applied = self.queries = 0
+        self.stopping = False
+        self.inbox = None       # messages from the reader thread, if stdin may wait
+        self.room = threading.Semaphore(kitspec.QUEUE_DEPTH)
+        self.ended = False      # the reader's None came
+
+    def reader(self, loop):
+        """The reader thread, for stdin as a pipe or a terminal (a read may
+        wait there, and the loop must not): each message into the inbox as
+        soon as it is read, at most QUEUE_DEPTH ahead of the loop; None at
+        the end."""
+        try:
+            for msg in self.stream:
+                self.room.acquire()
+                loop.call_soon_threadsafe(self.inbox.put_nowait, msg)
+            loop.call_soon_threadsafe(self.inbox.put_nowait, None)
+        except RuntimeError:
+            return              # the loop ended first (SHUTDOWN): nothing to hand over
+
+    async def next_batch(self):
+        """Up to BATCH messages (1 when paced); [] at the end, or once stopped
+        and drained of what the reader handed over."""
+        size = 1 if self.a.rate else BATCH
+        if self.inbox is None:
+            return [] if self.stopping else self.stream.batch(size)
+        batch = []
+        while len(batch) < size and not self.ended:
+            if self.inbox.empty() and (batch or self.stopping):
+                break
+            msg = await self.inbox.get()
+            if msg is None:
+                self.ended = True
+            else:
+                self.room.release()
+                batch.append(msg)
+        return batch
+
+    async def apply_all(self, pool):
+        """Apply every message in order; pace to --rate; yield to the loop
+        between batches (every message when paced) so the heartbeat can run."""
+        a, loop = self.a, asyncio.get_running_loop()
+        t0 = time.perf_counter()
+        while batch := await self.next_batch():
+            for key, op, value, seq, _ in batch:
+                if a.work and op == "DATA":
+                    if pool:
+                        await loop.run_in_executor(pool, kitspec.work_burn, a.work, seq)
+                    else:
+                        kitspec.work_burn(a.work, seq)     # the loop is frozen meanwhile
+                ks = self.registry.get(key)
+                if ks is None:
+                    ks = self.registry[key] = kitspec.KeyState(key)
+                ks.apply(op, value)
+                self.applied += 1
+            ahead = t0 + self.applied / a.rate - time.perf_counter() if a.rate else 0.0
+            await asyncio.sleep(max(0.0, ahead))
+
+    def stop(self):
+        """SHUTDOWN, SIGTERM, SIGINT: read no more; apply what was read."""
+        self.stopping = True
+        if self.inbox is not None and self.inbox.empty():
+            self.inbox.put_nowait(None)     # wake apply_all if it waits for input
+
+    async def answer(self, cmd, key):
+        """SPEC 5, from the loop itself: a query waits for the work ahead of it."""
+        if cmd == "SHUTDOWN":
+            self.stop()
+            return "OK"
+        self.queries += 1
+        if cmd == "GET":
+            ks = self.registry.get(key)
+            return ks.row() if ks else "ERR unknown key"
+        return ("messages_in=%d processed=%d rejected=%d queries=%d workers=1 workers_alive=1 "
+                "restarts=0 phase=%s" % (self.stream.delivered, self.applied, self.stream.rejected,
+                                         self.queries, "draining" if self.stopping else "running"))
 
 
-async def pipeline(a, stream, registry, pool):
-    """Apply every message in order; pace to --rate; yield to the loop between
-    batches (every message when paced) so the heartbeat can run."""
+async def run(a, pipe, sock):
     loop = asyncio.get_running_loop()
-    waits = blocks(stream)
-    t0, n = time.perf_counter(), 0
-    while True:
-        size = 1 if a.rate else BATCH
-        batch = (await loop.run_in_executor(None, stream.batch, size) if waits
-                 else stream.batch(size))
-        if not batch:
-            return
-        for key, op, value, seq, _ in batch:
-            if a.work and op == "DATA":
-                if pool:
-                    await loop.run_in_executor(pool, kitspec.work_burn, a.work, seq)
-                else:
-                    kitspec.work_burn(a.work, seq)     # the loop is frozen meanwhile
-            ks = registry.get(key)
-            if ks is None:
-                ks = registry[key] = kitspec.KeyState(key)
-            ks.apply(op, value)
-            n += 1
-        ahead = t0 + n / a.rate - time.perf_counter() if a.rate else 0.0
-        await asyncio.sleep(max(0.0, ahead))
-
-
-async def run(a, stream, registry):
     pool = (concurrent.futures.ThreadPoolExecutor(max_workers=a.pool)
             if a.offload == "threads" else None)
+    if pipe.stream.name == "-" and not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode):
+        pipe.inbox = asyncio.Queue()
+        threading.Thread(target=pipe.reader, args=(loop,), name="reader", daemon=True).start()
+    server = await kitcli.serve_control(sock, pipe.answer) if sock else None
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, pipe.stop)
     lags, stop = [], asyncio.Event()
     beating = asyncio.create_task(heartbeat(a.heartbeat_ms / 1000.0, lags, stop))
     try:
-        await pipeline(a, stream, registry, pool)
+        await pipe.apply_all(pool)
     finally:
         stop.set()
         await beating
+        if server:
+            server.close()
         if pool:
             pool.shutdown()
     return lags
@@ -100,29 +162,37 @@ def main():
                    help="threads of the executor for --offload threads (default 1)")
     p.add_argument("--heartbeat-ms", type=kitcli.count(10**6), default=1, metavar="MS",
                    help="heartbeat period (default 1)")
-    a = p.parse_args()
+    kitcli.add_control_flags(p)
+    a = kitcli.parse_args(p)
     status = kitcli.common_modes(a)
     if status is not None:
         return status
 
-    stream, registry = kitcli.open_stream(a), {}
+    sock, made = kitcli.open_control(a)
+    pipe = Pipeline(a, kitcli.open_stream(a))
     uvloop.install()
     t0 = time.perf_counter()
-    lags = asyncio.run(run(a, stream, registry))
+    try:
+        lags = asyncio.run(run(a, pipe, sock))
+    finally:
+        kitcli.close_control(a, made)
     seconds = time.perf_counter() - t0
+    pipe.stream.delivered = pipe.applied    # after SHUTDOWN: what was applied, not all read
 
     lags.sort()
 
     def ms(q):
         return "%.4f" % (lags[min(len(lags) - 1, int(q * len(lags)))] * 1e3) if lags else ""
-    rows = [ks.row() for ks in registry.values()]
-    return kitcli.finish(a, "py_phase1", stream, rows, seconds,
-                         "one asyncio loop on uvloop, work %s" % (
-                             "on the loop" if a.offload == "none"
-                             else "offloaded to %d thread(s)" % a.pool),
-                         [("offload", a.offload), ("pool", a.pool if a.offload == "threads" else 0),
-                          ("rate", a.rate or 0), ("lag_p50_ms", ms(0.5)), ("lag_p99_ms", ms(0.99)),
-                          ("lag_max_ms", ms(1.0)), ("heartbeats", len(lags))])
+    rows = [ks.row() for ks in pipe.registry.values()]
+    status = kitcli.finish(a, "py_phase1", pipe.stream, rows, seconds,
+                           "one asyncio loop on uvloop, work %s" % (
+                               "on the loop" if a.offload == "none"
+                               else "offloaded to %d thread(s)" % a.pool),
+                           [("offload", a.offload), ("pool", a.pool if a.offload == "threads" else 0),
+                            ("rate", a.rate or 0), ("lag_p50_ms", ms(0.5)), ("lag_p99_ms", ms(0.99)),
+                            ("lag_max_ms", ms(1.0)), ("heartbeats", len(lags)),
+                            ("queries", pipe.queries)])
+    return kitcli.leave(status, "reader")
 
 
 if __name__ == "__main__":
