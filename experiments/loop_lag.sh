@@ -45,6 +45,27 @@ meta "${py_meta[@]}" "repeats=$repeats" "rate=min($base_rate, $busy / work per m
      "work_unit_ns=$unit_ns (bin/workcal)"
 echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool,lang" >> "$TMP"
 
+# lag_point LANG PROG UNITS WORK_MS OFFLOAD REPEATS [FLAG...]: pace PROG so its
+# work fills BUSY of a core, run it REPEATS times, write the row (medians of the
+# runs' percentiles); LAG_RATE, LAG_MESSAGES and LAG_P99 say what it did.
+lag_point() {
+    local lang=$1 prog=$2 units=$3 ms=$4 off=$5 reps=$6 r p50="" p99="" pmax=""
+    shift 6
+    LAG_RATE=$(awk -v ms="$ms" -v b="$busy" -v cap="$base_rate" \
+        'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
+    LAG_MESSAGES=$(awk -v r="$LAG_RATE" -v s="$run_s" -v cap="$max_messages" \
+        'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
+    for r in $(seq "$reps"); do
+        run "$prog" --work "$units" --offload "$off" "$@" --rate "$LAG_RATE" --messages "$LAG_MESSAGES"
+        p50+="$(col lag_p50_ms)"$'\n'
+        p99+="$(col lag_p99_ms)"$'\n'
+        pmax+="$(col lag_max_ms)"$'\n'
+    done
+    LAG_P99=$(median <<< "$p99")
+    row "$units" "$off" "$(median <<< "$p50")" "$LAG_P99" "$(median <<< "$pmax")" "$ms" "$LAG_RATE" \
+        "$LAG_MESSAGES" "$reps" "$([ "$off" = threads ] && echo "$pool" || echo 0)" "$lang"
+}
+
 total=$(( 2 * $(wc -w <<< "$works") ))
 i=0
 # One offload mode's rows together: a plotted line is a run of consecutive rows.
@@ -54,21 +75,8 @@ for off in none threads; do
     for w in $works; do
         i=$((i + 1))
         work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
-        rate=$(awk -v ms="$work_ms" -v b="$busy" -v cap="$base_rate" \
-            'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
-        messages=$(awk -v r="$rate" -v s="$run_s" -v cap="$max_messages" \
-            'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
-        p50="" p99="" pmax=""
-        for r in $(seq "$repeats"); do
-            run phase1 --work "$w" --offload "$off" ${extra[@]+"${extra[@]}"} --rate "$rate" \
-                --messages "$messages"
-            p50+="$(col lag_p50_ms)"$'\n'
-            p99+="$(col lag_p99_ms)"$'\n'
-            pmax+="$(col lag_max_ms)"$'\n'
-        done
-        row "$w" "$off" "$(median <<< "$p50")" "$(median <<< "$p99")" "$(median <<< "$pmax")" \
-            "$work_ms" "$rate" "$messages" "$repeats" "$([ "$off" = threads ] && echo "$pool" || echo 0)" c
-        progress "$i/$total work=$w (${work_ms} ms) offload=$off: $messages messages at $rate/s, lag p99 $(median <<< "$p99") ms"
+        lag_point c phase1 "$w" "$work_ms" "$off" "$repeats" ${extra[@]+"${extra[@]}"}
+        progress "$i/$total work=$w (${work_ms} ms) offload=$off: $LAG_MESSAGES messages at $LAG_RATE/s, lag p99 $LAG_P99 ms"
     done
 done
 
@@ -79,20 +87,8 @@ if [ -x "$KIT_BIN/py_phase1" ]; then
             work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
             py_w=$(awk -v ms="$work_ms" -v u="$py_unit_us" 'BEGIN { printf "%d", ms * 1000 / u + 0.5 }')
             py_ms=$(awk -v w="$py_w" -v u="$py_unit_us" 'BEGIN { printf "%.4f", w * u / 1000 }')
-            rate=$(awk -v ms="$py_ms" -v b="$busy" -v cap="$base_rate" \
-                'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
-            messages=$(awk -v r="$rate" -v s="$run_s" -v cap="$max_messages" \
-                'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
-            p50="" p99="" pmax=""
-            for r in $(seq "$py_repeats"); do
-                run py_phase1 --work "$py_w" --offload "$off" --pool "$pool" --rate "$rate" --messages "$messages"
-                p50+="$(col lag_p50_ms)"$'\n'
-                p99+="$(col lag_p99_ms)"$'\n'
-                pmax+="$(col lag_max_ms)"$'\n'
-            done
-            row "$py_w" "$off" "$(median <<< "$p50")" "$(median <<< "$p99")" "$(median <<< "$pmax")" \
-                "$py_ms" "$rate" "$messages" "$py_repeats" "$([ "$off" = threads ] && echo "$pool" || echo 0)" python
-            progress "python work=$py_w (${py_ms} ms) offload=$off: lag p99 $(median <<< "$p99") ms"
+            lag_point python py_phase1 "$py_w" "$py_ms" "$off" "$py_repeats" --pool "$pool"
+            progress "python work=$py_w (${py_ms} ms) offload=$off: lag p99 $LAG_P99 ms"
         done
     done
 else
