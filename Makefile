@@ -97,7 +97,10 @@ include tools/module.mk
 -include phase1_async/module.mk
 -include phase2_threads/module.mk
 -include phase3_processes/module.mk
+-include phase4_shared/module.mk
+-include phase5_cluster/module.mk
 -include experiments/module.mk
+-include claims/module.mk
 -include worksheets/module.mk
 -include tests/module.mk
 

@@ -170,7 +170,8 @@ col() {
 # bench CSV_ROWS_FILE NAME CMD [NAME CMD ...]: time whole programs with hyperfine
 # (HF_RUNS runs after one warm-up, no shell in between: -N) and append rows
 #   command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs
-# to the result, converted from hyperfine's --export-csv. Its own progress goes
+# to the result, converted from hyperfine's --export-csv, with ",$BENCH_LANG"
+# after runs when BENCH_LANG is set (the lang column). Its own progress goes
 # to stderr.
 bench() {
     local raw args=()
@@ -185,9 +186,87 @@ bench() {
         rm -f "$raw"
         exit 1
     fi
-    awk -F, -v runs="${HF_RUNS:-5}" '
+    awk -F, -v runs="${HF_RUNS:-5}" -v lang="${BENCH_LANG:+,$BENCH_LANG}" '
         NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
-        { printf "%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d\n", $h["command"], $h["mean"], $h["stddev"],
-              $h["min"], $h["max"], $h["median"], $h["user"], $h["system"], runs }' "$raw" >> "$TMP"
+        { printf "%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d%s\n", $h["command"], $h["mean"], $h["stddev"],
+              $h["min"], $h["max"], $h["median"], $h["user"], $h["system"], runs, lang }' "$raw" >> "$TMP"
     rm -f "$raw"
+}
+
+# kit_mpirun ARG...: phase5_cluster/kitmpirun.sh ARG... (mpirun as the kit runs
+# it: root, --oversubscribe, --transport shm|tcp, a time limit). Open MPI is not
+# built with the sanitizers: under ASan the ranks run without the leak check
+# (Open MPI dlclose()s its components, leaving leaks no suppression can name),
+# under TSan without reports (its TCP transport's own locks read as lock-order
+# inversions). tests/test_phase5.c says the same for the suites.
+kit_mpirun() {
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" TSAN_OPTIONS="${TSAN_OPTIONS:-} report_bugs=0" \
+        "$(dirname "${BASH_SOURCE[0]}")/../phase5_cluster/kitmpirun.sh" "$@"
+}
+
+# ------------------------------------------------------------ the Python lane
+# The course's own programs, measured beside the C kit (a `lang` column:
+# c or python). PYTHON is the interpreter whose packages scripts/deps.sh
+# installs (Debian's); a machine without it still runs every C row.
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+# kit_python_ok MODULE...: true if $PYTHON runs and imports every MODULE.
+# Otherwise one progress line saying what is missing, PY_MISSING set to it
+# (for the "# python=not measured (...)" metadata line), and false.
+kit_python_ok() {
+    local err
+    if ! err=$("$PYTHON" -c "import sys; sys.path.pop(0); import multiprocessing${1:+, $(IFS=,; echo "$*")}" 2>&1); then
+        PY_MISSING="$PYTHON cannot import what it needs: ${err##*$'\n'} (install python3 and python3-msgpack, python3-numpy: scripts/deps.sh)"
+        command -v "$PYTHON" > /dev/null || PY_MISSING="no $PYTHON (install python3: scripts/deps.sh)"
+        progress "python: not measured: $PY_MISSING"
+        return 1
+    fi
+    return 0
+}
+
+# py_meta: the metadata line that says whether the Python rows were measured.
+py_meta() {
+    if [ -n "${PY_MISSING:-}" ]; then
+        echo "python=not measured ($PY_MISSING)"
+    else
+        echo "python=$("$PYTHON" -c 'import platform; print(platform.python_version())') ($PYTHON)"
+    fi
+}
+
+# with_lang LANG: copy a CSV from stdin adding a last column, lang, whose
+# value is LANG in every row (the header gains "lang"; # lines pass).
+with_lang() {
+    awk -F, -v lang="$1" '/^#/ || NF == 0 { print; next }
+        !hdr { print $0 ",lang"; hdr = 1; next } { print $0 "," lang }'
+}
+
+# py_rows SCRIPT ARG...: run the Python measuring SCRIPT with $PYTHON and
+# append its rows to the result; its header must be the result's (lang
+# included), so a column never lands under another's name.
+py_rows() {
+    local out want
+    if ! out=$("$PYTHON" "$@"); then
+        echo "$EXP: $PYTHON $* failed (see above)" >&2
+        exit 1
+    fi
+    want=$(grep -v '^#' "$TMP" | head -n 1)
+    if [ "$(head -n 1 <<< "$out")" != "$want" ]; then
+        echo "$EXP: $PYTHON $1 wrote columns '$(head -n 1 <<< "$out")', not '$want'" >&2
+        exit 1
+    fi
+    tail -n +2 <<< "$out" >> "$TMP"
+}
+
+# run_py SCRIPT ARG...: run a Python twin with --csv --quiet under $PYTHON and
+# keep its output in RUN_OUT for col, as run does for a kit program.
+run_py() {
+    local err
+    err=$(mktemp)
+    if ! RUN_OUT=$("$PYTHON" "$@" --csv --quiet 2> "$err"); then
+        echo "$EXP: $PYTHON $* failed:" >&2
+        cat "$err" >&2
+        rm -f "$err"
+        exit 1
+    fi
+    rm -f "$err"
 }

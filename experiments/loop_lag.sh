@@ -36,11 +36,12 @@ unit_ns=$(col ns_per_unit)
 py_repeats=$(pick 1 1 3)
 if [ -x "$KIT_BIN/py_phase1" ]; then
     py_unit_us=$("$KIT_BIN/py_phase1" --calibrate | awk '{ print $5 }')
-    py_meta=("python=bin/py_phase1, one Python unit = $py_unit_us us (py_phase1 --calibrate), repeats=$py_repeats")
+    py_note=("python=$("$KIT_BIN/py_phase1" --version | awk '{ print $2 }') ($KIT_BIN/py_phase1)"
+             "python_rows=one Python unit = $py_unit_us us (py_phase1 --calibrate), repeats=$py_repeats")
 else
-    py_meta=("python=not measured (no bin/py_phase1: make built no Python lane)")
+    py_note=("python=not measured (no $KIT_BIN/py_phase1: make built no Python lane)")
 fi
-meta "${py_meta[@]}" "repeats=$repeats" "rate=min($base_rate, $busy / work per message) msgs/s" \
+meta "${py_note[@]}" "repeats=$repeats" "rate=min($base_rate, $busy / work per message) msgs/s" \
      "messages=the rate x $run_s s (10..$max_messages)" "pool=$pool (--pool for --offload threads)" \
      "work_unit_ns=$unit_ns (bin/workcal)"
 echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool,lang" >> "$TMP"

@@ -30,13 +30,14 @@ REPORT_DIR  ?= report
 
 EXPERIMENTS := scaling ipc_size serialization load_balance query_latency batching \
                loop_lag contention threads_vs_processes parallel_map startup_memory task_queue
+EXPERIMENTS += zero_copy
 
 # The programs each driver runs (besides csvmeta, which every driver uses).
-EXP_NEEDS_scaling              := phase3 phase2
+EXP_NEEDS_scaling              := phase3 phase2 phase4
 EXP_NEEDS_ipc_size             := ipcbench
 EXP_NEEDS_serialization        := serbench
 EXP_NEEDS_load_balance         := phase3
-EXP_NEEDS_query_latency        := phase1 phase2 phase3 qload
+EXP_NEEDS_query_latency        := phase1 phase2 phase3 qload phase4
 EXP_NEEDS_batching             := batchpool
 EXP_NEEDS_loop_lag             := phase1 workcal
 EXP_NEEDS_contention           := phase2
@@ -44,6 +45,9 @@ EXP_NEEDS_threads_vs_processes := clean_order
 EXP_NEEDS_parallel_map         := poolmap
 EXP_NEEDS_startup_memory       := startbench
 EXP_NEEDS_task_queue           := taskq
+EXP_NEEDS_zero_copy            := phase3 phase4 phase4-limits qload
+EXP_NEEDS_scaling              += phase5
+EXP_NEEDS_ipc_size             += mpibench
 # The Python lane's twins, where make builds them (PY_LANE: the top Makefile).
 ifeq ($(PY_LANE),yes)
 EXP_NEEDS_scaling              += py_phase2 py_phase3
@@ -107,3 +111,5 @@ $(REPORT_DIR)/index.html: $(PLOT_PNGS) plots/report.sh plots/findings.sh
 	@echo "report: $@ ($$(grep -c '<img' $@) plots)"
 
 .PHONY: experiments plots report
+
+include experiments/python/python.mk

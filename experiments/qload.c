@@ -66,7 +66,7 @@ static double parse_num(const char *s, double lo, double hi, const char *flag)
 }
 
 /* Sleep until the absolute monotonic time t_ns. */
-static void sleep_until(uint64_t t_ns)
+static void sleep_until_ns(uint64_t t_ns)
 {
     struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000u),
                            .tv_nsec = (long)(t_ns % 1000000000u) };
@@ -94,7 +94,7 @@ static int pace(double rate, unsigned long long count)
         if (fflush(stdout) == EOF)
             break;
         tick += 1000000;                    /* 1 ms */
-        sleep_until(tick);
+        sleep_until_ns(tick);
     }
 done:
     fflush(stdout);
@@ -111,7 +111,7 @@ static int query(const char *path, double qps, unsigned keys, unsigned long long
     int fd;
     while ((fd = ctlclient_open(path, connect_ms)) < 0 &&
            (errno == ENOENT || errno == ECONNREFUSED) && now_ns() < give_up)
-        sleep_until(now_ns() + 5000000);
+        sleep_until_ns(now_ns() + 5000000);
     if (fd < 0) {
         fprintf(stderr, "qload: connecting to %s failed: %s\n", path, strerror(errno));
         return EXIT_FAILURE_RT;
@@ -127,7 +127,7 @@ static int query(const char *path, double qps, unsigned keys, unsigned long long
     char cmd[64], key[KEY_MAX + 1], answer[ANSWER_MAX], first_err[128] = "";
     uint64_t period = (uint64_t)(1e9 / qps), next = now_ns();
     for (unsigned i = 0; max_q == 0 || queries < max_q; i = (i + 1) % keys) {
-        sleep_until(next);
+        sleep_until_ns(next);
         next += period;
         source_key_name_of(keys, i, key);
         snprintf(cmd, sizeof cmd, "GET %s", key);

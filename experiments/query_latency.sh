@@ -2,7 +2,8 @@
 # query_latency: how long a `GET key` on a pipeline's control socket takes while
 # messages flow at 10 %..100 % of what it can process, for the three phases:
 # bin/phase1 (one event loop), bin/phase2 (2 threads, sharded locks) and bin/phase3
-# (2 worker processes), all with the same CPU work per message. Per program:
+# (2 worker processes), and bin/phase4 (2 worker processes, GET answered from
+# shared memory), all with the same CPU work per message. Per program:
 #   1. capacity: it reads a recorded stream (--emit) from a file as fast as it
 #      can (median msgs/s of `repeats` runs);
 #   2. for each load L: `qload --pace` feeds the same stream to its stdin
@@ -27,16 +28,17 @@
 #          workers,duration_s,lang
 source "$(dirname "$0")/common.sh"
 kit_begin query_latency
-need phase1 phase2 phase3 qload
+need phase1 phase2 phase3 qload phase4
 
-programs=${PROGRAMS:-phase1 phase2 phase3}
+programs=${PROGRAMS:-phase1 phase2 phase3 phase4}
 py_work=1
 py_cap_messages=$(pick 1000 3000 10000)
 if [ -z "${PROGRAMS:-}" ] && [ -x "$KIT_BIN/py_phase3" ]; then
     programs+=" py_phase3"
-    py_meta="python=py_phase3 --workers 2 --work $py_work (Python units), capacity on $py_cap_messages messages"
+    py_note=("python=$("$KIT_BIN/py_phase3" --version | awk '{ print $2 }') ($KIT_BIN/py_phase3)"
+             "python_rows=py_phase3 --workers 2 --work $py_work (Python units), capacity on $py_cap_messages messages")
 else
-    py_meta="python=not measured (no bin/py_phase3: make built no Python lane)"
+    py_note=("python=not measured (no $KIT_BIN/py_phase3: make built no Python lane)")
 fi
 loads=$(pick "0.5 1.0" "0.1 0.5 0.9 1.0" "0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0")
 cap_messages=$(pick 3000 30000 100000)
@@ -57,6 +59,7 @@ pflags() {
         phase2) echo "--threads $workers --lock sharded" ;;
         phase3) echo "--workers $workers" ;;
         py_phase3) echo "--workers $workers" ;;
+        phase4) echo "--workers $workers" ;;     # phase4_shared/: GET reads shared memory
     esac
 }
 # The --work of each program (Python's unit costs ~100x C's), and its language.
@@ -81,7 +84,7 @@ server_col() {
         phase1) # no query count of its own: the client's answered queries stand for it
             n=$(csv_col queries < "$tmp/q.csv")
             [ "${n:-0}" -gt 0 ] && csv_col "service_$2_us" <<< "$RUN_OUT" ;;
-        phase3|py_phase3)
+        phase3|phase4|py_phase3)   # phase 4 and py_phase3 measure query_p50_us as phase 3 does
             n=$(csv_col queries <<< "$RUN_OUT")
             [ "${n:-0}" -gt 0 ] && csv_col "query_$2_us" <<< "$RUN_OUT" ;;
     esac
@@ -93,7 +96,7 @@ server_col() {
 meta "repeats=1 per load point (percentiles over all its queries); capacity: median of $repeats" \
      "workers=$workers (phase2 threads, phase3 processes; phase1 is one loop)" "work=$work" \
      "qps=$qps GET queries per second" "duration=$duration s per load point" \
-     "input=a recorded stream paced into --input - by qload --pace" "$py_meta"
+     "input=a recorded stream paced into --input - by qload --pace" "${py_note[@]}"
 echo "program,load,offered_msgs_per_s,achieved_msgs_per_s,p50_us,p99_us,max_us,mean_us,queries,errors,server_p50_us,server_p99_us,capacity_msgs_per_s,work,workers,duration_s,lang" >> "$TMP"
 
 total=$(( $(wc -w <<< "$programs") * $(wc -w <<< "$loads") ))

@@ -64,7 +64,7 @@ int numarray_equal(const struct numarray *a, const struct numarray *b)
     return a->n == b->n && memcmp(a->v, b->v, a->n * sizeof a->v[0]) == 0;
 }
 
-static int bad(void)
+static int bad_record(void)
 {
     errno = EBADMSG;
     return -1;
@@ -116,10 +116,10 @@ static int raw_nested_encode(const struct nested *r, struct buf *out)
 static int raw_nested_decode(const uint8_t *p, size_t len, struct nested *r)
 {
     if (len < RAW_NESTED_HEAD || p[0] == 0 || p[0] > KEY_MAX)
-        return bad();
+        return bad_record();
     uint32_t n = le_get32(p + 104);
     if (n > RECORD_RECENT || len != RAW_NESTED_HEAD + 8 * (size_t)n)
-        return bad();
+        return bad_record();
     memcpy(r->key, p + 1, p[0]);
     r->key[p[0]] = '\0';
     r->state = p[32];
@@ -153,10 +153,10 @@ static int raw_array_encode(const struct numarray *a, struct buf *out)
 static int raw_array_decode(const uint8_t *p, size_t len, struct numarray *a)
 {
     if (len < 4)
-        return bad();
+        return bad_record();
     uint32_t n = le_get32(p);
     if (n > RECORD_ARRAY || len != 4 + 8 * (size_t)n)
-        return bad();
+        return bad_record();
     a->n = n;
     for (uint32_t i = 0; i < n; i++)
         a->v[i] = get_f64(p + 4 + 8 * i);

@@ -5,6 +5,8 @@
 #   threads-global   bin/phase2 --threads N --lock global  (one lock held for all
 #                    the work: the GIL in C, so threads take turns)
 #   threads-sharded  bin/phase2 --threads N --lock sharded (striped locks)
+#   mpi              mpirun -np N+1 bin/phase5 (N worker ranks; see its block below)
+#   shared           bin/phase4 --workers N (processes, state in shared memory)
 # and the course's own Python, when bin/py_phase3 is built (lang=python):
 #   py-processes     bin/py_phase3 --workers N  (mp.Process + mp.Queue per worker)
 #   py-threads       bin/py_phase2 --threads N  (threading over one dict: the real GIL)
@@ -28,12 +30,13 @@ py_work=$(pick 2 20 20)
 py_repeats=$(pick 1 5 5)
 if [ -x "$KIT_BIN/py_phase3" ] && [ -x "$KIT_BIN/py_phase2" ]; then
     py_unit=$("$KIT_BIN/py_phase2" --calibrate | awk '{ print $5 }')
-    py_meta=("python=py-processes, py-threads: $py_messages messages, --work $py_work (one Python unit = $py_unit us, bin/py_phase2 --calibrate), medians of $py_repeats")
+    py_note=("python=$("$KIT_BIN/py_phase2" --version | awk '{ print $2 }') ($KIT_BIN/py_phase2, $KIT_BIN/py_phase3)"
+             "python_rows=py-processes, py-threads: $py_messages messages, --work $py_work (one Python unit = $py_unit us, bin/py_phase2 --calibrate), medians of $py_repeats")
 else
-    py_meta=("python=not measured (no bin/py_phase3: make built no Python lane)")
+    py_note=("python=not measured (no $KIT_BIN/py_phase3: make built no Python lane)")
 fi
 meta "repeats=$repeats" "work=$work (units of lib/fsm.c work_burn per DATA message; bin/workcal prints one unit's cost)" \
-     "messages=$messages" "${py_meta[@]}"
+     "messages=$messages" "${py_note[@]}"
 echo "mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores,lang" >> "$TMP"
 
 modes="processes threads-global threads-sharded"
@@ -61,6 +64,56 @@ for mode in $modes; do
         progress "$i/$total $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 done
+
+# --- mpi: bin/phase5 under mpirun, N worker ranks + rank 0 (phase5_cluster/).
+# mpirun costs ~0.5-1 s a start, so this series runs fewer messages and repeats
+# in quick mode (its speedup is against its own 1 worker rank, as every mode's).
+mpi_workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
+mpi_messages=$(pick 2000 10000 "$messages")
+mpi_repeats=$(pick 1 2 "$repeats")
+mpi_base=""
+command -v mpirun > /dev/null || { progress "mpi: skipped, mpirun not found (scripts/deps.sh installs openmpi-bin)"; mpi_workers=""; }
+for n in $mpi_workers; do
+    rates="" secs=""
+    for r in $(seq "$mpi_repeats"); do
+        if ! RUN_OUT=$(kit_mpirun -np $((n + 1)) "$KIT_BIN/phase5" --messages "$mpi_messages" --work "$work" \
+                --csv --quiet); then
+            echo "$EXP: mpirun -np $((n + 1)) $KIT_BIN/phase5 failed (see above)" >&2
+            exit 1
+        fi
+        rates+="$(col msgs_per_s)"$'\n'
+        secs+="$(col seconds)"$'\n'
+    done
+    rate=$(median <<< "$rates")
+    sec=$(median <<< "$secs")
+    [ -z "$mpi_base" ] && mpi_base=$rate
+    speedup=$(awk -v a="$rate" -v b="$mpi_base" 'BEGIN { printf "%.3f", a / b }')
+    row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)" c
+    progress "mpi worker ranks=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1; median of $mpi_repeats)"
+done
+
+# --- phase 4 (phase4_shared/): the same load on bin/phase4 --workers N, the
+# process pool with its state in shared memory; mode "shared". Skipped, with a
+# line on stderr, where bin/phase4 is not built.
+if [ -x "$KIT_BIN/phase4" ]; then
+    base=""
+    for n in $workers; do
+        rates="" secs=""
+        for r in $(seq "$repeats"); do
+            run phase4 --workers "$n" --messages "$messages" --work "$work"
+            rates+="$(col msgs_per_s)"$'\n'
+            secs+="$(col seconds)"$'\n'
+        done
+        rate=$(median <<< "$rates")
+        sec=$(median <<< "$secs")
+        [ -z "$base" ] && base=$rate
+        speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+        row shared "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)" c
+        progress "shared (phase4) workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
+    done
+else
+    progress "$KIT_BIN/phase4 not built: no shared series"
+fi
 
 # The Python series (lang=python), when the Python lane is built. The repeats
 # go round the worker counts (1 2 1 2 ...), so a load that comes and goes on a

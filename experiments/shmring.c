@@ -91,7 +91,7 @@ static void wait_change(_Atomic uint32_t *pos, _Atomic uint32_t *waiting, uint32
     }
 }
 
-static void put(struct shmring *r, const void *p, uint32_t n)
+static void ring_put(struct shmring *r, const void *p, uint32_t n)
 {
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);  /* ours alone */
     while (h - atomic_load(&r->tail) == r->slots)
@@ -107,12 +107,12 @@ static void put(struct shmring *r, const void *p, uint32_t n)
 
 void shmring_put(struct shmring *r, const void *p, uint32_t n)
 {
-    put(r, p, n);
+    ring_put(r, p, n);
 }
 
 void shmring_stop(struct shmring *r)
 {
-    put(r, NULL, STOP_LEN);
+    ring_put(r, NULL, STOP_LEN);
 }
 
 int shmring_get(struct shmring *r, void *p, size_t cap)

@@ -81,7 +81,7 @@ static int read_mem(pid_t pid, struct mem *m)
     return m->pss < 0 ? -1 : 0;
 }
 
-static void reap(pid_t pid)
+static void reap_child(pid_t pid)
 {
     int st;
     while (waitpid(pid, &st, 0) < 0)
@@ -127,7 +127,7 @@ static uint64_t start_once(enum method m)
             die("fork()");
         if (pid == 0)
             _exit(0);
-        reap(pid);
+        reap_child(pid);
         break;
     case M_FORK_EXEC:
         if ((pid = fork()) < 0)
@@ -136,7 +136,7 @@ static uint64_t start_once(enum method m)
             execv(true_argv[0], true_argv);
             _exit(127);
         }
-        reap(pid);
+        reap_child(pid);
         break;
     case M_SPAWN: {
         int rc = posix_spawn(&pid, true_argv[0], NULL, NULL, true_argv, environ);
@@ -144,7 +144,7 @@ static uint64_t start_once(enum method m)
             errno = rc;
             die("posix_spawn(/bin/true)");
         }
-        reap(pid);
+        reap_child(pid);
         break;
     }
     default: {
@@ -257,10 +257,10 @@ static void idle_memory(enum method m, struct mem *out)
         die("reading the child's /proc/PID/smaps_rollup");
     close(in[1]);
     close(up[0]);
-    reap(pid);
+    reap_child(pid);
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_ns(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
             start_once((enum method)m);
         for (long i = 0; i < iters; i++)
             ns[i] = start_once((enum method)m);
-        qsort(ns, (size_t)iters, sizeof *ns, cmp_u64);
+        qsort(ns, (size_t)iters, sizeof *ns, cmp_ns);
         double med = iters % 2 ? (double)ns[iters / 2]
                                : ((double)ns[iters / 2 - 1] + (double)ns[iters / 2]) / 2;
         printf("%s,%.2f,%ld,%ld,%ld,%s,%ld\n", method_names[m], med / 1000.0, mem.pss, mem.rss,

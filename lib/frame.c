@@ -59,7 +59,7 @@ int frame_write(int fd, const void *body, size_t len)
         return -1;
     }
     uint8_t hdr[FRAME_HDR];
-    le_put32(hdr, (uint32_t)len);
+    frame_hdr_put(hdr, len);
     /* One writev() sends header and body in one system call without copying the
      * body next to the header first; two write()s would cost a second syscall
      * (and, on a pipe, could wake the reader for a 4-byte read). */
@@ -92,7 +92,7 @@ int frame_read(int fd, struct buf *body)
     int rc = fd_read_all(fd, hdr, FRAME_HDR);
     if (rc <= 0)
         return rc;              /* 0: clean EOF between frames; -1: errno set (EPROTO mid-header) */
-    uint32_t len = le_get32(hdr);
+    size_t len = frame_hdr_get(hdr);
     if (len > FRAME_MAX) {
         errno = EMSGSIZE;
         return -1;
@@ -113,6 +113,16 @@ int frame_read(int fd, struct buf *body)
     return 1;
 }
 
+void frame_hdr_put(uint8_t *p, size_t len)
+{
+    le_put32(p, (uint32_t)len);
+}
+
+size_t frame_hdr_get(const uint8_t *p)
+{
+    return le_get32(p);
+}
+
 int frame_append(struct buf *out, const void *body, size_t len)
 {
     if (len > FRAME_MAX) {
@@ -121,7 +131,7 @@ int frame_append(struct buf *out, const void *body, size_t len)
     }
     if (buf_reserve(out, FRAME_HDR + len) < 0)
         return -1;
-    le_put32(out->data + out->len, (uint32_t)len);
+    frame_hdr_put(out->data + out->len, len);
     out->len += FRAME_HDR;
     return buf_append(out, body, len);  /* cannot fail now: the room is reserved */
 }
@@ -132,7 +142,7 @@ void framer_init(struct framer *f)
     f->off = 0;
 }
 
-int framer_feed(struct framer *f, const void *p, size_t n)
+uint8_t *framer_space(struct framer *f, size_t n)
 {
     /* Frames handed out by framer_next die here, so this is where consumed bytes
      * can go. Moving the tail to the front only once the consumed part is at
@@ -145,7 +155,26 @@ int framer_feed(struct framer *f, const void *p, size_t n)
         buf_consume(&f->in, f->off);
         f->off = 0;
     }
-    return buf_append(&f->in, p, n);
+    if (buf_reserve(&f->in, n) < 0)
+        return NULL;
+    return f->in.data + f->in.len;
+}
+
+void framer_commit(struct framer *f, size_t n)
+{
+    f->in.len += n;
+}
+
+int framer_feed(struct framer *f, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint8_t *dst = framer_space(f, n);
+    if (!dst)
+        return -1;
+    memcpy(dst, p, n);
+    framer_commit(f, n);
+    return 0;
 }
 
 int framer_next(struct framer *f, const uint8_t **body, size_t *len)
@@ -153,7 +182,7 @@ int framer_next(struct framer *f, const uint8_t **body, size_t *len)
     size_t avail = f->in.len - f->off;
     if (avail < FRAME_HDR)
         return 0;
-    uint32_t n = le_get32(f->in.data + f->off);
+    size_t n = frame_hdr_get(f->in.data + f->off);
     if (n > FRAME_MAX) {
         errno = EMSGSIZE;
         return -1;

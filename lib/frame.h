@@ -31,6 +31,15 @@ int frame_write(int fd, const void *body, size_t len);
  * between frames, or -1 with errno (EPROTO truncated, EMSGSIZE too long). */
 int frame_read(int fd, struct buf *body);
 
+/* Store the header of a frame whose body is len bytes (len <= FRAME_MAX) at
+ * p[0..FRAME_HDR-1]: the one place a frame header is encoded. For callers that
+ * build a body in place and patch its length in afterwards. */
+void frame_hdr_put(uint8_t *p, size_t len);
+
+/* The body length announced by the header at p[0..FRAME_HDR-1] (not checked
+ * against FRAME_MAX: that is the caller's business). */
+size_t frame_hdr_get(const uint8_t *p);
+
 /* Append a frame (header + body) to out, for callers that batch their writes.
  * Returns 0, or -1 with errno (EMSGSIZE, ENOMEM). */
 int frame_append(struct buf *out, const void *body, size_t len);
@@ -47,6 +56,15 @@ void framer_init(struct framer *f);
 
 /* Add received bytes. Returns 0, or -1 with ENOMEM. */
 int framer_feed(struct framer *f, const void *p, size_t n);
+
+/* For a reader that receives straight into the framer (one copy, by the
+ * kernel): room for n more bytes at the end of the received bytes, consumed
+ * bytes dropped first by framer_feed's rule. Returns where they go, or NULL
+ * with ENOMEM; framer_commit then counts the ones actually written. */
+uint8_t *framer_space(struct framer *f, size_t n);
+
+/* Count n bytes written at framer_space()'s pointer (n <= what it reserved). */
+void framer_commit(struct framer *f, size_t n);
 
 /* Take the next complete frame: returns 1 with *body and *len set (body points
  * into the framer, valid until the next feed or free), 0 if more bytes are

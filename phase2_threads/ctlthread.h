@@ -20,17 +20,14 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ctlloop.h"
 #include "hist.h"
 #include "pool.h"
 #include "stream.h"
 #include "tlock.h"
 
 struct ctlthread {
-    pthread_t thread;
-    uv_loop_t loop;             /* the control thread's alone once it runs */
-    uv_async_t quit;            /* uv_async_send from the main thread ends the loop */
-    uv_signal_t sigint, sigterm;
-    struct ctlsrv *srv;         /* NULL without --control */
+    struct ctlloop cl;          /* the thread, its loop, the socket (NULL without --control), signals */
     struct pool *pool;          /* read through its atomics */
     struct stream *in;          /* the dispatcher's stream: only stream_interrupt() is called on it */
     struct lockstat locks;      /* the control thread's own lock figures (GET) */

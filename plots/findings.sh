@@ -27,24 +27,47 @@ function pct(x) { return sprintf("%.0f %%", 100 * x) }
 function size(b) { return b >= 1048576 ? sprintf("%g MiB", b / 1048576) : b >= 1024 ? sprintf("%g KiB", b / 1024) : b " B" }
 '
 
+# The lang column (c or python; a CSV without it is all C): findl is find
+# within one language's rows, and pynote says why a CSV has no Python rows.
+prelude='/^# python=not measured/ { pynm = substr($0, 10) }'"$prelude"'
+function lang(r) { return ("lang" in H) ? D[r, "lang"] : "c" }
+function findl(l, k1, x1, k2, x2, k3, x3,    r) {
+    for (r = 1; r <= N; r++)
+        if (lang(r) == l && D[r, k1] == x1 && (k2 == "" || D[r, k2] == x2) && (k3 == "" || D[r, k3] == x3))
+            return r
+    return 0
+}
+function has(l,    r) { for (r = 1; r <= N; r++) if (lang(r) == l) return 1; return 0 }
+function pynote() { if (!has("python")) print (pynm != "" ? "python: " pynm : "python: not measured (no python rows in the CSV)") }
+'
+
 case $name in
 ipc_size) prog='END {
     for (i = 1; i <= 2; i++) {
         b = i == 1 ? 100 : 1048576
         if (!find("bytes", b)) continue
-        p = find("transport", "pipe", "bytes", b, "pinned", 1)
-        q = find("transport", "pipe", "bytes", b, "pinned", 0)
+        p = findl("c", "transport", "pipe", "bytes", b, "pinned", 1)
+        q = findl("c", "transport", "pipe", "bytes", b, "pinned", 0)
         if (p && q)
             printf "pipe round trip of %s: %s pinned to one core vs %s with default scheduling (%s)\n", size(b), us(v(p, "round_trip_us")), us(v(q, "round_trip_us")), ratio(v(q, "round_trip_us"), v(p, "round_trip_us"))
     }
-    c = find("transport", "inproc", "bytes", 100, "pinned", 0); p = find("transport", "pipe", "bytes", 100, "pinned", 0)
+    c = findl("c", "transport", "inproc", "bytes", 100, "pinned", 0); p = findl("c", "transport", "pipe", "bytes", 100, "pinned", 0)
     if (c && p)
         printf "100 B: an in-process call with copy costs %s, %s less than a pipe round trip\n", us(v(c, "round_trip_us")), ratio(v(p, "round_trip_us"), v(c, "round_trip_us"))
     big = 0; for (r = 1; r <= N; r++) if (v(r, "bytes") > big) big = v(r, "bytes")
     line = ""
     split("shm pipe socketpair inproc", T, " ")
-    for (t = 1; t <= 4; t++) { r = find("transport", T[t], "bytes", big, "pinned", 0); if (r) line = line sprintf("%s%s %.0f MB/s", line == "" ? "" : ", ", T[t], v(r, "mb_per_s")) }
+    for (t = 1; t <= 4; t++) { r = findl("c", "transport", T[t], "bytes", big, "pinned", 0); if (r) line = line sprintf("%s%s %.0f MB/s", line == "" ? "" : ", ", T[t], v(r, "mb_per_s")) }
     if (line != "") printf "one-way stream of %s messages (default scheduling): %s\n", size(big), line
+    # Python: the course mp.Pipe and mp.Queue (pickled bytes) beside the C pipe
+    for (t = 1; t <= 2; t++) {
+        tr = t == 1 ? "mp-pipe" : "mp-queue"
+        r = findl("python", "transport", tr, "bytes", 100, "pinned", 0); c = findl("c", "transport", "pipe", "bytes", 100, "pinned", 0)
+        if (r) printf "python %s, 100 B round trip (default scheduling): %s%s\n", tr, us(v(r, "round_trip_us")), c ? sprintf(", %s of the C pipe (%s)", ratio(v(r, "round_trip_us"), v(c, "round_trip_us")), us(v(c, "round_trip_us"))) : ""
+        r = findl("python", "transport", tr, "bytes", big, "pinned", 0); c = findl("c", "transport", "pipe", "bytes", big, "pinned", 0)
+        if (r) printf "python %s, one-way stream of %s messages: %.0f MB/s%s\n", tr, size(big), v(r, "mb_per_s"), c ? sprintf(" (C pipe: %.0f MB/s)", v(c, "mb_per_s")) : ""
+    }
+    pynote()
     if (!N) print "no rows in the CSV"
 }' ;;
 
@@ -54,31 +77,54 @@ serialization) prog='END {
         line = ""
         split("raw msgpack json", C, " ")
         for (j = 1; j <= 3; j++) {
-            r = find("codec", C[j], "payload", P[i])
+            r = findl("c", "codec", C[j], "payload", P[i])
             if (r) line = line sprintf("%s%s %d B in %s", line == "" ? "" : ", ", C[j], v(r, "bytes"), ns(v(r, "encode_ns") + v(r, "decode_ns")))
         }
         if (line != "") printf "%s: %s (encode + decode)\n", P[i], line
     }
     line = ""
-    for (i = 1; i <= 3; i++) { r = find("codec", "json", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
+    for (i = 1; i <= 3; i++) { r = findl("c", "codec", "json", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
     if (line != "") printf "JSON share of a same-size pipe request/reply: %s\n", line
     line = ""
-    for (i = 1; i <= 3; i++) { r = find("codec", "msgpack", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
+    for (i = 1; i <= 3; i++) { r = findl("c", "codec", "msgpack", "payload", P[i]); if (r) line = line sprintf("%s%s %s", line == "" ? "" : ", ", P[i], pct(v(r, "round_trip_share"))) }
     if (line != "") printf "msgpack share: %s\n", line
+    # Python: pickle 4 and 5 beside msgpack and json, on the same payloads and 1 MiB ones
+    split("flat array 1mib numpy", Q, " ")
+    for (i = 1; i <= 4; i++) {
+        line = ""
+        split("pickle4 pickle5 msgpack json", C, " ")
+        for (j = 1; j <= 4; j++) {
+            r = findl("python", "codec", C[j], "payload", Q[i])
+            if (r) line = line sprintf("%s%s %s (share %s)", line == "" ? "" : ", ", C[j], ns(v(r, "encode_ns") + v(r, "decode_ns")), pct(v(r, "round_trip_share")))
+        }
+        if (line != "") printf "python, %s: %s (encode + decode; share of a same-size pipe request/reply)\n", Q[i], line
+    }
+    pynote()
     if (!N) print "no rows in the CSV"
 }' ;;
 
 startup_memory) prog='END {
-    f = find("method", "fork"); e = find("method", "fork_exec"); s = find("method", "posix_spawn"); t = find("method", "pthread")
+    f = findl("c", "method", "fork"); e = findl("c", "method", "fork_exec"); s = findl("c", "method", "posix_spawn"); t = findl("c", "method", "pthread")
     if (f && e && s && t) {
         printf "start + reap: fork %s, fork+exec %s (%s of fork), posix_spawn %s, pthread_create + join %s (fork costs %s of a thread)\n", us(v(f, "us")), us(v(e, "us")), ratio(v(e, "us"), v(f, "us")), us(v(s, "us")), us(v(t, "us")), ratio(v(f, "us"), v(t, "us"))
         printf "one idle forked child: Pss %d KiB, of which %d KiB private; an exec of a small kit program: Pss %d KiB; one more thread: %d KiB\n", v(f, "pss_kib"), v(f, "private_kib"), v(e, "pss_kib"), v(t, "pss_kib")
     } else print "rows missing: expected fork, fork_exec, posix_spawn and pthread"
+    line = ""; mem = ""
+    split("fork spawn forkserver", M, " ")
+    for (i = 1; i <= 3; i++) {
+        r = findl("python", "method", "mp_" M[i])
+        if (!r) continue
+        line = line sprintf("%s%s %s", line == "" ? "" : ", ", M[i], us(v(r, "us")))
+        mem = mem sprintf("%s%s Pss %d KiB (%d KiB private)", mem == "" ? "" : ", ", M[i], v(r, "pss_kib"), v(r, "private_kib"))
+    }
+    if (line != "") printf "python Process start + join: %s\n", line
+    if (mem != "") printf "python, one idle interpreter worker: %s%s\n", mem, f ? sprintf("; a C forked child: Pss %d KiB", v(f, "pss_kib")) : ""
+    pynote()
 }' ;;
 
 scaling) prog='END {
-    split("processes threads-global threads-sharded", M, " ")
-    for (i = 1; i <= 3; i++) {
+    nm = split("processes threads-global threads-sharded mpi shared", M, " ")
+    for (i = 1; i <= nm; i++) {
         one = find("mode", M[i], "workers", 1); if (!one) continue
         line = ""; best = 0; bw = 0
         for (r = 1; r <= N; r++) if (v(r, "mode") == M[i]) {
@@ -114,30 +160,35 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    split("phase1 phase2 phase3 py_phase3", P, " ")
-    for (i = 1; i <= 4; i++) {
+    np = split("phase1 phase2 phase3 phase4 py_phase3", P, " ")
+    for (i = 1; i <= np; i++) {
         lo = 0; hi = 0
         for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
             if (!lo || v(r, "load") < v(lo, "load")) lo = r
             if (!hi || v(r, "load") > v(hi, "load")) hi = r
         }
         if (lo && hi) printf "%s (capacity %.0f msgs/s): query p50 %s at %s load vs %s at %s; p99 %s vs %s\n", P[i], v(lo, "capacity_msgs_per_s"), us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
-        else if (i == 4 && N) print "python (py_phase3): not measured"
+        else if (P[i] == "py_phase3" && N) print "python (py_phase3): not measured"
     }
     if (!N) print "no rows in the CSV"
 }' ;;
 
 batching) prog='END {
-    lo = 0; hi = 0
-    for (r = 1; r <= N; r++) if (v(r, "mode") == "pool") {
-        if (!lo || v(r, "batch") < v(lo, "batch")) lo = r
-        if (!hi || v(r, "batch") > v(hi, "batch")) hi = r
+    split("c python", L, " ")
+    for (l = 1; l <= 2; l++) {
+        lo = 0; hi = 0; who = L[l] == "c" ? "" : "python, "
+        for (r = 1; r <= N; r++) if (lang(r) == L[l] && v(r, "mode") == "pool") {
+            if (!lo || v(r, "batch") < v(lo, "batch")) lo = r
+            if (!hi || v(r, "batch") > v(hi, "batch")) hi = r
+        }
+        if (!lo) continue
+        printf "%spool, per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", who, us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
+        s = findl(L[l], "mode", "sequential", "batch", v(hi, "batch")); s1 = findl(L[l], "mode", "sequential", "batch", v(lo, "batch"))
+        if (s) printf "%sat B=%d the pool costs %s per record, the same batches in one process %s\n", who, v(hi, "batch"), us(v(hi, "per_record_us")), us(v(s, "per_record_us"))
+        if (s1) printf "%sthe fixed cost of one pool call (pool minus sequential at B=%d): %s\n", who, v(lo, "batch"), us((v(lo, "per_record_us") - v(s1, "per_record_us")) * v(lo, "batch"))
     }
-    if (lo && hi) printf "pool, per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
-    s = find("mode", "sequential", "batch", v(hi, "batch")); s1 = find("mode", "sequential", "batch", v(lo, "batch"))
-    if (hi && s) printf "at B=%d the pool costs %s per record, the same batches in one process %s\n", v(hi, "batch"), us(v(hi, "per_record_us")), us(v(s, "per_record_us"))
-    if (lo && s1) printf "the fixed cost of one pool call (pool minus sequential at B=%d): %s\n", v(lo, "batch"), us((v(lo, "per_record_us") - v(s1, "per_record_us")) * v(lo, "batch"))
-    if (!lo) print "no pool rows in the CSV"
+    if (!has("c")) print "no C pool rows in the CSV"
+    pynote()
 }' ;;
 
 loop_lag) prog='END {
@@ -165,31 +216,58 @@ contention) prog='END {
 
 threads_vs_processes) prog='END {
     # medians of the hyperfine runs (user_s is the mean CPU time of the runs)
-    t1 = find("command", "1 thread"); t2 = find("command", "2 threads")
-    p1 = find("command", "1 process"); p2 = find("command", "2 processes")
-    if (t1 && t2) printf "2 orders as threads: %.3f s, %s of 1 order (%.3f s; medians)\n", v(t2, "median_s"), ratio(v(t2, "median_s"), v(t1, "median_s")), v(t1, "median_s")
-    if (p1 && p2) printf "2 orders as processes: %.3f s, %s of 1 order (%.3f s; medians)\n", v(p2, "median_s"), ratio(v(p2, "median_s"), v(p1, "median_s")), v(p1, "median_s")
-    if (t2 && p2) printf "2 threads vs 2 processes: %.3f s vs %.3f s median (CPU: %.3f s vs %.3f s user, mean)\n", v(t2, "median_s"), v(p2, "median_s"), v(t2, "user_s"), v(p2, "user_s")
+    split("c python", L, " ")
+    for (l = 1; l <= 2; l++) {
+        who = L[l] == "c" ? "" : "python, "
+        t1 = findl(L[l], "command", "1 thread"); t2 = findl(L[l], "command", "2 threads")
+        p1 = findl(L[l], "command", "1 process"); p2 = findl(L[l], "command", "2 processes")
+        if (t1 && t2) printf "%s2 orders as threads: %.3f s, %s of 1 order (%.3f s; medians)\n", who, v(t2, "median_s"), ratio(v(t2, "median_s"), v(t1, "median_s")), v(t1, "median_s")
+        if (p1 && p2) printf "%s2 orders as processes: %.3f s, %s of 1 order (%.3f s; medians)\n", who, v(p2, "median_s"), ratio(v(p2, "median_s"), v(p1, "median_s")), v(p1, "median_s")
+        if (t2 && p2) printf "%s2 threads vs 2 processes: %.3f s vs %.3f s median (CPU: %.3f s vs %.3f s user, mean)\n", who, v(t2, "median_s"), v(p2, "median_s"), v(t2, "user_s"), v(p2, "user_s")
+    }
+    pynote()
     if (!N) print "no rows in the CSV"
 }' ;;
 
 parallel_map) prog='END {
-    s = find("command", "sequential")
-    if (!s) { print "no sequential row in the CSV"; exit }
-    line = ""
-    for (r = 1; r <= N; r++) if (r != s) line = line sprintf("%s%s %.3f s (speedup %s)", line == "" ? "" : ", ", v(r, "command"), v(r, "median_s"), ratio(v(s, "median_s"), v(r, "median_s")))
-    printf "medians of %d runs: sequential %.3f s; %s\n", v(s, "runs"), v(s, "median_s"), line
+    split("c python", L, " ")
+    for (l = 1; l <= 2; l++) {
+        who = L[l] == "c" ? "" : "python (Pool.map), "
+        s = findl(L[l], "command", "sequential")
+        if (!s) { if (L[l] == "c") print "no sequential row in the CSV"; continue }
+        line = ""
+        for (r = 1; r <= N; r++) if (r != s && lang(r) == L[l]) line = line sprintf("%s%s %.3f s (speedup %s)", line == "" ? "" : ", ", v(r, "command"), v(r, "median_s"), ratio(v(s, "median_s"), v(r, "median_s")))
+        printf "%smedians of %d runs: sequential %.3f s; %s\n", who, v(s, "runs"), v(s, "median_s"), line
+    }
+    pynote()
 }' ;;
 
 task_queue) prog='END {
-    top = 0; for (r = 1; r <= N; r++) if (v(r, "fn") != "empty" && v(r, "tasks") + 0 > top) top = v(r, "tasks")
-    line = ""
-    split("static dynamic shm", S, " ")
-    for (i = 1; i <= 3; i++) { r = find("scheme", S[i], "tasks", top, "fn", "spin"); if (r) line = line sprintf("%s%s %.0f tasks/s", line == "" ? "" : ", ", S[i], v(r, "tasks_per_s")) }
-    if (line != "") printf "%d uniform tasks: %s\n", top, line
-    else print "no rows in the CSV"
-    a = find("scheme", "shm", "fn", "empty"); b = find("scheme", "dynamic", "fn", "empty")
+    split("c python", L, " ")
+    for (l = 1; l <= 2; l++) {
+        top = 0; for (r = 1; r <= N; r++) if (lang(r) == L[l] && v(r, "fn") != "empty" && v(r, "tasks") + 0 > top) top = v(r, "tasks")
+        line = ""
+        split("static dynamic shm", S, " ")
+        for (i = 1; i <= 3; i++) { r = findl(L[l], "scheme", S[i], "tasks", top, "fn", "spin"); if (r) line = line sprintf("%s%s %.0f tasks/s", line == "" ? "" : ", ", S[i], v(r, "tasks_per_s")) }
+        if (line != "") printf "%s%d uniform tasks: %s\n", L[l] == "c" ? "" : "python, ", top, line
+        else if (L[l] == "c") print "no rows in the CSV"
+    }
+    a = findl("c", "scheme", "shm", "fn", "empty"); b = findl("c", "scheme", "dynamic", "fn", "empty")
     if (a && b) printf "the queue alone (%d empty tasks): ring %.0f tasks/s vs pipe pool %.0f tasks/s (%s)\n", v(a, "tasks"), v(a, "tasks_per_s"), v(b, "tasks_per_s"), ratio(v(a, "tasks_per_s"), v(b, "tasks_per_s"))
+    q = findl("python", "scheme", "dynamic", "fn", "empty")
+    if (q) printf "python, the queue alone (%d empty tasks through one mp.Queue): %.0f tasks/s%s\n", v(q, "tasks"), v(q, "tasks_per_s"), b ? sprintf(" (C pipe pool: %.0f)", v(b, "tasks_per_s")) : ""
+    pynote()
+}' ;;
+
+zero_copy) prog='END {
+    a = find("program", "phase3"); b = find("program", "phase4")
+    p = find("program", "pipe-router"); s = find("program", "shm-ring")
+    if (!a || !b) { print "no phase3 or phase4 row in the CSV"; exit }
+    printf "--work 0, %d workers: phase 4 %.0f msgs/s, phase 3 %.0f msgs/s (%s); CPU per message %.3f µs vs %.3f µs\n", v(b, "workers"), v(b, "msgs_per_s"), v(a, "msgs_per_s"), ratio(v(b, "msgs_per_s"), v(a, "msgs_per_s")), v(b, "cpu_us_per_msg"), v(a, "cpu_us_per_msg")
+    if (p && s) printf "the bare limits: pipe router %.0f msgs/s, shared-memory ring %.0f msgs/s; phase 4 reaches %s of the pipe router and %s of the bare ring\n", v(p, "msgs_per_s"), v(s, "msgs_per_s"), pct(v(b, "msgs_per_s") / v(p, "msgs_per_s")), pct(v(b, "msgs_per_s") / v(s, "msgs_per_s"))
+    printf "phase 3 per message: encode %s, channel %s, decode %s, apply %s; phase 4: channel (the record into the ring) %s, apply %s, %.4f futex calls, no encode or decode step\n", us(v(a, "encode_us")), us(v(a, "channel_us")), us(v(a, "decode_us")), us(v(a, "apply_us")), us(v(b, "channel_us")), us(v(b, "apply_us")), v(b, "syscalls_per_msg")
+    if (v(a, "get_server_p50_us") != "" && v(b, "get_server_p50_us") != "")
+        printf "GET p50 while messages flow: phase 4 %s in the program, %s at the client; phase 3 %s and %s\n", us(v(b, "get_server_p50_us")), us(v(b, "get_client_p50_us")), us(v(a, "get_server_p50_us")), us(v(a, "get_client_p50_us"))
 }' ;;
 
 *) echo "no findings defined for $name"; exit 0 ;;

@@ -6,15 +6,32 @@
 # findings computed from its CSV by plots/findings.sh, the CSV's metadata (the
 # command, date, machine, commit) and its rows as a table. Plots appear in the
 # catalogue order of experiments/README.md; any other plot comes after them.
+# Under each plot's findings, the verdict of every lecture claim that plot's
+# CSV decides (claims/catalogue.txt, judged by claims/claims.sh as make claims does).
 set -euo pipefail
 results=${1:?usage: plots/report.sh RESULTS_DIR PLOTS_DIR}
 plots=${2:?usage: plots/report.sh RESULTS_DIR PLOTS_DIR}
 here=$(dirname "$0")
 
 catalogue=(scaling ipc_size serialization load_balance query_latency batching loop_lag
-           contention threads_vs_processes parallel_map startup_memory task_queue)
+           contention threads_vs_processes parallel_map startup_memory task_queue
+           zero_copy)
 
 esc() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
+
+# The claims' verdicts, once: id verdict measured why source claim csvs needs.
+verdicts=$("$here/../claims/claims.sh" --tsv --results "$results") ||
+    verdicts="-	not judged	-	claims/claims.sh failed (see its message)	-	-	-	-"
+# claims_of NAME: an HTML list of the verdicts of the claims NAME's CSV decides.
+claims_of() {
+    printf '%s\n' "$verdicts" | awk -F'\t' -v n="$1" '
+        function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
+        index(" " $7 " ", " " n " ") == 0 { next }
+        !k++ { print "<p>The lecture&#39;s claims this plot decides (<code>make claims</code>):</p><ul class=\"claims\">" }
+        { printf "<li><b>%s</b> <code>%s</code>: %s <i>Measured:</i> %s%s</li>\n", esc($2), esc($1), esc($6), esc($3),
+              $4 == "" ? "" : " <i>" ($2 == "refuted" ? "By how much" : "Why") ":</i> " esc($4) }
+        END { if (k) print "</ul>" }'
+}
 
 # The plots that exist, catalogue first.
 names=()
@@ -76,6 +93,7 @@ for n in ${names[@]+"${names[@]}"}; do
         echo '<ul class="findings">'
         "$here/findings.sh" "$n" "$csv" | esc | sed 's/^/<li>/; s/$/<\/li>/'
         echo '</ul>'
+        claims_of "$n"
         echo '<div class="meta">'
         grep '^#' "$csv" | esc
         echo '</div>'
@@ -87,5 +105,14 @@ for n in ${names[@]+"${names[@]}"}; do
         echo "<p>No $csv: the findings need it (make $csv).</p>"
     fi
 done
+# Claims whose CSVs have no plot here (routing.csv, say) still get their verdict.
+rest=$(for id_csvs in $(printf '%s\n' "$verdicts" | awk -F'\t' '{ split($7, c, " "); print c[1] }' | sort -u); do
+    case " ${names[*]-} " in *" $id_csvs "*) ;; *) claims_of "$id_csvs" | grep '<li>' ;; esac
+done)
+if [ -n "$rest" ]; then
+    echo '<h2 id="claims">Claims decided by results without a plot</h2><ul class="claims">'
+    printf '%s\n' "$rest"
+    echo '</ul>'
+fi
 echo "</body>"
 echo "</html>"

@@ -1,5 +1,6 @@
 # scaling: throughput (left) and speedup (right) vs workers for a fixed CPU-bound
-# load, processes vs threads under one global lock vs threads with sharded locks.
+# load, processes vs threads under one global lock vs threads with sharded locks
+# vs MPI worker ranks (bin/phase5 under mpirun; workers = worker ranks).
 # Grey dashed: ideal linear scaling; grey dotted: the ideal on this machine,
 # which cannot go past its number of cores. The speedup panel also draws the
 # Python rows (lang=python) dashed: py-processes in the processes' colour,
@@ -33,7 +34,7 @@ set title 'throughput (median of repeats)'
 set samples 200
 plot base * x with lines lc rgb '#aaaaaa' dt 2 title 'ideal: N x (1 process)', \
      base * min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'msgs_per_s' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
 unset label 100
@@ -45,7 +46,7 @@ if (!pyrows) set label 2 'python: not measured' at graph 0.97, graph 0.05 right 
 pycolor(m) = m eq 'py-processes' ? color('processes') : color('threads-global')
 plot x with lines lc rgb '#aaaaaa' dt 2 title 'ideal', \
      min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
-     for [m in "processes threads-global threads-sharded"] csv \
+     for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'speedup' \
      smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m, \
      for [m in "py-processes py-threads"] csv \

@@ -15,6 +15,7 @@ set -u
 pkgs=(build-essential pkg-config check libsubunit-dev libuv1-dev libmsgpack-dev
       libjansson-dev gnuplot-nox hyperfine clang libclang-rt-14-dev valgrind
       python3 python3-uvloop python3-msgpack python3-numpy pyflakes3)
+pkgs+=(openmpi-bin libopenmpi-dev)   # phase 5 (phase5_cluster/): mpirun, mpi.h and libmpi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -13,6 +13,8 @@
 #      over ipc_size.round_trip_us where transport=inproc, bytes=100, pinned=1}}
 #   {{meta scaling cores}}                                a "# cores=2" line
 #   {{claim scaling cores>=16: sixteen workers give sixteen times one}}
+#   {{verdict threads-gil-1x}}     a claim of claims/catalogue.txt, its verdict on
+#                                  these results and the numbers it was judged on
 # (each on one line). The filled copy shows the number in bold followed by [n];
 # a list at the end says, for each n, the CSV file, its line and the row. A blank
 # whose CSV is missing says which make target writes it; a claim that needs more
@@ -53,193 +55,42 @@ threads_vs_processes command,mean_s,median_s,stddev_s,min_s,max_s
 parallel_map command,mean_s,median_s,stddev_s,min_s,max_s
 startup_memory method,us,pss_kib
 task_queue scheme,tasks,seconds,tasks_per_s
+zero_copy program,msgs_per_s,cpu_us_per_msg,encode_us,channel_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us
 '
 
 read -r -d '' prog <<'AWK' || true
-# ---------------------------------------------------------------- CSV reading
-function isnum(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
-function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+# The CSV reading and the selection language (load, parse_spec, resolve, fmt)
+# are claims/csvsel.awk's, shared with the claims catalogue; they return plain
+# reasons, which a sheet shows in italics.
+function note(reason) { return "_(" reason ")_" }
 
-# Split one CSV line (RFC 4180 quotes allowed) into out[1..n]; returns n.
-function csv_split(line, out,    n, i, c, f, q, len) {
-    if (index(line, "\"") == 0)
-        return split(line, out, ",")
-    n = 0; f = ""; q = 0; len = length(line)
-    for (i = 1; i <= len; i++) {
-        c = substr(line, i, 1)
-        if (q) {
-            if (c == "\"") {
-                if (substr(line, i + 1, 1) == "\"") { f = f "\""; i++ } else q = 0
-            } else f = f c
-        } else if (c == "\"") q = 1
-        else if (c == ",") { out[++n] = f; f = "" }
-        else f = f c
+# The verdicts of claims/catalogue.txt on these results (claims/claims.sh --tsv,
+# in the file `verdicts`): V[id, k] for k = verdict measured why source claim csvs.
+function load_verdicts(    line, f, n) {
+    vloaded = 1
+    while ((getline line < verdicts) > 0) {
+        n = split(line, f, "\t")
+        if (n < 7) continue
+        V[f[1], "verdict"] = f[2]; V[f[1], "measured"] = f[3]; V[f[1], "why"] = f[4]
+        V[f[1], "source"] = f[5]; V[f[1], "claim"] = f[6]; V[f[1], "csvs"] = f[7]
+        V[f[1]] = 1
     }
-    out[++n] = f
-    return n
+    close(verdicts)
 }
 
-# Load results/NAME.csv once. state[NAME]: 1 loaded, -1 missing, -2 no header.
-function load(name,    path, line, f, n, i, r, lineno, hdr, row, kv, eq) {
-    if (name in state) return state[name]
-    path = results "/" name ".csv"
-    lineno = 0; hdr = 0; row = 0
-    while ((r = (getline line < path)) > 0) {
-        lineno++
-        sub(/\r$/, "", line)
-        if (line ~ /^#/) {
-            if (!hdr) {
-                kv = line; sub(/^#[ \t]*/, "", kv); eq = index(kv, "=")
-                if (eq > 1) meta[name, substr(kv, 1, eq - 1)] = substr(kv, eq + 1)
-            }
-            continue
-        }
-        if (line == "") continue
-        n = csv_split(line, f)
-        if (!hdr) {
-            hdr = 1; ncol[name] = n
-            for (i = 1; i <= n; i++) { col[name, trim(f[i])] = i; colname[name, i] = trim(f[i]) }
-            continue
-        }
-        row++
-        for (i = 1; i <= n; i++) cell[name, row, i] = f[i]
-        rowline[name, row] = lineno
-    }
-    if (r < 0 && lineno == 0) { state[name] = -1; return -1 }
-    close(path)
-    nrows[name] = row
-    state[name] = hdr ? 1 : -2
-    return state[name]
+# {{verdict ID}}: the claim, its verdict on the student's numbers, those numbers.
+function verdict_blank(id,    v, csvs, s) {
+    if (!vloaded) load_verdicts()
+    if (!(id in V)) return problem("no claim '" id "' in claims/catalogue.txt")
+    if (lint) return ""
+    v = V[id, "verdict"]; csvs = V[id, "csvs"]; gsub(/ /, ".csv, results/", csvs)
+    s = "**Lecture claim** (`" id "`): " V[id, "claim"] " **Verdict on your numbers: " v ".** " \
+        (V[id, "measured"] != "" ? "Measured: " V[id, "measured"] ". " : "")
+    if (V[id, "why"] != "") s = s (v == "refuted" ? "By how much: " : "Why: ") V[id, "why"] ". "
+    return s "[" add_source("claim " id " of claims/catalogue.txt (" V[id, "source"] "), judged on results/" \
+           csvs ".csv; make claims prints every verdict") "]"
 }
 
-# ---------------------------------------------------------------- blanks
-function fmt(v, f,    x, ax) {
-    if (f != "") return sprintf(f, v)
-    if (!isnum(v)) return v
-    x = v + 0; ax = x < 0 ? -x : x
-    if (x == int(x) && ax < 1e15) return sprintf("%d", x)
-    if (ax >= 100) return sprintf("%.0f", x)
-    if (ax >= 10) return sprintf("%.1f", x)
-    if (ax >= 1) return sprintf("%.2f", x)
-    return sprintf("%.3g", x)
-}
-
-function missing_note(name) {
-    if (state[name] == -1) return "_(no results/" name ".csv yet: run make results/" name ".csv)_"
-    return "_(results/" name ".csv has no header row: run make results/" name ".csv again)_"
-}
-
-# A row as "col=value, col=value" for the sources list.
-function row_text(name, r,    i, s, v) {
-    s = ""
-    for (i = 1; i <= ncol[name]; i++) {
-        v = cell[name, r, i]
-        if (length(v) > 60) v = substr(v, 1, 57) "..."
-        s = s (i > 1 ? ", " : "") colname[name, i] "=" v
-    }
-    return s
-}
-
-# Parse "[FUNC] NAME.COLUMN [where SEL, ...]" into P_fn, P_name, P_col, P_nsel,
-# P_selc[i], P_selop[i], P_selv[i]. Returns "" or the reason it is malformed.
-function parse_spec(s,    w, rest, sel, n, i, p, dot) {
-    s = trim(s); P_fn = ""; P_nsel = 0
-    if (match(s, /^(max|min|mean|median|sum|count)[ \t]+/)) {
-        P_fn = trim(substr(s, 1, RLENGTH)); s = substr(s, RLENGTH + 1)
-    }
-    w = index(s, " where ")
-    if (w) { rest = substr(s, w + 7); s = trim(substr(s, 1, w - 1)) } else rest = ""
-    if (s !~ /^[a-z_0-9]+\.[A-Za-z_0-9]+$/) return "expected NAME.COLUMN, got '" s "'"
-    dot = index(s, "."); P_name = substr(s, 1, dot - 1); P_col = substr(s, dot + 1)
-    if (rest != "") {
-        n = split(rest, sel, ",")
-        for (i = 1; i <= n; i++) {
-            p = trim(sel[i])
-            if (match(p, /^[A-Za-z_0-9]+[ \t]*[=~]/)) {
-                P_nsel++
-                P_selc[P_nsel] = trim(substr(p, 1, RLENGTH - 1))
-                P_selop[P_nsel] = substr(p, RLENGTH, 1)
-                P_selv[P_nsel] = trim(substr(p, RLENGTH + 1))
-            } else return "selector '" p "' is not COLUMN=VALUE or COLUMN~TEXT"
-        }
-    }
-    return ""
-}
-
-function sel_text(    i, s) {
-    s = ""
-    for (i = 1; i <= P_nsel; i++) s = s (i > 1 ? ", " : "") P_selc[i] P_selop[i] P_selv[i]
-    return s == "" ? "every row" : s
-}
-
-# " where SEL, ..." for a sources line, or "" when every row counts.
-function where_text() {
-    return P_nsel ? " where " sel_text() : ""
-}
-
-function row_matches(name, r,    i, v, want) {
-    for (i = 1; i <= P_nsel; i++) {
-        v = cell[name, r, col[name, P_selc[i]]]; want = P_selv[i]
-        if (P_selop[i] == "~") { if (index(v, want) == 0) return 0; continue }
-        if (v == want) continue
-        if (isnum(v) && isnum(want) && v + 0 == want + 0) continue
-        return 0
-    }
-    return 1
-}
-
-# Resolve a parsed spec. Sets R_val (raw value) and R_src (where it came from);
-# returns "" or a note to show instead of a number.
-function resolve(    name, c, i, r, n, m, v, best, bestr, sum, vals, k, j, t) {
-    name = P_name
-    if (load(name) < 0) return missing_note(name)
-    if (!((name, P_col) in col)) return "_(results/" name ".csv has no column " P_col ")_"
-    for (i = 1; i <= P_nsel; i++)
-        if (!((name, P_selc[i]) in col)) return "_(results/" name ".csv has no column " P_selc[i] ")_"
-    c = col[name, P_col]; m = 0
-    for (r = 1; r <= nrows[name]; r++)
-        if (row_matches(name, r)) match_row[++m] = r
-    if (m == 0) return "_(no row of results/" name ".csv has " sel_text() "; FULL=1 measures more points)_"
-    if (P_fn == "count") {
-        R_val = m; R_src = "results/" name ".csv: " m " rows" where_text(); return ""
-    }
-    if (P_fn == "") {
-        r = match_row[1]; R_val = cell[name, r, c]
-        R_src = "results/" name ".csv line " rowline[name, r] ": " row_text(name, r)
-        if (m > 1) R_src = R_src " (" m " rows have " sel_text() "; the first is shown)"
-        return ""
-    }
-    n = 0; sum = 0
-    for (i = 1; i <= m; i++) {
-        v = cell[name, match_row[i], c]
-        if (!isnum(v)) return "_(" P_col " is not a number at results/" name ".csv line " rowline[name, match_row[i]] ")_"
-        vals[++n] = v + 0; sum += v
-        if (n == 1 || (P_fn == "max" && v + 0 > best) || (P_fn == "min" && v + 0 < best)) { best = v + 0; bestr = match_row[i] }
-    }
-    if (P_fn == "max" || P_fn == "min") {
-        R_val = best
-        R_src = "results/" name ".csv, " P_fn " of " P_col " over " n " rows" where_text() \
-                ", found at line " rowline[name, bestr] ": " row_text(name, bestr)
-        return ""
-    }
-    if (P_fn == "sum" || P_fn == "mean") {
-        R_val = P_fn == "sum" ? sum : sum / n
-        R_src = "results/" name ".csv, " P_fn " of " P_col " over " n " rows" where_text()
-        return ""
-    }
-    for (i = 2; i <= n; i++) {          # median: insertion sort, the lists are short
-        t = vals[i]
-        for (j = i - 1; j >= 1 && vals[j] > t; j--) vals[j + 1] = vals[j]
-        vals[j + 1] = t
-    }
-    R_val = n % 2 ? vals[(n + 1) / 2] : (vals[n / 2] + vals[n / 2 + 1]) / 2
-    R_src = "results/" name ".csv, median of " P_col " over " n " rows" where_text()
-    return ""
-}
-
-# Check a parsed spec against SPEC §8 (lint mode): the experiment and the column
-# shown must be ones SPEC §8 promises; a selector may also use a column a driver
-# adds to tell its rows apart (the fill says so if a CSV lacks it).
 function lint_spec(    i) {
     if (!(P_name in speccols)) return "unknown experiment '" P_name "' (SPEC §8 lists the names)"
     if (!((P_name, P_col) in specc)) return "'" P_col "' is not a SPEC §8 column of " P_name
@@ -254,6 +105,10 @@ function add_source(text) {
 # One blank: returns its replacement text (or, in lint mode, records problems).
 function blank(body,    f, bar, o, a, b, e, va, sa, n, words, need, cores, text, colon) {
     body = trim(body)
+    if (body ~ /^verdict[ \t]/) {
+        if (split(body, words, /[ \t]+/) != 2) return problem("a verdict blank is written {{verdict CLAIM_ID}}")
+        return verdict_blank(words[2])
+    }
     if (body ~ /^claim[ \t]/) {
         colon = index(body, ":")
         if (colon == 0 || !match(body, /^claim[ \t]+[a-z_0-9]+[ \t]+cores>=[0-9]+[ \t]*:/))
@@ -261,7 +116,7 @@ function blank(body,    f, bar, o, a, b, e, va, sa, n, words, need, cores, text,
         split(substr(body, 1, colon - 1), words, /[ \t]+/)
         need = substr(words[3], 8) + 0; text = trim(substr(body, colon + 1))
         if (lint) { if (!(words[2] in speccols)) return problem("unknown experiment '" words[2] "'"); return "" }
-        if (load(words[2]) < 0) return missing_note(words[2])
+        if (load(words[2]) < 0) return note(missing_note(words[2]))
         if (!((words[2], "cores") in meta)) return "_(results/" words[2] ".csv has no '# cores=' line, so this sheet cannot tell whether your machine can show: " text ")_"
         cores = meta[words[2], "cores"] + 0
         if (cores < need)
@@ -276,7 +131,7 @@ function blank(body,    f, bar, o, a, b, e, va, sa, n, words, need, cores, text,
         n = split(body, words, /[ \t]+/)
         if (n != 3) return problem("a metadata blank is written {{meta NAME KEY}}")
         if (lint) { if (!(words[2] in speccols)) return problem("unknown experiment '" words[2] "'"); return "" }
-        if (load(words[2]) < 0) return missing_note(words[2])
+        if (load(words[2]) < 0) return note(missing_note(words[2]))
         if (!((words[2], words[3]) in meta)) return "_(results/" words[2] ".csv has no '# " words[3] "=' line)_"
         return "**" meta[words[2], words[3]] "** [" add_source("results/" words[2] ".csv metadata line '# " words[3] "=" meta[words[2], words[3]] "'") "]"
     }
@@ -289,17 +144,17 @@ function blank(body,    f, bar, o, a, b, e, va, sa, n, words, need, cores, text,
         a = substr(body, 1, o - 1); b = substr(body, o + 6)
         if ((e = parse_spec(a)) != "") return problem(e)
         if (lint) { if ((e = lint_spec()) != "") return problem(e) }
-        else { if ((e = resolve()) != "") return e; va = R_val; sa = R_src }
+        else { if ((e = resolve()) != "") return note(e); va = R_val; sa = R_src }
         if ((e = parse_spec(b)) != "") return problem(e)
         if (lint) { if ((e = lint_spec()) != "") return problem(e); return "" }
-        if ((e = resolve()) != "") return e
+        if ((e = resolve()) != "") return note(e)
         if (!isnum(va) || !isnum(R_val) || R_val + 0 == 0)
             return "_(cannot divide " va " by " R_val ")_"
         return "**" fmt(va / R_val, f) "** [" add_source("ratio of " va " (" sa ") over " R_val " (" R_src ")") "]"
     }
     if ((e = parse_spec(body)) != "") return problem(e)
     if (lint) { if ((e = lint_spec()) != "") return problem(e); return "" }
-    if ((e = resolve()) != "") return e
+    if ((e = resolve()) != "") return note(e)
     return "**" fmt(R_val, f) "** [" add_source(R_src) "]"
 }
 
@@ -389,6 +244,22 @@ merge_answers() {
     ' "$1" "$2"
 }
 
+# The selection language comes from claims/csvsel.awk; the verdicts of the
+# claims catalogue, once for every sheet, from claims/claims.sh.
+claims_dir=$(dirname "$0")/../claims
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '%s\n' "$prog" > "$work/fill.awk"
+if ! "$claims_dir/claims.sh" --tsv --results "$results" > "$work/verdicts"; then
+    echo "fill-worksheets: claims/claims.sh could not judge the claims (see above)" >&2
+    exit 1
+fi
+# fill [-v VAR=VALUE]... SHEET
+fill() {
+    local sheet=${*: -1}
+    awk -v verdicts="$work/verdicts" "${@:1:$#-1}" -f "$claims_dir/csvsel.awk" -f "$work/fill.awk" "$sheet"
+}
+
 status=0
 [ "$lint" = 1 ] || mkdir -p "$out"
 for sheet in "${sheets[@]}"; do
@@ -398,11 +269,11 @@ for sheet in "${sheets[@]}"; do
         continue
     fi
     if [ "$lint" = 1 ]; then
-        awk -v lint=1 -v results="$results" -v spec="$spec_columns" -v date= "$prog" "$sheet" || status=1
+        fill -v lint=1 -v results="$results" -v spec="$spec_columns" -v date= "$sheet" || status=1
     else
         target="$out/$(basename "$sheet")"
-        awk -v lint=0 -v results="$results" -v spec="$spec_columns" \
-            -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$prog" "$sheet" >"$target.tmp" || status=1
+        fill -v lint=0 -v results="$results" -v spec="$spec_columns" \
+            -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$sheet" >"$target.tmp" || status=1
         if [ -s "$target" ]; then
             # Refilling a sheet the student has been answering in: keep the
             # answers, and the previous copy as NAME.md.bak.

@@ -340,3 +340,83 @@ int kit_main(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+pid_t kit_live_parent(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');     /* the name may hold spaces and parens */
+    char st;
+    long ppid;
+    if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2 || st == 'Z' || st == 'X')
+        return 0;
+    return (pid_t)ppid;
+}
+
+int kit_children_of(pid_t parent, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    ck_assert_msg(d, "opendir /proc: %s", strerror(errno));
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && pid > 0 && kit_live_parent((pid_t)pid) == parent)
+            pids[n++] = (pid_t)pid;
+    }
+    closedir(d);
+    return n;
+}
+
+int kit_shm_entries(void)
+{
+    DIR *d = opendir("/dev/shm");
+    int n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+pid_t kit_spawn(char *const argv[], int *in)
+{
+    int p[2] = { -1, -1 };
+    if (in)
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(in ? p[0] : null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (in) {
+        close(p[0]);
+        *in = p[1];
+    }
+    return pid;
+}
+
+unsigned long long kit_wait_stat(int fd, const char *name, unsigned long long at_least, char *ans,
+                                 size_t len)
+{
+    unsigned long long v = 0;
+    for (int i = 0; i < 2000 * kit_time_scale(); i++) {
+        ck_assert_msg(ctlclient_request(fd, "STATS", ans, len, 20000) > 0, "no answer to STATS");
+        if ((v = kit_stat_field(ans, name)) >= at_least)
+            break;
+        kit_sleep_ms(5);
+    }
+    return v;
+}

@@ -98,6 +98,28 @@ int kit_connect_ctl(const char *path, pid_t pid);
  * line; fails the test if name is not there. */
 unsigned long long kit_stat_field(const char *stats, const char *name);
 
+/* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
+pid_t kit_live_parent(pid_t pid);
+
+/* Up to max live children of parent, found by scanning /proc (works without
+ * /proc/PID/task/TID/children, which some kernels leave out). Returns the count. */
+int kit_children_of(pid_t parent, pid_t *pids, int max);
+
+/* Entries in /dev/shm now (0 if it does not exist): a test that runs a program
+ * using shared memory compares the count before and after. */
+int kit_shm_entries(void);
+
+/* Start argv (argv[0] a path) in the background with stdout and stderr on
+ * /dev/null and stdin on a pipe whose write end goes to *in (close-on-exec),
+ * or on /dev/null when in is NULL. Fails the test if fork fails. */
+pid_t kit_spawn(char *const argv[], int *in);
+
+/* Ask STATS on fd every 5 ms until its field name (e.g. "processed=") reaches
+ * at_least, for at most ~10 s (scaled); the last answer is left in ans. Fails
+ * the test if STATS goes unanswered. Returns the field's last value. */
+unsigned long long kit_wait_stat(int fd, const char *name, unsigned long long at_least, char *ans,
+                                 size_t len);
+
 /* Sleep ms milliseconds (a pause between polls, never a wait for an event). */
 void kit_sleep_ms(long ms);
 

@@ -48,17 +48,24 @@ START_TEST(test_codec_round_trip)
 }
 END_TEST
 
-/* The CSV row's last field is the checksum. */
+/* The last CSV row (NUL-terminated copy in row) and its checksum, the 8th field. */
 static void checksum_of(struct kit_run *r, char *out, size_t len)
 {
-    const char *last = strrchr(r->out, ',');
-    ck_assert_msg(last, "no CSV row: %s", r->out);
-    snprintf(out, len, "%.16s", last + 1);
+    const char *end = r->out + r->out_len, *row;
+    while (end > r->out && end[-1] == '\n')
+        end--;
+    for (row = end; row > r->out && row[-1] != '\n'; row--)
+        ;
+    char sum[32];
+    ck_assert_msg(sscanf(row, "%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%31[0-9a-f]", sum) == 1
+                  && strlen(sum) == 16, "no CSV row with a checksum: %s", r->out);
+    snprintf(out, len, "%s", sum);
 }
 
 START_TEST(test_pool_equals_sequential)
 {
-    static const char *batches[] = { "1", "7", "1000" };
+    /* The last run adds --work 3: CPU work per record changes no result. */
+    static const char *batches[] = { "1", "7", "1000", "50" }, *work[] = { "0", "0", "0", "3" };
     int fds = kit_count_fds();
     const char *bp = kit_bin("batchpool");
     struct kit_run seq;
@@ -67,14 +74,19 @@ START_TEST(test_pool_equals_sequential)
     ck_assert_msg(seq.status == 0, "sequential: exit %d: %s", seq.status, seq.err);
     char want[32], got[32];
     checksum_of(&seq, want, sizeof want);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         struct kit_run r;
         ck_assert_int_eq(kit_run(&r, NULL, T, bp, "--records", "30000", "--batch", batches[i], "--workers", "3",
-                                 "--csv", NULL), 0);
+                                 "--work", work[i], "--csv", NULL), 0);
         ck_assert_msg(r.status == 0, "B=%s: exit %d: %s", batches[i], r.status, r.err);
         checksum_of(&r, got, sizeof got);
         ck_assert_msg(strcmp(want, got) == 0, "B=%s: checksum %s, sequential %s", batches[i], got, want);
-        ck_assert_msg(strstr(r.out, "batch,records,seconds,per_record_us"), "B=%s: header: %s", batches[i], r.out);
+        ck_assert_msg(strstr(r.out, "batch,records,seconds,per_record_us,workers,mode,calls,checksum,work\n"),
+                      "B=%s: header: %s", batches[i], r.out);
+        char tail[8];
+        snprintf(tail, sizeof tail, ",%s\n", work[i]);
+        ck_assert_msg(r.out_len > 3 && !strcmp(r.out + r.out_len - strlen(tail), tail),
+                      "B=%s: the row does not end with work %s: %s", batches[i], work[i], r.out);
         kit_run_free(&r);
     }
     kit_run_free(&seq);
@@ -101,6 +113,41 @@ START_TEST(test_emit_in_order)
 }
 END_TEST
 
+/* A worker killed mid-run (worker 0 SIGKILLs itself on its 5th batch, holding
+ * it and maybe the next): the pool respawns the slot and resends, and every
+ * row still comes out, in order, equal to what this test computes itself from
+ * the sensor and the batch function (seed 1). */
+START_TEST(test_worker_killed_respawned)
+{
+    enum { N = 20000 };
+    int fds = kit_count_fds();
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("batchpool"), "--records", "20000", "--batch", "7",
+                             "--workers", "2", "--inflight", "2", "--emit", "--kill-worker-after", "5", NULL), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "was killed by signal 9") && strstr(r.err, "1 worker(s) died and were respawned"),
+                  "no respawn reported: %s", r.err);
+    struct sensor sen;
+    sensor_init(&sen, 1);
+    struct buf want = BUF_INIT;
+    for (int i = 0; i < N; i++) {
+        struct sensor_record in;
+        struct record_result out;
+        char line[160];
+        sensor_next(&sen, &in);
+        process_record_batch(&in, 1, &out);
+        int k = snprintf(line, sizeof line, "%llu,%.17g,%.17g,%.17g\n", (unsigned long long)out.id, out.value,
+                         out.normalized, out.feature);
+        ck_assert_int_eq(buf_append(&want, line, (size_t)k), 0);
+    }
+    ck_assert_msg(r.out_len == want.len && memcmp(r.out, want.data, want.len) == 0,
+                  "the rows differ from the batch function's (%zu vs %zu bytes)", r.out_len, want.len);
+    buf_free(&want);
+    kit_run_free(&r);
+    kit_assert_clean(fds);
+}
+END_TEST
+
 START_TEST(test_bad_flags)
 {
     struct kit_run r;
@@ -119,6 +166,7 @@ static Suite *batchpool_suite(void)
     tc = kit_tcase(s, "pool", 120);
     tcase_add_test(tc, test_pool_equals_sequential);
     tcase_add_test(tc, test_emit_in_order);
+    tcase_add_test(tc, test_worker_killed_respawned);
     tcase_add_test(tc, test_bad_flags);
     return s;
 }

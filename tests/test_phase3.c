@@ -385,7 +385,8 @@ START_TEST(test_query_timeout)
 {
     int fds = kit_count_fds();
     struct bg b;
-    const char *flags[] = { "--messages", "0", "--workers", "2", "--route", "map", "--quiet", NULL };
+    /* --hang-ms 0: the workers are stopped on purpose, not to be killed as hung. */
+    const char *flags[] = { "--messages", "0", "--workers", "2", "--route", "map", "--hang-ms", "0", "--quiet", NULL };
     bg_start(&b, flags);
     char stats[2048], ans[1024];
     bg_cmd(&b, "STATS", stats, sizeof stats);

@@ -121,8 +121,9 @@ START_TEST(test_drain_get_answered)
 {
     int fds = kit_count_fds();
     struct bg b;
+    /* --hang-ms 0: worker 1 is stopped on purpose, not to be killed as hung. */
     const char *flags[] = { "--messages", "0", "--keys", "10", "--workers", "2", "--grace-ms", "60000",
-                            "--dump-state", "@/dump.csv", "--quiet", NULL };
+                            "--hang-ms", "0", "--dump-state", "@/dump.csv", "--quiet", NULL };
     bg_start(&b, flags);
     char stats[2048], ans[1024];
     bg_cmd(&b, "STATS", stats, sizeof stats);

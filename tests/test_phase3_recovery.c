@@ -192,7 +192,9 @@ END_TEST
 START_TEST(test_replay_bounded)
 {
     int fds = kit_count_fds();
-    const char *flags[] = { "--messages", "0", "--workers", "2", "--replay-max", "300", "--quiet", NULL };
+    /* --hang-ms 0: this test stops a worker on purpose and watches the stall. */
+    const char *flags[] = { "--messages", "0", "--workers", "2", "--replay-max", "300", "--hang-ms", "0", "--quiet",
+                            NULL };
     struct bg b;
     bg_start(&b, flags);
     char stats[2048], ans[64];
@@ -289,7 +291,8 @@ END_TEST
 /* ------------------------------------------------------------ recovery off */
 
 /* The old lesson stays available: without recovery a killed worker's state is
- * lost, the summary and STATS say how much, and the dump is not the reference. */
+ * lost, the summary and STATS say how much, and the dump is not the reference;
+ * a run whose dump is not the truth exits 1 and says why in one line. */
 START_TEST(test_recovery_off_counts_losses)
 {
     int fds = kit_count_fds();
@@ -307,7 +310,8 @@ START_TEST(test_recovery_off_counts_losses)
     ck_assert_msg(strstr(stats, "recovery=off") && stat_of(stats, "replayed") == 0, "%s", stats);
     int st = bg_wait(&b, 60);
     char *err = bg_file(b.err), *out = bg_file(b.out), *dump = bg_file(bg_path(&b, "dump.csv"));
-    ck_assert_msg(st == 0, "exit %d: %s", st, err);
+    ck_assert_msg(st == 1, "a run that lost messages exited %d, not 1: %s", st, err);
+    ck_assert_msg(strstr(err, "messages lost: the dump is NOT the reference\n"), "no one-line reason: %s", err);
     ck_assert_msg(strstr(err, "the state of its") && strstr(err, "restarts: 1; LOST:")
                   && strstr(err, "the dump is NOT the reference"), "the loss is not told: %s", err);
     ck_assert_msg(strcmp(dump, ref) != 0, "the dump equals the reference although state was lost");
@@ -323,8 +327,8 @@ END_TEST
 
 /* ------------------------------------------------------------ soak */
 
-/* phase3_processes/pipeline/soak.sh, short: 500 k messages, a random worker SIGKILLed
- * every 100 ms; the script checks dump == reference, no fd or memory leak (the
+/* phase3_processes/pipeline/soak.sh, short: 500 k messages, a random worker SIGKILLed,
+ * stopped or hung every 100 ms, the supervisor SIGKILLed and resumed every second; the script checks dump == reference, no fd or memory leak (the
  * floor of the last third of the samples against the first's: a respawn in
  * progress is not a leak), no child and no shared memory left. A dozen kills or
  * more: a phase3 built to leak one fd per respawn lifted the fd floor by 8 or 9,
@@ -340,6 +344,11 @@ START_TEST(test_soak_short)
     setenv("SOAK_KILL_MS", "100", 1);
     setenv("SOAK_SAMPLE_MS", "50", 1);
     setenv("SOAK_WORK", "6", 1);        /* ~3 µs per message: a few seconds, a dozen kills */
+    /* Stopped and hung workers beside the kills (the watchdog at 400 ms), and
+     * the supervisor itself SIGKILLed every second and resumed from its
+     * --state-dir: the dump must still be the reference's. */
+    setenv("SOAK_FAULTS", "kill stop hang", 1);
+    setenv("SOAK_SUP_KILL_MS", "1000", 1);
     setenv("SOAK_SHM_STRICT", "0", 1);  /* other suites may use /dev/shm meanwhile; mappings still checked */
     /* Under AddressSanitizer (make sanitize) freed memory waits in a quarantine
      * and RSS wanders by several MiB, hence 16 MiB here: over a dozen kills that

@@ -3,7 +3,6 @@
  * workers, a tiny ring wrapping many times, a worker SIGKILLed mid-batch and in
  * its claim window, the workers gone when the supervisor is SIGKILLed, bad
  * geometries refused, nothing leaked). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -21,23 +20,10 @@
 
 #define T 120                   /* seconds one program run may take */
 
-static int shm_entries(void)
-{
-    DIR *d = opendir("/dev/shm");
-    int n = 0;
-    if (!d)
-        return 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void assert_clean(int fds, int shm)
 {
     kit_assert_clean(fds);
-    ck_assert_msg(shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, shm_entries());
+    ck_assert_msg(kit_shm_entries() == shm, "/dev/shm had %d entries before, %d after", shm, kit_shm_entries());
 }
 
 /* A ring in plain memory (one process is enough for the sequence logic). */
@@ -172,7 +158,7 @@ static void run_taskq(const char *what, struct kit_run *r, char *const argv[])
 
 START_TEST(test_million_exactly_once)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char w[8];
     snprintf(w, sizeof w, "%d", _i);
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", w, "--tasks", "1000000", "--batch", "32", NULL };
@@ -187,7 +173,7 @@ END_TEST
 
 START_TEST(test_tiny_ring_wraps)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--slots", "4", "--workers", "3", "--batch", "3",
                      "--tasks", "200000", "--fn", "sumsq", NULL };
     struct kit_run r;
@@ -203,7 +189,7 @@ END_TEST
  * runs exactly once and the summary says what was re-enqueued. */
 START_TEST(test_kill_mid_batch)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", "3", "--tasks", "100000", "--batch", "16",
                      "--fn", "checksum", "--task-bytes", "200", "--slot-bytes", "128",
                      "--kill-worker-after", "3000", NULL };
@@ -218,7 +204,7 @@ END_TEST
 
 START_TEST(test_kill_in_window)
 {
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     char *argv[] = { (char *)kit_bin("taskq"), "--workers", "3", "--tasks", "100000", "--batch", "8",
                      "--slots", "64", "--kill-worker-after", "2000", "--kill-in-window", NULL };
     struct kit_run r;
@@ -231,41 +217,49 @@ START_TEST(test_kill_in_window)
 }
 END_TEST
 
-/* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
-static pid_t live_parent(pid_t pid)
+/* A hung worker: worker 0 SIGSTOPs itself mid-batch, holding claimed tasks.
+ * The supervisor must kill it after --hang-ms and run what it held elsewhere.
+ * The truth is computed here, not taken from taskq's verdict: every id appears
+ * once in --results with runs == 1 and the value sumsq gives it, (3 + id)^2. */
+START_TEST(test_hung_worker)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');     /* the name may hold spaces and parens */
-    char st;
-    long ppid;
-    if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2 || st == 'Z' || st == 'X')
-        return 0;
-    return (pid_t)ppid;
-}
-
-/* The live children of parent, found by scanning /proc (works without
- * /proc/PID/task/TID/children, which some kernels leave out). */
-static int children_of(pid_t parent, pid_t *pids, int max)
-{
-    DIR *d = opendir("/proc");
-    ck_assert_msg(d, "opendir /proc: %s", strerror(errno));
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < max;) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end == '\0' && pid > 0 && live_parent((pid_t)pid) == parent)
-            pids[n++] = (pid_t)pid;
+    enum { TASKS = 20000 };
+    int fds = kit_count_fds(), shm = kit_shm_entries();
+    char *dir = kit_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *argv[] = { (char *)kit_bin("taskq"), "--workers", "2", "--tasks", "20000", "--fn", "sumsq",
+                     "--args", "3", "--batch", "16", "--stop-worker-after", "500", "--hang-ms", "300",
+                     "--results", path, NULL };
+    struct kit_run r;
+    run_taskq("hung worker", &r, argv);
+    ck_assert_msg(strstr(r.err, "with no progress for") && strstr(r.err, "1 of them held a claim"),
+                  "the hang was not detected: %s", r.err);
+    char *csv = kit_read_file(path, NULL);
+    ck_assert_msg(csv && !strncmp(csv, "id,runs,worker,value\n", 21), "no results file: %s", path);
+    static unsigned char seen[TASKS];
+    memset(seen, 0, sizeof seen);
+    uint64_t rows = 0, sum = 0, want = 0;
+    for (char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        unsigned long long id, value;
+        unsigned runs, worker;
+        ck_assert_msg(sscanf(line, "%llu,%u,%u,%llu", &id, &runs, &worker, &value) == 4 && id < TASKS,
+                      "bad row: %.40s", line);
+        ck_assert_msg(runs == 1, "task %llu ran %u times", id, runs);
+        ck_assert_msg(!seen[id]++, "task %llu listed twice", id);
+        ck_assert_msg(value == (3 + id) * (3 + id), "task %llu: value %llu", id, value);
+        rows++, sum += value;
     }
-    closedir(d);
-    return n;
+    for (uint64_t i = 0; i < TASKS; i++)
+        want += (3 + i) * (3 + i);
+    ck_assert_msg(rows == TASKS && sum == want, "%llu rows, sum %llu, expected %d rows, sum %llu",
+                  (unsigned long long)rows, (unsigned long long)sum, TASKS, (unsigned long long)want);
+    free(csv);
+    kit_run_free(&r);
+    kit_rmtree(dir);
+    free(dir);
+    assert_clean(fds, shm);
 }
+END_TEST
 
 /* SIGKILL bin/taskq's supervisor in the middle of a long run: nobody is left to
  * close the ring, yet within 2 s (x kit_time_scale) no worker is alive
@@ -275,7 +269,7 @@ START_TEST(test_supervisor_killed)
 {
     static const char *schemes[] = { "shm", "dynamic", "static" };
     enum { WORKERS = 3 };       /* as --workers below */
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     /* 1 M tasks of ~0.5 ms each (spin 1000 units): minutes of work, so the run is
      * surely in the middle when it is killed. */
     char *argv[] = { (char *)kit_bin("taskq"), "--scheme", (char *)schemes[_i], "--workers", "3",
@@ -294,7 +288,7 @@ START_TEST(test_supervisor_killed)
     pid_t pids[WORKERS + 1];
     int n = 0;
     for (int ms = 0; ms < 10000 * kit_time_scale() && n < WORKERS; ms += 10) {
-        n = children_of(sup, pids, WORKERS + 1);
+        n = kit_children_of(sup, pids, WORKERS + 1);
         if (n < WORKERS)
             kit_sleep_ms(10);
     }
@@ -313,7 +307,7 @@ START_TEST(test_supervisor_killed)
     for (int ms = 0; ms <= 2000 * kit_time_scale() && alive; ms += 20) {
         alive = 0;
         for (int i = 0; i < n; i++)
-            alive += live_parent(pids[i]) != 0;
+            alive += kit_live_parent(pids[i]) != 0;
         if (alive)
             kit_sleep_ms(20);
     }
@@ -347,7 +341,7 @@ END_TEST
 START_TEST(test_schemes_and_csv)
 {
     static const char *schemes[] = { "shm", "dynamic", "static" };
-    int fds = kit_count_fds(), shm = shm_entries();
+    int fds = kit_count_fds(), shm = kit_shm_entries();
     for (int i = 0; i < 3; i++) {
         char *argv[] = { (char *)kit_bin("taskq"), "--scheme", (char *)schemes[i], "--tasks", "20000",
                          "--fn", "prime", "--csv", NULL };
@@ -380,6 +374,7 @@ static Suite *taskq_suite(void)
     tc = kit_tcase(s, "crash", 150);
     tcase_add_test(tc, test_kill_mid_batch);
     tcase_add_test(tc, test_kill_in_window);
+    tcase_add_test(tc, test_hung_worker);
     tcase_add_loop_test(tc, test_supervisor_killed, 0, 3);
     return s;
 }

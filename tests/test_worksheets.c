@@ -259,6 +259,7 @@ END_TEST
 static const char *const shipped[] = {
     "worksheets/phase1.md", "worksheets/phase2.md", "worksheets/phase3.md",
     "worksheets/taskqueue_batch.md",
+    "worksheets/phase5.md", "worksheets/phase4.md",
 };
 #define NSHIPPED (int)(sizeof shipped / sizeof shipped[0])
 

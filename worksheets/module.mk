@@ -6,7 +6,8 @@
 #   make handout      write the student tree to handout/ (exercises become TODO stubs)
 #   make manifest     record the graded test files in tests/MANIFEST.sha256
 
-WORKSHEETS   := $(addprefix worksheets/,phase1.md phase2.md phase3.md taskqueue_batch.md)
+WORKSHEETS   := $(addprefix worksheets/,phase1.md phase2.md phase3.md taskqueue_batch.md phase5.md)
+WORKSHEETS   += worksheets/phase4.md
 RESULTS_DIR  ?= results
 GRADE_O      ?= build/grade
 HANDOUT_DIR  ?= handout

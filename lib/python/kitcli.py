@@ -78,6 +78,8 @@ def parser(prog, summary):
                    "integer mix in Python, ~100x a C unit (--calibrate)" % WORK_ROUNDS)
     g.add_argument("--calibrate", action="store_true",
                    help="print what one --work unit costs here and exit")
+    g.add_argument("--version", action="version", version="Python " + sys.version.split()[0],
+                   help="print the interpreter's version and exit")
     return p
 
 

@@ -13,6 +13,7 @@
  *   bin/batchpool --records 100000 --batch 20 --sequential    (same checksum) */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,20 +31,27 @@
 #define RECORDS_MAX  (1ull << 32)
 #define INFLIGHT_MAX 64         /* --inflight upper bound */
 
-enum { F_RECORDS = 1, F_BATCH, F_WORKERS, F_SEED, F_SEQ, F_INFLIGHT, F_CHUNK, F_EMIT, F_CSV, F_QUIET };
+enum { F_RECORDS = 1, F_BATCH, F_WORKERS, F_SEED, F_SEQ, F_INFLIGHT, F_CHUNK, F_EMIT, F_CSV, F_QUIET, F_KILL, F_WORK };
 
 static const struct progflag flags[] = {
     { "records", "N", "sensor records to process (default 100000)", F_RECORDS },
     { "batch", "B", "records per batch = per pool call (default 20)", F_BATCH },
     { "workers", "N", "worker processes (default 2)", F_WORKERS },
     { "seed", "S", "sensor PRNG seed (default 1)", F_SEED },
+    { "work", "W", "units of CPU work per record, the pipelines' --work unit (default 0 = none; "
+      "bin/workcal says what a unit costs here)", F_WORK },
     { "sequential", NULL, "no pool: process the same batches in this process (the reference)", F_SEQ },
     { "inflight", "K", "batches in flight per worker (default 2)", F_INFLIGHT },
     { "chunk", "C", "records the sensor makes per loop turn (default 64)", F_CHUNK },
     { "emit", NULL, "print every result (id,value,normalized,feature) on stdout, in order", F_EMIT },
     { "csv", NULL, "print one metrics row (with metadata and header) on stdout", F_CSV },
     { "quiet", NULL, "no narrated summary on stderr (errors still go there)", F_QUIET },
+    { "kill-worker-after", "N", "test hook: worker 0 SIGKILLs itself on receiving its N-th batch "
+      "(the pool respawns it and resends)", F_KILL },
 };
+
+/* Where the sequential run's CPU work goes, so the compiler cannot drop it. */
+static volatile uint64_t work_sink;
 
 static const char summary[] =
     "Lecture 36's batch pool: a libuv loop ingests seeded sensor records, cuts them into\n"
@@ -51,8 +59,8 @@ static const char summary[] =
     "frames of msgpack over pipes); results come back in order. The checksum equals --sequential.";
 
 struct run {
-    uint64_t records, seed;
-    uint32_t batch, workers, inflight, chunk;
+    uint64_t records, seed, kill_after;
+    uint32_t batch, workers, inflight, chunk, work;
     bool sequential, emit, csv, quiet;
     /* live state */
     uv_loop_t loop;
@@ -71,8 +79,11 @@ struct run {
     uint64_t checksum;
     double feature_sum;
     struct batchpool *pool;
-    const char *failed;
+    const char *failed;         /* the reason, copied into why */
+    char why[320];
     int sensor_on;
+    unsigned respawns;          /* workers respawned after a death */
+    uint64_t resent;            /* batches sent again to a successor */
 };
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
@@ -90,6 +101,8 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
     case F_EMIT: r->emit = true; break;
     case F_CSV: r->csv = true; break;
     case F_QUIET: r->quiet = true; break;
+    case F_WORK: if (cli_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1; r->work = (uint32_t)v; break;
+    case F_KILL: if (cli_u64(arg, 1, RECORDS_MAX, &v, err, len) < 0) return -1; r->kill_after = v; break;
     }
     return 0;
 }
@@ -121,9 +134,17 @@ static void on_fail(void *ctx, const char *why)
 {
     struct run *r = ctx;
     if (!r->failed) {
-        r->failed = why;
+        snprintf(r->why, sizeof r->why, "%s", why);
+        r->failed = r->why;
         stop_all(r);
     }
+}
+
+static void on_note(void *ctx, const char *line)
+{
+    struct run *r = ctx;
+    if (!r->quiet)
+        fprintf(stderr, "batchpool: %s\n", line);
 }
 
 static void on_result(void *ctx, uint64_t index, const struct record_result *res, size_t n)
@@ -206,11 +227,16 @@ static int run_pool(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for batches of %u", r->batch);
         return -1;
     }
+    /* A write to a worker that just died must be EPIPE (the pool then respawns
+     * it and resends), not a SIGPIPE that kills us. */
+    signal(SIGPIPE, SIG_IGN);
     /* Fork before the loop exists: no child inherits a libuv loop. */
-    if (!(r->pool = batchpool_spawn(r->workers, r->batch, err, errlen)))
+    struct batchpool_opts o = { .workers = r->workers, .max_batch = r->batch, .work = r->work,
+                                .kill_after = r->kill_after };
+    if (!(r->pool = batchpool_spawn(&o, err, errlen)))
         return -1;
     uv_loop_init(&r->loop);
-    if (batchpool_attach(r->pool, &r->loop, on_result, on_fail, r, err, errlen) < 0) {
+    if (batchpool_attach(r->pool, &r->loop, on_result, on_fail, on_note, r, err, errlen) < 0) {
         batchpool_close(r->pool);
         uv_run(&r->loop, UV_RUN_DEFAULT);
         uv_loop_close(&r->loop);
@@ -223,6 +249,8 @@ static int run_pool(struct run *r, char *err, size_t errlen)
     r->sensor_on = 1;
     uv_run(&r->loop, UV_RUN_DEFAULT);
     uv_loop_close(&r->loop);
+    r->respawns = batchpool_respawns(r->pool);
+    r->resent = batchpool_resent(r->pool);
     int bad = batchpool_free(r->pool);
     if (r->failed) {
         snprintf(err, errlen, "%s", r->failed);
@@ -249,6 +277,7 @@ static int run_sequential(struct run *r, char *err, size_t errlen)
         for (; n < r->batch && r->made < r->records; n++, r->made++)
             sensor_next(&r->sensor, &in[n]);
         process_record_batch(in, n, out);
+        work_sink ^= batch_work(in, n, r->work);
         fold(r, out, n);
         r->emitted++;
     }
@@ -261,6 +290,8 @@ int main(int argc, char **argv)
     struct run r = { .records = 100000, .seed = 1, .batch = 20, .workers = 2, .inflight = 2, .chunk = 64 };
     struct progflags pf = { .summary = summary, .flags = flags, .n = sizeof flags / sizeof flags[0] };
     progflags_parse(&pf, argc, argv, on_flag, &r);
+    if (r.kill_after && r.sequential)
+        progflags_usage_error(&pf, "--kill-worker-after is a test of the pool");
     sensor_init(&r.sensor, r.seed);
     r.checksum = RESULTS_CHECKSUM_INIT;
     r.nbatches = (r.records + r.batch - 1) / r.batch;
@@ -277,19 +308,23 @@ int main(int argc, char **argv)
     double per_us = secs * 1e6 / (double)r.records;
     if (r.csv) {
         csv_meta(stdout, argc, argv);
-        printf("batch,records,seconds,per_record_us,workers,mode,calls,checksum\n");
-        printf("%u,%" PRIu64 ",%.6f,%.4f,%u,%s,%" PRIu64 ",%016" PRIx64 "\n", r.batch, r.records, secs, per_us,
-               r.sequential ? 0 : r.workers, r.sequential ? "sequential" : "pool", r.nbatches, r.checksum);
+        printf("batch,records,seconds,per_record_us,workers,mode,calls,checksum,work\n");
+        printf("%u,%" PRIu64 ",%.6f,%.4f,%u,%s,%" PRIu64 ",%016" PRIx64 ",%u\n", r.batch, r.records, secs, per_us,
+               r.sequential ? 0 : r.workers, r.sequential ? "sequential" : "pool", r.nbatches, r.checksum, r.work);
     }
     if (!r.quiet) {
         char mach[256];
-        fprintf(stderr, "batchpool: %s: %" PRIu64 " records in %" PRIu64 " batches of %u: %.6f s = %.3f us per record "
-                "(clock: first record made -> last result folded)\n",
-                r.sequential ? "sequential (no pool)" : "pool", r.records, r.nbatches, r.batch, secs, per_us);
+        fprintf(stderr, "batchpool: %s: %" PRIu64 " records in %" PRIu64 " batches of %u, --work %u units per "
+                "record: %.6f s = %.3f us per record (clock: first record made -> last result folded)\n",
+                r.sequential ? "sequential (no pool)" : "pool", r.records, r.nbatches, r.batch, r.work, secs, per_us);
         if (!r.sequential)
             fprintf(stderr, "batchpool: %u workers, %u batches in flight each; %" PRIu64 " pool calls, %.1f us per call "
                     "(encode, two pipe hops, decode, the work)\n",
                     r.workers, r.inflight, r.nbatches, secs * 1e6 / (double)r.nbatches);
+        if (r.respawns)
+            fprintf(stderr, "batchpool: %u worker(s) died and were respawned in their slot; %" PRIu64
+                    " batch(es) they held were sent again (a worker keeps no state, so a batch run "
+                    "twice gives the same result)\n", r.respawns, r.resent);
         fprintf(stderr, "batchpool: results complete and in order; checksum %016" PRIx64 " (FNV-1a of id, normalized, "
                 "feature bits), feature sum %.17g\n", r.checksum, r.feature_sum);
         fprintf(stderr, "batchpool: machine: %s\n", csv_machine(mach, sizeof mach));

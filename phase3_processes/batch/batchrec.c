@@ -6,6 +6,8 @@
 #include <msgpack.h>
 #include <string.h>
 
+#include "fsm.h"
+
 void sensor_init(struct sensor *s, uint64_t seed)
 {
     rng_seed(&s->rng, seed);
@@ -32,7 +34,15 @@ void process_record_batch(const struct sensor_record *in, size_t n, struct recor
     /* END EXERCISE */
 }
 
-static int buf_write_cb(void *data, const char *p, size_t n)
+uint64_t batch_work(const struct sensor_record *in, size_t n, uint32_t work)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; work && i < n; i++)
+        x ^= work_burn(work, in[i].id);
+    return x;
+}
+
+static int batch_buf_write(void *data, const char *p, size_t n)
 {
     return buf_append(data, p, n);
 }
@@ -40,7 +50,7 @@ static int buf_write_cb(void *data, const char *p, size_t n)
 int batch_encode(struct buf *out, uint64_t index, const struct sensor_record *r, size_t n)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write_cb);
+    msgpack_packer_init(&pk, out, batch_buf_write);
     int rc = msgpack_pack_array(&pk, 2) | msgpack_pack_uint64(&pk, index)
              | msgpack_pack_array(&pk, (uint32_t)(2 * n));
     for (size_t i = 0; i < n && !rc; i++)
@@ -51,7 +61,7 @@ int batch_encode(struct buf *out, uint64_t index, const struct sensor_record *r,
 int results_encode(struct buf *out, uint64_t index, const struct record_result *r, size_t n)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write_cb);
+    msgpack_packer_init(&pk, out, batch_buf_write);
     int rc = msgpack_pack_array(&pk, 2) | msgpack_pack_uint64(&pk, index)
              | msgpack_pack_array(&pk, (uint32_t)(4 * n));
     for (size_t i = 0; i < n && !rc; i++)

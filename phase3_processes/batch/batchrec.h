@@ -33,6 +33,12 @@ void sensor_next(struct sensor *s, struct sensor_record *r);
  * rounding: full doubles, so the parallel run can be compared bit for bit). */
 void process_record_batch(const struct sensor_record *in, size_t n, struct record_result *out);
 
+/* The CPU work of a batch: `work` units of lib/fsm.h's work kernel per record
+ * (the same unit as the pipelines' --work; bin/workcal says what a unit costs
+ * here), salted by the record's id. Returns a value that depends on all of it;
+ * it never changes the results, so a run with --work gives the same checksum. */
+uint64_t batch_work(const struct sensor_record *in, size_t n, uint32_t work);
+
 /* Append msgpack [index, [id, value, id, value, ...]] to out. 0 or -1 ENOMEM. */
 int batch_encode(struct buf *out, uint64_t index, const struct sensor_record *r, size_t n);
 

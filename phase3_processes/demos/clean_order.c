@@ -54,11 +54,11 @@ static const struct progflag flags[] = {
     { "quiet", NULL, "no narrated summary on stderr", F_QUIET },
 };
 
-struct conf { uint64_t iter; unsigned threads, procs; int csv, quiet; };
+struct order_conf { uint64_t iter; unsigned threads, procs; int csv, quiet; };
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct order_conf *c = ctx;
     uint64_t v;
     switch (val) {
     case F_ITER: if (cli_u64(arg, 1, UINT64_MAX, &v, err, len) < 0) return -1; c->iter = v; break;
@@ -84,7 +84,7 @@ __attribute__((noinline)) static void *clean_order(void *arg)
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .iter = 1000000000 };
+    struct order_conf c = { .iter = 1000000000 };
     struct progflags pf = { .summary =
         "Busy loop of N iterations run as 1 or 2 threads, or as 1 or 2 processes (each runs all N).",
         .flags = flags, .n = sizeof flags / sizeof flags[0] };

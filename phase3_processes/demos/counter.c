@@ -42,11 +42,11 @@ struct shared {
     int locked;                 /* guarded by lock */
 };
 
-struct conf { uint64_t procs, incr; int mode; int csv, quiet; };   /* mode: 1 unlocked, 2 locked, 3 both */
+struct counter_conf { uint64_t procs, incr; int mode; int csv, quiet; };   /* mode: 1 unlocked, 2 locked, 3 both */
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct counter_conf *c = ctx;
     switch (val) {
     case F_PROCS: return cli_u64(arg, 1, WORKERS_MAX, &c->procs, err, len);
     case F_INCR: return cli_u64(arg, 1, 100000000, &c->incr, err, len);
@@ -79,7 +79,7 @@ static void incr_locked(struct shared *s, uint64_t m)
 }
 
 /* Run N processes of fn; returns the wall time, or -1 on a failed fork. */
-static double run(struct shared *s, const struct conf *c, void (*fn)(struct shared *, uint64_t), char *err, size_t len)
+static double run(struct shared *s, const struct counter_conf *c, void (*fn)(struct shared *, uint64_t), char *err, size_t len)
 {
     pid_t pid[WORKERS_MAX];
     uint64_t started = 0;
@@ -119,7 +119,7 @@ static double run(struct shared *s, const struct conf *c, void (*fn)(struct shar
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .procs = 4, .incr = 10000000, .mode = 3 };
+    struct counter_conf c = { .procs = 4, .incr = 10000000, .mode = 3 };
     struct progflags pf = { .summary =
         "N processes increment a shared counter M times each, without and with a process-shared lock.",
         .flags = flags, .n = sizeof flags / sizeof flags[0] };

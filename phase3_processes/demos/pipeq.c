@@ -51,11 +51,11 @@ struct queue {
     uint64_t got[WORKERS_MAX];
 };
 
-struct conf { uint64_t msgs, cons; int mode, csv, quiet; };
+struct pipeq_conf { uint64_t msgs, cons; int mode, csv, quiet; };
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct pipeq_conf *c = ctx;
     switch (val) {
     case F_MSGS: return cli_u64(arg, 1, 1ull << 34, &c->msgs, err, len);
     case F_CONS: return cli_u64(arg, 1, WORKERS_MAX, &c->cons, err, len);
@@ -130,7 +130,7 @@ static int queue_consumer_main(void *arg)
 }
 
 /* Returns wall seconds, or -1 with err. *sum_in gets what the consumers added. */
-static double run_pipe(const struct conf *c, int64_t *sum_in, char *err, size_t len)
+static double run_pipe(const struct pipeq_conf *c, int64_t *sum_in, char *err, size_t len)
 {
     int fd[2];
     if (pipe2(fd, O_CLOEXEC) < 0) {
@@ -168,7 +168,7 @@ static double run_pipe(const struct conf *c, int64_t *sum_in, char *err, size_t 
     return secs;
 }
 
-static double run_queue(const struct conf *c, int64_t *sum_in, char *err, size_t len)
+static double run_queue(const struct pipeq_conf *c, int64_t *sum_in, char *err, size_t len)
 {
     struct queue *q = mmap(NULL, sizeof *q, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (q == MAP_FAILED) {
@@ -219,7 +219,7 @@ static double run_queue(const struct conf *c, int64_t *sum_in, char *err, size_t
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .msgs = 1000000, .cons = 2, .mode = 3 };
+    struct pipeq_conf c = { .msgs = 1000000, .cons = 2, .mode = 3 };
     struct progflags pf = { .summary =
         "Producer/consumer over a pipe (1 consumer) and over a shared multi-consumer queue\n"
         "(C consumers, one sentinel each); messages/s for each.",

@@ -32,18 +32,16 @@ static int mapper_main(void *arg)
 {
     const struct mapper *m = arg;
     struct buf f = BUF_INIT;
-    for (;;) {
-        int r = frame_read(m->in, &f);
-        if (r == 0)
-            return 0;
-        if (r < 0 || f.len < 8 || (f.len - 8) % 8)
-            return 1;
+    int r;
+    while ((r = frame_read(m->in, &f)) == 1 && f.len >= 8 && (f.len - 8) % 8 == 0) {
         int64_t *v = (int64_t *)(void *)(f.data + 8);   /* buf data is malloc-aligned */
         for (size_t i = 0; i < (f.len - 8) / 8; i++)
             v[i] = m->fn(v[i]);
         if (frame_write(m->out, f.data, f.len) < 0)
-            return 1;
+            break;
     }
+    buf_free(&f);
+    return r == 0 ? 0 : 1;      /* 0: EOF, the parent is done; else a bad frame or write */
 }
 
 /* Start worker w running fn(arg), keeping only the fds in keep (child.h closes

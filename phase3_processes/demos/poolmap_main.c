@@ -57,7 +57,7 @@ static const struct progflag flags[] = {
     { "quiet", NULL, "no narrated summary on stderr", F_QUIET },
 };
 
-struct conf {
+struct poolmap_conf {
     const char *gen, *primes;
     uint64_t count, seed, sumsq, chunk;
     unsigned workers;
@@ -66,7 +66,7 @@ struct conf {
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct poolmap_conf *c = ctx;
     uint64_t v;
     switch (val) {
     case F_GEN: c->gen = arg; break;
@@ -85,7 +85,7 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 static int64_t square(int64_t x) { return x * x; }
 
 /* The --csv row, if asked for. chunk is 0 where there are no chunks. */
-static void report(const struct conf *c, int argc, char **argv, const char *task, size_t n,
+static void report_run(const struct poolmap_conf *c, int argc, char **argv, const char *task, size_t n,
                    uint64_t chunk, double secs, int64_t total)
 {
     if (!c->csv)
@@ -96,7 +96,7 @@ static void report(const struct conf *c, int argc, char **argv, const char *task
 }
 
 /* The machine line and the answer on stdout (unless --csv carried it). */
-static void finish(const struct conf *c, int64_t total)
+static void finish_run(const struct poolmap_conf *c, int64_t total)
 {
     char mach[256];
     if (!c->quiet)
@@ -106,7 +106,7 @@ static void finish(const struct conf *c, int64_t total)
 }
 
 /* --count-primes: map the file, count per byte range (see the top of the file). */
-static int count_primes(const struct conf *c, const struct progflags *pf, int argc, char **argv)
+static int count_primes(const struct poolmap_conf *c, const struct progflags *pf, int argc, char **argv)
 {
     uint64_t t0 = now_ns();
     int fd = open(c->primes, O_RDONLY | O_CLOEXEC);
@@ -148,7 +148,7 @@ static int count_primes(const struct conf *c, const struct progflags *pf, int ar
         }
     }
     double secs = (double)(now_ns() - t0) / 1e9;
-    report(c, argc, argv, "count_primes", n, 0, secs, (int64_t)total);
+    report_run(c, argc, argv, "count_primes", n, 0, secs, (int64_t)total);
     if (!c->quiet) {
         fprintf(stderr, "poolmap: count_primes over %" PRIu64 " integers (%zu bytes), %s: result %"
                 PRIu64 " in %.6f s (the whole count: open, map the file, parse, test, sum)\n",
@@ -157,7 +157,7 @@ static int count_primes(const struct conf *c, const struct progflags *pf, int ar
             fprintf(stderr, "poolmap: %u workers, each parsing and testing 1/%u of the file's "
                     "bytes; only the counts come back\n", c->workers, c->workers);
     }
-    finish(c, (int64_t)total);
+    finish_run(c, (int64_t)total);
 out:
     if (len)
         munmap((void *)data, len);
@@ -166,7 +166,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .count = 1000000, .seed = 1, .workers = 2, .chunk = 4096 };
+    struct poolmap_conf c = { .count = 1000000, .seed = 1, .workers = 2, .chunk = 4096 };
     struct progflags pf = { .summary =
         "Pool.map in C: a fork pool maps a function over an array in chunks sent over pipes\n"
         "(--sum-squares), or over byte ranges of a file it maps (--count-primes).\n"
@@ -208,13 +208,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         total += out[i];
     double secs = (double)(now_ns() - t0) / 1e9;
-    report(&c, argc, argv, "sum_squares", n, c.chunk, secs, total);
+    report_run(&c, argc, argv, "sum_squares", n, c.chunk, secs, total);
     if (!c.quiet)
         fprintf(stderr, "poolmap: sum_squares over %zu integers, %s: result %" PRId64 " in %.6f s "
                 "(the map and the sum)\n", n, c.workers ? "pool" : "sequential", total, secs);
     if (!c.quiet && c.workers)
         fprintf(stderr, "poolmap: %u workers, chunks of %" PRIu64 " over pipes\n", c.workers, c.chunk);
-    finish(&c, total);
+    finish_run(&c, total);
     free(in), free(out);
     return EXIT_OK;
 }

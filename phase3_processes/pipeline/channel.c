@@ -16,27 +16,27 @@
 #include "param.h"
 #include "timing.h"
 
-static void chan_on_poll(uv_poll_t *h, int status, int events);
+static void channel_on_poll(uv_poll_t *h, int status, int events);
 
-static void chan_set_events(struct chan *c)
+static void channel_set_events(struct channel *c)
 {
     if (c->dead)
         return;
     unsigned ev = 0;
     if (!c->paused)
         ev |= UV_READABLE;
-    if (chan_pending(c) > 0)
+    if (channel_pending(c) > 0)
         ev |= UV_WRITABLE;
     if (ev == c->events)
         return;
     c->events = ev;
     if (ev)
-        uv_poll_start(&c->poll, (int)ev, chan_on_poll);
+        uv_poll_start(&c->poll, (int)ev, channel_on_poll);
     else
         uv_poll_stop(&c->poll);
 }
 
-static void chan_die(struct chan *c, int err)
+static void channel_die(struct channel *c, int err)
 {
     if (c->dead)
         return;
@@ -47,13 +47,13 @@ static void chan_die(struct chan *c, int err)
         c->on_dead(c, err, c->data);
 }
 
-struct chan *chan_open(uv_loop_t *loop, int fd, chan_frame_fn on_frame, chan_dead_fn on_dead,
+struct channel *channel_open(uv_loop_t *loop, int fd, channel_frame_fn on_frame, channel_dead_fn on_dead,
                        void *data)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return NULL;
-    struct chan *c = calloc(1, sizeof *c);
+    struct channel *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->fd = fd;
@@ -69,24 +69,16 @@ struct chan *chan_open(uv_loop_t *loop, int fd, chan_frame_fn on_frame, chan_dea
         return NULL;
     }
     c->poll.data = c;
-    chan_set_events(c);
+    channel_set_events(c);
     return c;
 }
 
-struct buf *chan_outbuf(struct chan *c)
+struct buf *channel_outbuf(struct channel *c)
 {
     return &c->out;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-uint8_t *chan_put_begin(struct chan *c, uint8_t kind, size_t len)
+uint8_t *channel_put_begin(struct channel *c, uint8_t kind, size_t len)
 {
     if (len + 1 > FRAME_MAX) {
         errno = EMSGSIZE;
@@ -95,15 +87,15 @@ uint8_t *chan_put_begin(struct chan *c, uint8_t kind, size_t len)
     if (buf_reserve(&c->out, FRAME_HDR + 1 + len) < 0)
         return NULL;
     uint8_t *p = c->out.data + c->out.len;
-    put_le32(p, (uint32_t)(len + 1));
+    frame_hdr_put(p, len + 1);
     p[FRAME_HDR] = kind;
     c->out.len += FRAME_HDR + 1 + len;
     return p + FRAME_HDR + 1;
 }
 
-int chan_put(struct chan *c, uint8_t kind, const void *body, size_t len)
+int channel_put(struct channel *c, uint8_t kind, const void *body, size_t len)
 {
-    uint8_t *p = chan_put_begin(c, kind, len);
+    uint8_t *p = channel_put_begin(c, kind, len);
     if (!p)
         return -1;
     if (len)
@@ -111,12 +103,12 @@ int chan_put(struct chan *c, uint8_t kind, const void *body, size_t len)
     return 0;
 }
 
-size_t chan_pending(const struct chan *c)
+size_t channel_pending(const struct channel *c)
 {
     return c->out.len - c->out_off;
 }
 
-int chan_flush(struct chan *c)
+int channel_flush(struct channel *c)
 {
     if (c->dead)
         return -1;
@@ -129,7 +121,7 @@ int chan_flush(struct chan *c)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            chan_die(c, -errno);    /* EPIPE, ECONNRESET: the peer is gone */
+            channel_die(c, -errno);    /* EPIPE, ECONNRESET: the peer is gone */
             return -1;
         }
         c->writes++;
@@ -140,12 +132,12 @@ int chan_flush(struct chan *c)
         c->out.len = 0;         /* everything went: reuse the memory from the start */
         c->out_off = 0;
     }
-    chan_set_events(c);
+    channel_set_events(c);
     return 0;
 }
 
 /* Hand out complete frames until the owner says stop. 1: frames remain. */
-static int chan_deliver(struct chan *c)
+static int channel_deliver(struct channel *c)
 {
     const uint8_t *body;
     size_t len;
@@ -156,7 +148,7 @@ static int chan_deliver(struct chan *c)
         if (rc == 0)
             return 0;
         if (rc < 0) {
-            chan_die(c, -errno);
+            channel_die(c, -errno);
             return -1;
         }
         if (c->on_frame(c, body, len, c->data) < 0)
@@ -164,33 +156,26 @@ static int chan_deliver(struct chan *c)
     }
 }
 
-int chan_drain(struct chan *c)
+int channel_drain(struct channel *c)
 {
-    return chan_deliver(c);
+    return channel_deliver(c);
 }
 
 /* One read pass: up to CHAN_READ_MAX bytes straight into the framer's buffer
- * (the framer's compaction rule repeated here so the bytes are copied once, by
- * the kernel). Returns 1 on data, 0 if nothing was there, -1 if dead. */
-static int chan_read_some(struct chan *c, int *eof)
+ * (framer_space: the bytes are copied once, by the kernel). Returns 1 on
+ * data, 0 if nothing was there, -1 if dead. */
+static int channel_read_some(struct channel *c, int *eof)
 {
-    struct framer *f = &c->in;
     size_t total = 0;
     *eof = 0;
     while (total < CHAN_READ_MAX) {
-        if (f->off == f->in.len) {
-            f->in.len = 0;
-            f->off = 0;
-        } else if (f->off > 0 && f->off >= f->in.len / 2) {
-            buf_consume(&f->in, f->off);
-            f->off = 0;
-        }
-        if (buf_reserve(&f->in, CHAN_READ_CHUNK) < 0) {
-            chan_die(c, -ENOMEM);
+        uint8_t *dst = framer_space(&c->in, CHAN_READ_CHUNK);
+        if (!dst) {
+            channel_die(c, -ENOMEM);
             return -1;
         }
         uint64_t t0 = thread_cpu_ns();
-        ssize_t r = read(c->fd, f->in.data + f->in.len, CHAN_READ_CHUNK);
+        ssize_t r = read(c->fd, dst, CHAN_READ_CHUNK);
         c->io_ns += thread_cpu_ns() - t0;
         if (r < 0) {
             if (errno == EINTR)
@@ -206,7 +191,7 @@ static int chan_read_some(struct chan *c, int *eof)
         }
         c->reads++;
         c->bytes_in += (uint64_t)r;
-        f->in.len += (size_t)r;
+        framer_commit(&c->in, (size_t)r);
         total += (size_t)r;
         if ((size_t)r < CHAN_READ_CHUNK)
             break;              /* the socket is probably empty: save a read() that says EAGAIN */
@@ -214,54 +199,54 @@ static int chan_read_some(struct chan *c, int *eof)
     return total > 0;
 }
 
-static void chan_on_poll(uv_poll_t *h, int status, int events)
+static void channel_on_poll(uv_poll_t *h, int status, int events)
 {
-    struct chan *c = h->data;
+    struct channel *c = h->data;
     if (status < 0) {
-        chan_die(c, status);
+        channel_die(c, status);
         return;
     }
     if (events & UV_WRITABLE) {
-        if (chan_flush(c) < 0)
+        if (channel_flush(c) < 0)
             return;
     }
     if ((events & (UV_READABLE | UV_DISCONNECT)) && !c->paused) {
         int eof;
-        chan_read_some(c, &eof);
+        channel_read_some(c, &eof);
         if (c->dead)
             return;
-        if (chan_deliver(c) < 0)
+        if (channel_deliver(c) < 0)
             return;
         if (eof)
-            chan_die(c, eof > 0 ? 0 : eof);
+            channel_die(c, eof > 0 ? 0 : eof);
     }
 }
 
-void chan_pause(struct chan *c, int paused)
+void channel_pause(struct channel *c, int paused)
 {
     c->paused = paused;
-    chan_set_events(c);
+    channel_set_events(c);
 }
 
-void chan_read_rest(struct chan *c)
+void channel_read_rest(struct channel *c)
 {
     /* Deliver what is already there, with on_dead silenced: the owner is
      * accounting for this death already. */
-    chan_dead_fn saved = c->on_dead;
+    channel_dead_fn saved = c->on_dead;
     c->on_dead = NULL;
     c->dead = 0;
     int eof;
-    while (chan_read_some(c, &eof) > 0 && !eof && !c->dead)
+    while (channel_read_some(c, &eof) > 0 && !eof && !c->dead)
         ;
-    chan_deliver(c);
+    channel_deliver(c);
     c->dead = 1;
     c->on_dead = saved;
     uv_poll_stop(&c->poll);
 }
 
-static void chan_on_close(uv_handle_t *h)
+static void channel_on_close(uv_handle_t *h)
 {
-    struct chan *c = h->data;
+    struct channel *c = h->data;
     if (c->on_closed)
         c->on_closed(c);
     close(c->fd);               /* only now: libuv must not poll a closed fd */
@@ -270,11 +255,11 @@ static void chan_on_close(uv_handle_t *h)
     free(c);
 }
 
-void chan_close(struct chan *c)
+void channel_close(struct channel *c)
 {
     c->dead = 1;
     c->on_frame = NULL;
     c->on_dead = NULL;
     uv_poll_stop(&c->poll);
-    uv_close((uv_handle_t *)&c->poll, chan_on_close);
+    uv_close((uv_handle_t *)&c->poll, channel_on_close);
 }

@@ -3,6 +3,7 @@
  * worker that owns the key, through the pending-query table (query.h), so the
  * loop never waits for a worker. */
 #include "control.h"
+#include "sup_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "counts.h"
 #include "gather.h"
 #include "query.h"
 #include "stream.h"
@@ -22,7 +24,7 @@
 
 /* The slot's worker sent its whole final report and is gone (or leaving):
  * its rows in the gather are its final state. */
-static int slot_finished(const struct slot *sl)
+static int slot_finished(const struct worker_slot *sl)
 {
     return sl->reported && sl->reported_pid > 0
         && (sl->state == SLOT_EXITED || !sl->query || sl->query->dead);
@@ -58,7 +60,7 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
     size_t klen = strlen(req->key);
     int w = route_peek(s->router, req->key, klen);
     if (w >= 0) {
-        const struct slot *sl = &s->slots[w];
+        const struct worker_slot *sl = &s->slots[w];
         if (slot_finished(sl)) {
             local[nlocal++] = (unsigned)w;
         } else if (!sl->query || sl->query->dead) {
@@ -98,9 +100,9 @@ void control_on_cmd(struct ctl_query *q, const struct ctl_req *req, void *data)
             k++;
             continue;           /* answered below */
         }
-        struct chan *c = s->slots[slots[i]].query;
+        struct channel *c = s->slots[slots[i]].query;
         if (wire_put(c, WIRE_GET, &g, sizeof g) == 0)
-            chan_flush(c);
+            channel_flush(c);
     }
     for (unsigned k = 0; k < nlocal; k++)
         querytab_answer_from(s->qt, id, local[k], s->gather, s->slots[local[k]].reported_pid, now);
@@ -112,7 +114,7 @@ void control_stats(struct sup *s, char *out, size_t len)
     uint64_t inflight = 0, keys = 0, log_max = 0, log_total = 0;
     size_t log_bytes = 0;
     for (unsigned i = 0; i < s->o->workers; i++) {
-        const struct slot *sl = &s->slots[i];
+        const struct worker_slot *sl = &s->slots[i];
         inflight += sl->inc_msgs - sl->ack.msgs;
         keys += sl->ack.keys;
         /* replay_buffered: the fullest worker's log (at most --replay-max). */
@@ -126,12 +128,12 @@ void control_stats(struct sup *s, char *out, size_t len)
                      " queries=%lu workers=%u workers_alive=%u restarts=%" PRIu64 " stalls=%" PRIu64
                      " in_flight=%" PRIu64 " lost=%" PRIu64 " keys=%" PRIu64 " phase=%s uptime_s=%.3f"
                      " recovery=%s checkpoints=%" PRIu64 " replayed=%" PRIu64 " replay_buffered=%" PRIu64
-                     " replay_total=%" PRIu64 " replay_bytes=%zu replay_stalls=%" PRIu64 " pids=",
+                     " replay_total=%" PRIu64 " replay_bytes=%zu replay_stalls=%" PRIu64 " hangs=%" PRIu64 " pids=",
                      sup_messages_in(s), s->routed, sup_processed(s), sup_rejected(s),
                      s->ctl ? ctlsrv_queries(s->ctl) : (unsigned long)s->queries, s->o->workers,
                      sup_alive(s), s->restarts, s->stalls, inflight, sup_lost(s), keys, phase,
                      (double)(now_ns() - s->t_start) / 1e9, s->o->recovery ? "on" : "off",
-                     s->checkpoints, s->replayed, log_max, log_total, log_bytes, s->replay_stalls);
+                     s->checkpoints, s->replayed, log_max, log_total, log_bytes, s->replay_stalls, s->hangs);
     for (unsigned i = 0; i < s->o->workers && n > 0 && (size_t)n < len; i++)
         n += snprintf(out + n, len - (size_t)n, "%s%ld", i ? "," : "", (long)s->slots[i].pid);
 }

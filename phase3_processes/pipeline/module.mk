@@ -2,7 +2,7 @@
 # (supervisor + workers over socketpairs).
 P3_DIR := phase3_processes/pipeline
 PHASE3_SRCS := $(addprefix $(P3_DIR)/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
-               lifecycle.c control.c supervisor.c)
+               lifecycle.c watchdog.c counts.c snapshot.c statedir.c durable.c supervisor.c control.c report.c)
 
 PROGRAMS += $(BIN)/phase3
 $(BIN)/phase3: $(call objs,$(PHASE3_SRCS) $(P3_DIR)/phase3_main.c) $(LIBKIT)
@@ -12,3 +12,9 @@ phase3: $(BIN)/phase3 $(BIN)/reference $(BIN)/kitctl
 	@BIN=$(BIN) $(P3_DIR)/demo.sh
 
 .PHONY: phase3
+
+# `make p3-calls`: who calls whom inside the room (nm); fails if two files call each other.
+p3-calls: $(call objs,$(PHASE3_SRCS) $(P3_DIR)/phase3_main.c)
+	@$(P3_DIR)/calls.sh $(O)/$(P3_DIR)
+
+.PHONY: p3-calls

@@ -25,7 +25,7 @@ static int child_main(void *arg)
     return worker_run(c->cfg, c->data_fd, c->query_fd);
 }
 
-int pool_spawn(struct slot *s, const struct worker_cfg *cfg, int *data_fd, int *query_fd,
+int pool_spawn(struct worker_slot *s, const struct worker_cfg *cfg, int *data_fd, int *query_fd,
                char *err, size_t errlen)
 {
     int d[2], q[2];
@@ -67,15 +67,38 @@ int pool_spawn(struct slot *s, const struct worker_cfg *cfg, int *data_fd, int *
     return 0;
 }
 
-struct slot *pool_find(struct slot *slots, unsigned n, pid_t pid)
+int pool_reaped(struct worker_slot *sl, int *status)
 {
-    for (unsigned i = 0; i < n; i++)
-        if (slots[i].pid == pid)
-            return &slots[i];
-    return NULL;
+    if (sl->pid <= 0)
+        return 0;
+    pid_t r;
+    do
+        r = waitpid(sl->pid, status, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && errno == ECHILD) {
+        *status = 0xff00;       /* already collected by someone else: gone, status unknown (exit 255) */
+        return 1;
+    }
+    return r == sl->pid;
 }
 
-unsigned pool_signal(struct slot *slots, unsigned n, int sig)
+void pool_wait_all(struct worker_slot *slots, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (slots[i].pid <= 0)
+            continue;
+        int st;
+        pid_t r;
+        do
+            r = waitpid(slots[i].pid, &st, 0);
+        while (r < 0 && errno == EINTR);
+        if (r == slots[i].pid)
+            slots[i].exit_status = st;
+        slots[i].pid = 0;
+    }
+}
+
+unsigned pool_signal(struct worker_slot *slots, unsigned n, int sig)
 {
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++)

@@ -28,14 +28,14 @@
 
 enum slot_state { SLOT_EMPTY, SLOT_RUNNING, SLOT_DRAINING, SLOT_DEAD, SLOT_EXITED };
 
-struct chan;
+struct channel;
 
-struct slot {
+struct worker_slot {
     unsigned id;                /* index in the table = the router's worker number */
     pid_t pid;                  /* the live process; 0 once reaped */
     enum slot_state state;
     unsigned restarts;          /* respawns into this slot */
-    struct chan *data, *query;  /* supervisor's ends; NULL while no worker is attached */
+    struct channel *data, *query;  /* supervisor's ends; NULL while no worker is attached */
 
     /* This incarnation (reset when the worker dies): credit = routed - acked. */
     uint64_t inc_msgs, inc_bytes;       /* routed to it (queued or written), replay included */
@@ -45,6 +45,7 @@ struct slot {
     uint64_t t_died;            /* when its predecessor was reaped (ns); 0 once it caught up */
     int ckpt_asked;             /* a CKPT_REQ is outstanding */
     uint64_t ckpt_at;           /* when the last checkpoint was committed (ns) */
+    uint64_t progress_at;       /* when it was spawned or last sent a data frame (ns): the hang clock */
 
     /* Recovery (--recovery on): the checkpoint and the replay log of this slot. */
     struct recovery rec;
@@ -60,6 +61,8 @@ struct slot {
     int reported;               /* 1 once the final REPORT..END arrived */
     struct wire_report report;  /* what the worker measured (valid when reported) */
     pid_t reported_pid;         /* the pid that sent the report */
+    unsigned hangs;             /* times its worker was killed as hung (--hang-ms) */
+    pid_t hung_pid;             /* the pid last killed as hung (not killed twice) */
     void *owner;                /* the supervisor, for channel callbacks */
 };
 
@@ -67,14 +70,20 @@ struct slot {
  * and in the child: keep only its two ends and stdio, PR_SET_PDEATHSIG, run
  * worker_run() on a fresh loop, _exit(). In the parent: s->pid and the fds in
  * data_fd and query_fd (CLOEXEC). Returns 0, or -1 with a reason in err. */
-int pool_spawn(struct slot *s, const struct worker_cfg *cfg, int *data_fd, int *query_fd,
+int pool_spawn(struct worker_slot *s, const struct worker_cfg *cfg, int *data_fd, int *query_fd,
                char *err, size_t errlen);
 
-/* The slot holding pid, or NULL. */
-struct slot *pool_find(struct slot *slots, unsigned n, pid_t pid);
+/* Collect slot's process if it has ended, without blocking: waitpid() on its
+ * pid alone. Returns 1 with *status set (the slot keeps its pid for the caller
+ * to account the death), 0 if it is still running or has no process. */
+int pool_reaped(struct worker_slot *sl, int *status);
 
 /* Send sig to every slot with a live process. Returns how many were signalled. */
-unsigned pool_signal(struct slot *slots, unsigned n, int sig);
+unsigned pool_signal(struct worker_slot *slots, unsigned n, int sig);
+
+/* Wait (blocking) for every slot's live process, by pid, and mark it reaped
+ * (pid 0, exit_status set). Only our own children: never waitpid(-1). */
+void pool_wait_all(struct worker_slot *slots, unsigned n);
 
 /* Describe a wait status ("exit 0", "killed by SIGKILL") into buf; returns buf. */
 const char *pool_status_str(int status, char *buf, size_t len);

@@ -4,7 +4,47 @@
  * the channel, so a replay is a single copy into the new channel's output and
  * costs no second encoding. Frames carry their own length, so trimming walks
  * the headers; the consumed front is dropped once it is half the buffer (the
- * framer's rule), which keeps the cost per byte constant. */
+ * framer's rule), which keeps the cost per byte constant.
+ *
+ * Zero-loss recovery (--recovery on, the default): a worker may be SIGKILLed at
+ * any moment and every message is still applied exactly once. Three pieces:
+ *   checkpoint   every --checkpoint-every messages routed to a slot, or every
+ *                --checkpoint-ms, or when its replay log fills, the supervisor
+ *                asks the worker (CKPT_REQ, on the query channel so it does not
+ *                queue behind data). At the end of its current slice the worker
+ *                sends the rows of the keys it changed since its last checkpoint
+ *                and CKPT_END{applied = A}: "these rows are my keys after exactly
+ *                A messages of this slot". The supervisor stages the rows and
+ *                folds them into the slot's checkpoint only when CKPT_END
+ *                arrives (recovery_commit below), so a worker killed halfway through
+ *                sending leaves the previous checkpoint in force.
+ *   replay log   every frame routed to a slot is also copied, as is, into the
+ *                slot's log; a committed checkpoint drops the log's first
+ *                A - A_previous frames.
+ *   respawn      a worker that dies is reaped, whatever it sent before dying is
+ *                read (a CKPT_END among it still commits), the staged rows are
+ *                dropped, and a new worker is forked into the same slot. Being
+ *                a fork of the supervisor it inherits the checkpoint in its copy
+ *                of memory and copies the rows into its registry; then the whole
+ *                log is written to it, before any new message. Also while
+ *                draining: the pill follows the replay.
+ * Why exactly once. Invariant: checkpoint messages + log frames = messages
+ * routed to the slot, in order (A is counted in whole messages, the worker
+ * checkpoints only between two messages, and the channel is FIFO). The new
+ * worker starts from the state after messages 0..A-1 and is sent A.. in order,
+ * so each message takes effect once: messages the dead worker had applied after
+ * its checkpoint are rolled back with it and applied again, never added twice.
+ * A second guard in the worker: a message whose seq is not after its key's
+ * last_seq was already applied and is skipped (counted as dups; 0 when the
+ * boundary is exact, which the tests check).
+ * Memory stays bounded: a log holds at most --replay-max messages and about
+ * --replay-max-bytes bytes; a full log stops the pump exactly like the credit
+ * window (back-pressure: input waits, nothing is dropped) and asks for a
+ * checkpoint, which empties the log of everything the worker has applied. The
+ * checkpoint itself is one row per key the slot ever saw. The price, reported
+ * in the summary: one extra copy of every frame, and the checkpoints' bytes
+ * and time. --recovery off keeps the old lesson: a death loses the worker's
+ * state and what was in flight, and the summary counts it. */
 #include "recovery.h"
 
 #include <errno.h>
@@ -60,7 +100,7 @@ static long log_skip(const struct recovery *r, uint64_t n)
         if (r->log.len - off < FRAME_HDR)
             return -1;
         const uint8_t *p = r->log.data + off;
-        size_t body = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        size_t body = frame_hdr_get(p);
         if (r->log.len - off - FRAME_HDR < body)
             return -1;
         off += FRAME_HDR + body;

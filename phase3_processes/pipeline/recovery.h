@@ -11,7 +11,7 @@
  * Invariant: ckpt_applied + log_n == messages ever routed to the slot. So the
  * checkpoint followed by the log, in order, is every message of the slot
  * exactly once, and that is what a respawned worker gets. The whole design
- * (why exactly once holds, how memory is bounded) is in supervisor.c. */
+ * (why exactly once holds, how memory is bounded) is at the top of recovery.c. */
 #ifndef P3_RECOVERY_H
 #define P3_RECOVERY_H
 

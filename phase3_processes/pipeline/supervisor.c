@@ -10,71 +10,26 @@
  *      worker inherits the listening socket;
  *   5. start the input pump and the housekeeping timer, run the loop.
  *
- * The loop's jobs:
- *   pump (uv_idle)  read up to --pump-batch messages, route, encode into the
- *                   destination's channel buffer, then one write() per worker:
- *                   a batch of frames per system call. It stops (a "stall") when
- *                   the destination has --queue-depth messages or SUP_QUEUE_BYTES
- *                   bytes not yet acknowledged: memory stays flat however fast
- *                   the input is, and restarts when that worker's ack arrives;
- *   channels        acks (credit), checkpoints, final reports, query answers,
- *                   pongs (lifecycle.c);
- *   SIGCHLD         reap with waitpid(WNOHANG) until 0, account the death,
- *                   respawn into the same slot (the key mapping is per slot)
- *                   from its checkpoint, replay (lifecycle.c);
- *   control socket  GET goes to the owning worker with a correlation id and is
- *                   answered when the reply comes, STATS from our counters,
- *                   SHUTDOWN starts the drain;
- *   tick (timer)    query timeouts, pings, the drain deadline;
- *   ckpt timer      --checkpoint-ms: ask quiet workers for a checkpoint.
+ * The loop's jobs: the pump (uv_idle: read up to --pump-batch messages, route,
+ * encode into the destination's channel buffer, one write() per worker; it
+ * stalls while the destination has --queue-depth messages or SUP_QUEUE_BYTES
+ * not yet acked, so memory stays flat); the channels (acks, checkpoints,
+ * reports, answers: lifecycle.c); SIGCHLD (reap our own workers by pid,
+ * account, respawn into the same slot: lifecycle.c); the control socket
+ * (control.c); the tick (query timeouts, pings, hung workers and the drain's
+ * deadline: watchdog.c); the checkpoint timer.
  *
- * Shutdown sequence (end of input, SHUTDOWN, SIGINT or SIGTERM):
- *   stop reading input -> queue the poison pill behind each worker's last message
- *   (the channel is FIFO, so that is the drain) -> each worker applies what it has,
- *   sends its report and registry and exits -> reap. If no worker makes progress
- *   for --grace-ms: SIGTERM, then SIGKILL a second later; a second SIGINT or
- *   SIGTERM kills at once. The loop ends when every slot is reaped, and
- *   sup_run() checks with a blocking waitpid() that ECHILD says so.
+ * Shutdown (end of input, SHUTDOWN, SIGINT or SIGTERM): stop reading input ->
+ * queue the poison pill behind each worker's last message (the channel is
+ * FIFO, so that is the drain) -> each worker applies what it has, sends its
+ * report and rows and exits -> reap. A worker the watchdog kills meanwhile is
+ * a death like any other (recovered with --recovery on); a second SIGINT or
+ * SIGTERM kills every worker at once. The loop ends when every slot is reaped.
  *
  * Zero-loss recovery (--recovery on, the default): a worker may be SIGKILLed at
- * any moment and every message is still applied exactly once. Three pieces:
- *   checkpoint   every --checkpoint-every messages routed to a slot, or every
- *                --checkpoint-ms, or when its replay log fills, the supervisor
- *                asks the worker (CKPT_REQ, on the query channel so it does not
- *                queue behind data). At the end of its current slice the worker
- *                sends the rows of the keys it changed since its last checkpoint
- *                and CKPT_END{applied = A}: "these rows are my keys after exactly
- *                A messages of this slot". The supervisor stages the rows and
- *                folds them into the slot's checkpoint only when CKPT_END
- *                arrives (recovery.c), so a worker killed halfway through
- *                sending leaves the previous checkpoint in force.
- *   replay log   every frame routed to a slot is also copied, as is, into the
- *                slot's log; a committed checkpoint drops the log's first
- *                A - A_previous frames.
- *   respawn      a worker that dies is reaped, whatever it sent before dying is
- *                read (a CKPT_END among it still commits), the staged rows are
- *                dropped, and a new worker is forked into the same slot. Being
- *                a fork of the supervisor it inherits the checkpoint in its copy
- *                of memory and copies the rows into its registry; then the whole
- *                log is written to it, before any new message. Also while
- *                draining: the pill follows the replay.
- * Why exactly once. Invariant: checkpoint messages + log frames = messages
- * routed to the slot, in order (A is counted in whole messages, the worker
- * checkpoints only between two messages, and the channel is FIFO). The new
- * worker starts from the state after messages 0..A-1 and is sent A.. in order,
- * so each message takes effect once: messages the dead worker had applied after
- * its checkpoint are rolled back with it and applied again, never added twice.
- * A second guard in the worker: a message whose seq is not after its key's
- * last_seq was already applied and is skipped (counted as dups; 0 when the
- * boundary is exact, which the tests check).
- * Memory stays bounded: a log holds at most --replay-max messages and about
- * --replay-max-bytes bytes; a full log stops the pump exactly like the credit
- * window (back-pressure: input waits, nothing is dropped) and asks for a
- * checkpoint, which empties the log of everything the worker has applied. The
- * checkpoint itself is one row per key the slot ever saw. The price, reported
- * in the summary: one extra copy of every frame, and the checkpoints' bytes
- * and time. --recovery off keeps the old lesson: a death loses the worker's
- * state and what was in flight, and the summary counts it.
+ * any moment and every message is still applied exactly once; the design
+ * (checkpoint, replay log, respawn, why exactly once) is at the top of
+ * recovery.c, the slot's side in lifecycle.c, the worker's in worker.c.
  *
  * The input never blocks the loop. --input (a file, or "-": a pipe whose
  * writer may be slow) is read by a thread of its own (lib/inbox.h) that
@@ -83,20 +38,20 @@
  * waits for the writer's next line. The built-in source cannot wait for
  * anyone, and is pulled on the loop thread directly (see on_pump for why). */
 #include "supervisor.h"
+#include "sup_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "channel.h"
-#include "control.h"
+#include "counts.h"
 #include "ctl.h"
+#include "durable.h"
 #include "gather.h"
 #include "inbox.h"
 #include "lifecycle.h"
@@ -104,73 +59,19 @@
 #include "recovery.h"
 #include "stream.h"
 #include "timing.h"
+#include "watchdog.h"
 #include "wire.h"
 
 static void on_pump(uv_idle_t *h);
 
-void sup_fail(struct sup *s, const char *fmt, ...)
-{
-    if (s->failed)
-        return;
-    s->failed = 1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->why, sizeof s->why, fmt, ap);
-    va_end(ap);
-}
-
-uint64_t sup_processed(const struct sup *s)
-{
-    uint64_t n = 0;
-    for (unsigned i = 0; i < s->o->workers; i++)
-        n += s->slots[i].done;
-    return n;
-}
-
-uint64_t sup_lost(const struct sup *s)
-{
-    uint64_t n = s->lost_unsent;
-    for (unsigned i = 0; i < s->o->workers; i++)
-        n += s->slots[i].lost_inflight + s->slots[i].lost_applied;
-    return n;
-}
-
-uint64_t sup_messages_in(const struct sup *s)
-{
-    /* Not stream_delivered with an inbox: the thread may have read ahead. */
-    if (s->inbox)
-        return inbox_taken(s->inbox);
-    return s->o->cli->stream.input ? s->taken : stream_delivered(s->in);
-}
-
-uint64_t sup_rejected(const struct sup *s)
-{
-    return s->inbox ? inbox_rejected(s->inbox) : stream_rejected(s->in);   /* safe once it is closed */
-}
-
-unsigned sup_alive(const struct sup *s)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < s->o->workers; i++)
-        n += s->slots[i].pid > 0;
-    return n;
-}
-
 /* ------------------------------------------------------------- back-pressure */
 
-/* Room in the slot's replay log (always, with --recovery off). */
-int sup_replay_room(const struct sup *s, const struct slot *sl)
-{
-    return !s->o->recovery
-        || (sl->rec.log_n < s->o->replay_max && recovery_log_bytes(&sl->rec) < s->o->replay_max_bytes);
-}
-
-static int slot_can_accept(const struct sup *s, const struct slot *sl)
+static int slot_can_accept(const struct sup *s, const struct worker_slot *sl)
 {
     return sl->state == SLOT_RUNNING && sl->data && !sl->data->dead
         && sl->inc_msgs - sl->ack.msgs < s->o->depth
         && sl->inc_bytes - sl->ack.bytes < s->o->depth_bytes
-        && sup_replay_room(s, sl);
+        && lifecycle_replay_room(s, sl);
 }
 
 static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
@@ -192,7 +93,8 @@ static void stall_begin(struct sup *s, const struct msg *m, unsigned w)
     uv_idle_stop(&s->pump);
 }
 
-void sup_stall_check(struct sup *s, const struct slot *sl)
+/* lifecycle.c's on_room hook: sl may take messages again. */
+static void sup_stall_check(struct sup *s, const struct worker_slot *sl)
 {
     if (s->stalled && s->held_slot == sl->id && s->phase == SUP_RUN && slot_can_accept(s, sl)) {
         s->stalled = 0;
@@ -203,9 +105,9 @@ void sup_stall_check(struct sup *s, const struct slot *sl)
 
 /* ---------------------------------------------------------------- the pump */
 
-static int route_msg(struct sup *s, struct slot *sl, const struct msg *m)
+static int route_msg(struct sup *s, struct worker_slot *sl, const struct msg *m)
 {
-    struct buf *out = chan_outbuf(sl->data);
+    struct buf *out = channel_outbuf(sl->data);
     size_t start = out->len;
     uint64_t t0 = now_ns();
     long n = wire_put_msg(sl->data, s->o->codec, m);
@@ -232,9 +134,9 @@ static int route_msg(struct sup *s, struct slot *sl, const struct msg *m)
 static void flush_all(struct sup *s)
 {
     for (unsigned i = 0; i < s->o->workers; i++) {
-        struct slot *sl = &s->slots[i];
-        if (sl->data && !sl->data->dead && chan_pending(sl->data) > 0)
-            chan_flush(sl->data);
+        struct worker_slot *sl = &s->slots[i];
+        if (sl->data && !sl->data->dead && channel_pending(sl->data) > 0)
+            channel_flush(sl->data);
     }
 }
 
@@ -274,9 +176,9 @@ static void on_pump(uv_idle_t *h)
             /* Once per message: the map and roundrobin policies remember. */
             w = route_pick(s->router, m.key, m.key_len);
         }
-        struct slot *sl = &s->slots[w];
+        struct worker_slot *sl = &s->slots[w];
         if (!slot_can_accept(s, sl)) {
-            if (!sup_replay_room(s, sl)) {
+            if (!lifecycle_replay_room(s, sl)) {
                 /* The replay log is full: wait (never drop) for a checkpoint to empty it. */
                 lifecycle_ckpt_ask(s, sl);
                 if (!s->held)
@@ -314,7 +216,8 @@ static void on_input_ready(struct inbox *ib, void *data)
 
 static void sup_finish(struct sup *s);
 
-void sup_check_done(struct sup *s)
+/* Draining and nobody alive: finish (close the loop's handles). */
+static void sup_check_done(struct sup *s)
 {
     if (s->phase == SUP_DRAIN && sup_alive(s) == 0)
         sup_finish(s);
@@ -330,7 +233,7 @@ void sup_stop(struct sup *s, const char *reason)
     if (s->held) {
         /* Read but not sent: send it past the credit limit if its worker is
          * there, since the pill follows anyway. */
-        struct slot *sl = &s->slots[s->held_slot];
+        struct worker_slot *sl = &s->slots[s->held_slot];
         if (s->stalled)
             s->stall_ns += now_ns() - s->stall_t0;
         s->stalled = 0;
@@ -342,12 +245,12 @@ void sup_stop(struct sup *s, const char *reason)
     }
     struct wire_pill pill = { .want_rows = 1 };
     for (unsigned i = 0; i < s->o->workers; i++) {
-        struct slot *sl = &s->slots[i];
+        struct worker_slot *sl = &s->slots[i];
         if (sl->state != SLOT_RUNNING || !sl->data || sl->data->dead)
             continue;
         if (wire_put(sl->data, WIRE_PILL, &pill, sizeof pill) == 0)
             sl->state = SLOT_DRAINING;
-        chan_flush(sl->data);
+        channel_flush(sl->data);
     }
     s->last_progress = now_ns();
     sup_check_done(s);
@@ -378,6 +281,7 @@ static void sup_finish(struct sup *s)
     uv_close((uv_handle_t *)&s->pump, close_cb_none);
     uv_close((uv_handle_t *)&s->tick, close_cb_none);
     uv_close((uv_handle_t *)&s->ckpt_timer, close_cb_none);
+    uv_close((uv_handle_t *)&s->snap_timer, close_cb_none);
     uv_close((uv_handle_t *)&s->sigchld, close_cb_none);
     uv_close((uv_handle_t *)&s->sigint, close_cb_none);
     uv_close((uv_handle_t *)&s->sigterm, close_cb_none);
@@ -388,6 +292,9 @@ static void on_signal(uv_signal_t *h, int sig)
     struct sup *s = h->data;
     if (sig == SIGCHLD) {
         lifecycle_reap(s);
+        if (s->stop_want)
+            sup_stop(s, s->stop_want);
+        sup_check_done(s);
         return;
     }
     if (s->phase == SUP_RUN) {
@@ -410,39 +317,31 @@ static void on_tick(uv_timer_t *h)
         /* The round trip of an empty frame on the query channel: the pure cost
          * of crossing to a worker's loop and back, without any queueing. */
         for (unsigned i = 0; i < s->o->workers; i++) {
-            struct slot *sl = &s->slots[i];
+            struct worker_slot *sl = &s->slots[i];
             if (sl->query && !sl->query->dead && sl->state == SLOT_RUNNING) {
                 uint64_t t = now_ns();
                 if (wire_put(sl->query, WIRE_PING, &t, sizeof t) == 0)
-                    chan_flush(sl->query);
+                    channel_flush(sl->query);
             }
         }
-    } else if (s->phase == SUP_DRAIN) {
-        uint64_t idle_ms = (now - s->last_progress) / 1000000u;
-        if (!s->term_at && idle_ms >= s->o->grace_ms) {
-            fprintf(stderr, "phase3: %u workers made no progress for %u ms while draining: SIGTERM\n",
-                    pool_signal(s->slots, s->o->workers, SIGTERM), s->o->grace_ms);
-            s->term_at = now;
-        } else if (s->term_at && !s->killed && now - s->term_at >= 1000000000u) {
-            fprintf(stderr, "phase3: %u workers survived SIGTERM for 1 s: SIGKILL\n",
-                    pool_signal(s->slots, s->o->workers, SIGKILL));
-            s->killed = 1;
-        }
     }
+    watchdog_tick(s, now);
 }
 
 /* ---------------------------------------------------------------- setup, run */
 
-int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
+static int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
 {
-    memset(s, 0, sizeof *s);
     s->o = o;
+    s->on_room = sup_stall_check;
     s->in = in;
     s->held_payload = (struct buf)BUF_INIT;
     hist_init(&s->ping);
     hist_init(&s->ckpt_build);
     hist_init(&s->ckpt_commit);
     hist_init(&s->recover);
+    hist_init(&s->snap_ns);
+    s->snap_buf = (struct buf)BUF_INIT;
     s->wcfg = (struct worker_cfg){ .codec = o->codec, .work = o->cli->work, .slice = WORKER_SLICE,
                                    .checkpoints = o->recovery };
     if (!(s->router = router_new(o->route, o->workers))) {
@@ -482,11 +381,14 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
     uv_idle_init(&s->loop, &s->pump);
     uv_timer_init(&s->loop, &s->tick);
     uv_timer_init(&s->loop, &s->ckpt_timer);
-    s->pump.data = s->tick.data = s->ckpt_timer.data = s;
+    uv_timer_init(&s->loop, &s->snap_timer);
+    s->pump.data = s->tick.data = s->ckpt_timer.data = s->snap_timer.data = s;
+    if (durable_start(s) < 0)   /* --resume: the slots start from the snapshot */
+        return -1;
 
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < o->workers; i++) {
-        struct slot *sl = &s->slots[i];
+        struct worker_slot *sl = &s->slots[i];
         sl->id = i;
         sl->owner = s;
         if (lifecycle_spawn(s, sl) < 0)
@@ -496,11 +398,23 @@ int sup_init(struct sup *s, const struct sup_opts *o, struct stream *in)
 
     if (o->cli->control) {
         unsigned flags = o->cli->control_private ? CTLSRV_PRIVATE : 0;
-        s->ctl = ctlsrv_start(&s->loop, o->cli->control, flags, control_on_cmd, s, s->why, sizeof s->why);
+        s->ctl = ctlsrv_start(&s->loop, o->cli->control, flags, o->on_cmd, s, s->why, sizeof s->why);
         if (!s->ctl)
             return -1;
     }
     return 0;
+}
+
+struct sup *sup_new(const struct sup_opts *o, struct stream *in)
+{
+    struct sup *s = calloc(1, sizeof *s);
+    if (!s) {
+        stream_close(in);
+        return NULL;
+    }
+    if (sup_init(s, o, in) < 0)
+        s->failed = 1;
+    return s;
 }
 
 int sup_run(struct sup *s)
@@ -519,11 +433,14 @@ int sup_run(struct sup *s)
         uint64_t period = s->o->ckpt_ms >= 4 ? s->o->ckpt_ms / 4 : 1;
         uv_timer_start(&s->ckpt_timer, lifecycle_ckpt_timer, period, period);
     }
+    if (s->o->state_dir)
+        uv_timer_start(&s->snap_timer, durable_timer, s->o->snapshot_ms, s->o->snapshot_ms);
     uv_run(&s->loop, UV_RUN_DEFAULT);
-    /* Every slot was reaped in the loop; make sure no child at all is left. */
-    int status;
-    while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
-        ;
+    /* Every slot was reaped in the loop. Only our own workers are waited for,
+     * by pid: a child we did not fork (a shell's process substitution, say)
+     * is not ours to wait for, and waiting for it could take for ever. */
+    if (pool_signal(s->slots, s->o->workers, SIGKILL) > 0)
+        pool_wait_all(s->slots, s->o->workers);
     s->cpu_ns = cpu_ns();
     if (gather_finish(s->gather, &s->keys, &s->split) < 0)
         sup_fail(s, "out of memory sorting the final state");
@@ -537,27 +454,18 @@ static void walk_close(uv_handle_t *h, void *arg)
         uv_close(h, close_cb_none);
 }
 
-int sup_write_outputs(struct sup *s)
-{
-    const struct cli *c = s->o->cli;
-    if (c->dump_state && gather_write_dump(s->gather, c->dump_state, s->why, sizeof s->why) < 0)
-        return -1;
-    if (s->o->key_owners && gather_write_owners(s->gather, s->o->key_owners, s->why, sizeof s->why) < 0)
-        return -1;
-    return 0;
-}
-
 void sup_free(struct sup *s)
 {
+    if (!s)
+        return;
     /* After a failed sup_init some workers may exist: no child outlives us. */
     if (s->slots && pool_signal(s->slots, s->o->workers, SIGKILL) > 0)
-        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-            ;
+        pool_wait_all(s->slots, s->o->workers);
     for (unsigned i = 0; s->slots && i < s->o->workers; i++) {
         if (s->slots[i].data)
-            chan_close(s->slots[i].data);
+            channel_close(s->slots[i].data);
         if (s->slots[i].query)
-            chan_close(s->slots[i].query);
+            channel_close(s->slots[i].query);
         s->slots[i].data = s->slots[i].query = NULL;
         recovery_free(&s->slots[i].rec);
     }
@@ -576,5 +484,7 @@ void sup_free(struct sup *s)
     querytab_free(s->qt);
     gather_free(s->gather);
     buf_free(&s->held_payload);
+    buf_free(&s->snap_buf);
     free(s->slots);
+    free(s);
 }

@@ -8,9 +8,9 @@
 #include "frame.h"
 #include "param.h"
 
-long wire_put_msg(struct chan *c, enum codec codec, const struct msg *m)
+long wire_put_msg(struct channel *c, enum codec codec, const struct msg *m)
 {
-    struct buf *out = chan_outbuf(c);
+    struct buf *out = channel_outbuf(c);
     size_t start = out->len;
     if (buf_reserve(out, FRAME_HDR + 1) < 0)
         return -1;
@@ -28,17 +28,13 @@ long wire_put_msg(struct chan *c, enum codec codec, const struct msg *m)
         errno = EMSGSIZE;
         return -1;
     }
-    uint8_t *p = out->data + start;
-    p[0] = (uint8_t)body;
-    p[1] = (uint8_t)(body >> 8);
-    p[2] = (uint8_t)(body >> 16);
-    p[3] = (uint8_t)(body >> 24);
+    frame_hdr_put(out->data + start, body);
     return (long)(FRAME_HDR + body);
 }
 
-int wire_put(struct chan *c, enum wire_kind kind, const void *p, size_t n)
+int wire_put(struct channel *c, enum wire_kind kind, const void *p, size_t n)
 {
-    return chan_put(c, (uint8_t)kind, p, n);
+    return channel_put(c, (uint8_t)kind, p, n);
 }
 
 int wire_get_fixed(const uint8_t *body, size_t len, void *out, size_t n)

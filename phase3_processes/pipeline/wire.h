@@ -24,7 +24,7 @@
 #include "fsm.h"
 #include "msg.h"
 
-struct chan;
+struct channel;
 
 enum wire_kind {
     WIRE_MSG = 'M',             /* down: kind + codec-encoded message */
@@ -96,10 +96,10 @@ struct wire_answer {
 /* Append a MSG frame holding m encoded with codec straight into c's output
  * buffer (no intermediate copy). Returns the frame's size in bytes (header
  * included), or -1 with errno. */
-long wire_put_msg(struct chan *c, enum codec codec, const struct msg *m);
+long wire_put_msg(struct channel *c, enum codec codec, const struct msg *m);
 
 /* Queue a fixed-size frame: kind + a copy of n bytes at p. 0 or -1 with errno. */
-int wire_put(struct chan *c, enum wire_kind kind, const void *p, size_t n);
+int wire_put(struct channel *c, enum wire_kind kind, const void *p, size_t n);
 
 /* Copy a fixed-size frame body (after the kind byte) into out if its size is
  * exactly n. Returns 0, or -1 with errno EBADMSG. */

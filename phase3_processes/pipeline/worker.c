@@ -17,7 +17,7 @@
  * sends the cumulative ACK (the supervisor's back-pressure credit) and resets
  * the slice; a uv_idle handle keeps the loop spinning while a backlog remains.
  *
- * Checkpoints (--recovery on; the whole design is in supervisor.c). The
+ * Checkpoints (--recovery on; the whole design is in recovery.c). The
  * worker keeps a list of the keys it changed since its last checkpoint (a key
  * joins the list the first time it is touched after one: new, or its last_seq
  * is not after the checkpoint's seq). When the supervisor asks (CKPT_REQ on the
@@ -47,12 +47,12 @@
 #include "timing.h"
 #include "wire.h"
 
-struct worker {
+struct worker_state {
     const struct worker_cfg *cfg;
     uv_loop_t loop;
     uv_idle_t idle;             /* active while applied frames wait in the framer */
     uv_check_t check;           /* after each poll: ack, new slice */
-    struct chan *data, *query;
+    struct channel *data, *query;
     struct registry *reg;
     struct buf scratch;         /* the json codec decodes payloads here */
     unsigned slice_left;        /* messages still allowed in this loop turn */
@@ -73,16 +73,16 @@ struct worker {
     uint64_t sink;              /* --work results land here so the work is not optimised away */
 };
 
-static void worker_stop(struct worker *w, int code)
+static void worker_stop(struct worker_state *w, int code)
 {
     if (w->exit_code == WORKER_EXIT_OK)
         w->exit_code = code;
     if (w->data) {
-        chan_close(w->data);
+        channel_close(w->data);
         w->data = NULL;
     }
     if (w->query) {
-        chan_close(w->query);
+        channel_close(w->query);
         w->query = NULL;
     }
     uv_idle_stop(&w->idle);
@@ -91,7 +91,7 @@ static void worker_stop(struct worker *w, int code)
     uv_close((uv_handle_t *)&w->check, NULL);
 }
 
-static void worker_ack(struct worker *w)
+static void worker_ack(struct worker_state *w)
 {
     if (!w->data || w->finishing || w->acked == w->msgs)
         return;
@@ -99,14 +99,14 @@ static void worker_ack(struct worker *w)
         .msgs = w->msgs, .bytes = w->bytes, .last_seq = w->last_seq,
         .keys = registry_count(w->reg),
     };
-    if (wire_put(w->data, WIRE_ACK, &a, sizeof a) < 0 || chan_flush(w->data) < 0)
+    if (wire_put(w->data, WIRE_ACK, &a, sizeof a) < 0 || channel_flush(w->data) < 0)
         return;                 /* a dead channel ends the worker through on_dead */
     w->acked = w->msgs;
 }
 
 /* The keys changed since the last checkpoint, then CKPT_END with the boundary.
  * Called between slices only, so `applied` counts whole messages. */
-static void worker_checkpoint(struct worker *w)
+static void worker_checkpoint(struct worker_state *w)
 {
     if (!w->ckpt_wanted || !w->data || w->finishing)
         return;
@@ -114,7 +114,7 @@ static void worker_checkpoint(struct worker *w)
     uint64_t t0 = now_ns();
     for (size_t i = 0; i < w->ndirty;) {
         size_t n = w->ndirty - i < WIRE_CKPT_ROWS_MAX ? w->ndirty - i : WIRE_CKPT_ROWS_MAX;
-        uint8_t *p = chan_put_begin(w->data, WIRE_CKPT_ROWS, n * sizeof(struct keystate));
+        uint8_t *p = channel_put_begin(w->data, WIRE_CKPT_ROWS, n * sizeof(struct keystate));
         if (!p) {
             worker_stop(w, WORKER_EXIT_NOMEM);
             return;
@@ -131,7 +131,7 @@ static void worker_checkpoint(struct worker *w)
         worker_stop(w, WORKER_EXIT_NOMEM);
         return;
     }
-    chan_flush(w->data);        /* a dead channel ends the worker through on_dead */
+    channel_flush(w->data);        /* a dead channel ends the worker through on_dead */
     w->ndirty = 0;
     w->ckpt_valid = c.applied > 0;
     w->ckpt_seq = c.last_seq;
@@ -140,7 +140,7 @@ static void worker_checkpoint(struct worker *w)
 
 /* Put ks on the changed-keys list if this is its first change since the last
  * checkpoint (called before the message is applied). */
-static int worker_mark_dirty(struct worker *w, struct keystate *ks)
+static int worker_mark_dirty(struct worker_state *w, struct keystate *ks)
 {
     if (ks->messages > 0 && !(w->ckpt_valid && ks->last_seq <= w->ckpt_seq))
         return 0;               /* changed since the checkpoint: listed already */
@@ -157,7 +157,7 @@ static int worker_mark_dirty(struct worker *w, struct keystate *ks)
 }
 
 /* The end of a slice: ack (credit), then a checkpoint if one was asked for. */
-static void worker_slice_end(struct worker *w)
+static void worker_slice_end(struct worker_state *w)
 {
     worker_ack(w);
     worker_checkpoint(w);
@@ -171,7 +171,7 @@ static int send_row(struct keystate *ks, void *arg)
 /* The pill: everything before it on the channel has been applied. Send the
  * last ack, the report and (if asked) every key's state, then leave once the
  * kernel has taken all of it. */
-static void worker_finish(struct worker *w, const struct wire_pill *pill)
+static void worker_finish(struct worker_state *w, const struct wire_pill *pill)
 {
     worker_ack(w);
     w->finishing = 1;
@@ -192,11 +192,11 @@ static void worker_finish(struct worker *w, const struct wire_pill *pill)
         worker_stop(w, WORKER_EXIT_NOMEM);
         return;
     }
-    chan_pause(w->data, 1);
-    chan_flush(w->data);        /* the check handle exits once nothing is pending */
+    channel_pause(w->data, 1);
+    channel_flush(w->data);        /* the check handle exits once nothing is pending */
 }
 
-static int apply_msg(struct worker *w, const uint8_t *body, size_t len)
+static int apply_msg(struct worker_state *w, const uint8_t *body, size_t len)
 {
     struct msg m;
     char why[128];
@@ -231,10 +231,10 @@ static int apply_msg(struct worker *w, const uint8_t *body, size_t len)
 
 static void on_idle(uv_idle_t *h);
 
-static int on_data_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
+static int on_data_frame(struct channel *c, const uint8_t *body, size_t len, void *data)
 {
     (void)c;
-    struct worker *w = data;
+    struct worker_state *w = data;
     if (len == 0)
         goto bad;
     switch (body[0]) {
@@ -267,9 +267,9 @@ bad:
     return -1;
 }
 
-static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void *data)
+static int on_query_frame(struct channel *c, const uint8_t *body, size_t len, void *data)
 {
-    struct worker *w = data;
+    struct worker_state *w = data;
     if (len >= 1 && body[0] == WIRE_GET) {
         struct wire_get g;
         if (wire_get_fixed(body, len, &g, sizeof g) < 0)
@@ -283,7 +283,7 @@ static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void 
         }
         w->queries++;
         if (wire_put(c, WIRE_ANSWER, &a, sizeof a) == 0)
-            chan_flush(c);
+            channel_flush(c);
         return 0;
     }
     if (len == 1 && body[0] == WIRE_CKPT_REQ && w->cfg->checkpoints) {
@@ -292,7 +292,7 @@ static int on_query_frame(struct chan *c, const uint8_t *body, size_t len, void 
     }
     if (len == 1 + sizeof(uint64_t) && body[0] == WIRE_PING) {
         if (wire_put(c, WIRE_PONG, body + 1, sizeof(uint64_t)) == 0)
-            chan_flush(c);
+            channel_flush(c);
         return 0;
     }
 bad:
@@ -303,10 +303,10 @@ bad:
 
 /* Either channel gone: the supervisor closed it or died. Nobody is left to
  * report to, so the worker just ends (its PDEATHSIG would end it anyway). */
-static void on_dead(struct chan *c, int err, void *data)
+static void on_dead(struct channel *c, int err, void *data)
 {
     (void)c;
-    struct worker *w = data;
+    struct worker_state *w = data;
     if (err < 0 && err != -ECONNRESET && err != -EPIPE)
         fprintf(stderr, "phase3: worker %u: channel error: %s\n", w->cfg->slot, strerror(-err));
     worker_stop(w, err == -EMSGSIZE || err == -ENOMEM ? WORKER_EXIT_PROTOCOL : WORKER_EXIT_OK);
@@ -314,22 +314,22 @@ static void on_dead(struct chan *c, int err, void *data)
 
 static void on_idle(uv_idle_t *h)
 {
-    struct worker *w = h->data;
+    struct worker_state *w = h->data;
     w->slice_left = w->cfg->slice;
     w->slice_t0 = now_ns();
     w->backlog = 0;
     if (!w->data)
         return;
-    if (chan_drain(w->data) != 1)
+    if (channel_drain(w->data) != 1)
         uv_idle_stop(h);        /* the backlog is gone (or the channel is) */
     worker_slice_end(w);
 }
 
 static void on_check(uv_check_t *h)
 {
-    struct worker *w = h->data;
+    struct worker_state *w = h->data;
     if (w->finishing) {
-        if (w->data && chan_pending(w->data) == 0)
+        if (w->data && channel_pending(w->data) == 0)
             worker_stop(w, WORKER_EXIT_OK);
         return;
     }
@@ -347,7 +347,7 @@ static int restore_row(struct keystate *ks, void *arg)
 
 int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
 {
-    struct worker w = { .cfg = cfg, .slice_left = cfg->slice, .slice_t0 = now_ns(), .last_seq = UINT64_MAX };
+    struct worker_state w = { .cfg = cfg, .slice_left = cfg->slice, .slice_t0 = now_ns(), .last_seq = UINT64_MAX };
     w.scratch = (struct buf)BUF_INIT;
     w.reg = registry_new();
     if (!w.reg || uv_loop_init(&w.loop) < 0)
@@ -362,8 +362,8 @@ int worker_run(const struct worker_cfg *cfg, int data_fd, int query_fd)
     uv_idle_init(&w.loop, &w.idle);
     uv_check_init(&w.loop, &w.check);
     w.idle.data = w.check.data = &w;
-    w.data = chan_open(&w.loop, data_fd, on_data_frame, on_dead, &w);
-    w.query = chan_open(&w.loop, query_fd, on_query_frame, on_dead, &w);
+    w.data = channel_open(&w.loop, data_fd, on_data_frame, on_dead, &w);
+    w.query = channel_open(&w.loop, query_fd, on_query_frame, on_dead, &w);
     if (!w.data || !w.query) {
         fprintf(stderr, "phase3: worker %u: cannot watch its channels: %s\n", cfg->slot,
                 strerror(errno));

@@ -141,6 +141,8 @@ out:
     }
     if (rc == 0)
         taskrun_verify(c.res, &o->spec, o->recheck, rep);
+    if (rc == 0 && o->results)
+        taskrun_write(o->results, c.res, o->tasks);
     munmap(mem, len);
     return rc;
 }
@@ -270,6 +272,8 @@ out:
         close(c.req_r);
     if (rc == 0)
         taskrun_verify(res, &o->spec, o->recheck, rep);
+    if (rc == 0 && o->results)
+        taskrun_write(o->results, res, o->tasks);
     free(res);
     free(bytes);
     return rc;

@@ -19,8 +19,6 @@
 #include "taskpool.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,46 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "taskarena.h"
-#include "taskring.h"
+#include "taskpool_impl.h"
 #include "timing.h"
-
-#define ALIGN64(n) (((n) + 63) & ~(size_t)63)
-
-/* The supervisor's wake-up word and the per-worker counters, in shared memory. */
-struct taskpool_shared {
-    _Atomic uint32_t done_word;         /* bumped after every batch a worker finishes */
-    _Atomic uint32_t done_waiters;      /* 1 while the supervisor sleeps on it */
-    uint8_t pad[56];
-};
-
-struct wcount {                         /* one per worker slot, own cache line */
-    _Atomic uint64_t done;
-    _Atomic uint64_t skipped;
-    uint8_t pad[48];
-};
-
-struct taskpool {
-    const struct taskpool_opts *o;
-    uint8_t *mem;
-    size_t mem_len;
-    struct taskpool_shared *sh;
-    struct taskring *ring;
-    struct taskarena *arena;
-    uint8_t *holders;                   /* workers x holder_len */
-    size_t holder_len;
-    struct wcount *wc;
-    struct task_result *res;
-    pid_t pids[WORKERS_MAX];            /* 0 = slot empty (dead, not respawned) */
-    uint32_t gen[WORKERS_MAX];          /* incarnation of each slot */
-    bool recover[WORKERS_MAX];          /* died holding work: recover before respawn */
-    bool closing;
-    uint64_t scan;                      /* results below this are all committed */
-    uint8_t *retry;                     /* task images to push again */
-    size_t retry_n, retry_cap;
-    struct taskpool_report *rep;
-};
 
 static volatile sig_atomic_t got_child;
 static struct taskpool *sig_pool;           /* for the handler's futex kick */
@@ -84,210 +44,6 @@ static void on_sigchld(int sig)
         taskring_kick(sig_pool->ring);
     }
     errno = saved;
-}
-
-static struct taskring_holder *holder(struct taskpool *p, uint32_t w)
-{
-    return (struct taskring_holder *)(p->holders + (size_t)w * p->holder_len);
-}
-
-/* ---------------------------------------------------------------- worker */
-
-static bool die_in_window;
-
-static void window_hook(void)
-{
-    if (die_in_window)
-        raise(SIGKILL);         /* test hook: after the CAS, before the copy */
-}
-
-/* What a worker needs: the pool (its shared memory) and its slot. */
-struct task_worker {
-    struct taskpool *p;
-    uint32_t w;
-};
-
-/* A worker (run by child_spawn, which also ties it to the supervisor's life):
- * claim, run, commit, until the ring is closed and empty. */
-static int task_worker_main(void *arg)
-{
-    struct taskpool *p = ((struct task_worker *)arg)->p;
-    uint32_t w = ((struct task_worker *)arg)->w;
-    const struct taskpool_opts *o = p->o;
-    struct taskring_holder *h = holder(p, w);
-    uint32_t sb = o->slot_bytes;
-    bool may_kill = o->kill_after && w == 0 && p->gen[w] == 0;
-    uint64_t mine = 0;          /* tasks this incarnation committed */
-    for (;;) {
-        int n = taskring_claim(p->ring, h, o->batch, may_kill ? window_hook : NULL);
-        if (n < 0)
-            continue;           /* EINTR */
-        if (n == 0)
-            break;              /* closed and empty */
-        bool freed = false;
-        for (int i = 0; i < n; i++) {
-            atomic_store_explicit(&h->next, (uint32_t)i, memory_order_relaxed);
-            struct task_slot *s = taskring_local(h, sb, (uint32_t)i);
-            uint64_t id = s->t.id;
-            if (id >= o->tasks)
-                continue;       /* cannot happen; verify() would report the gap */
-            struct task_result *r = &p->res[id];
-            if (atomic_load_explicit(&r->runs, memory_order_acquire) == 0) {
-                const uint8_t *bytes = s->t.where == TASK_BYTES_INLINE ? s->bytes
-                    : s->t.where == TASK_BYTES_ARENA ? taskarena_at(p->arena, s->t.arena_off) : NULL;
-                taskrun_commit(r, id, w, taskfn_run(&s->t, bytes));
-                atomic_fetch_add_explicit(&p->wc[w].done, 1, memory_order_relaxed);
-                mine++;
-            } else {
-                atomic_fetch_add_explicit(&p->wc[w].skipped, 1, memory_order_relaxed);
-            }
-            if (s->t.where == TASK_BYTES_ARENA) {
-                taskarena_free(p->arena, s->t.arena_off);   /* after the commit */
-                freed = true;
-            }
-            if (may_kill && mine >= o->kill_after) {
-                if (o->kill_in_window)
-                    die_in_window = true;                   /* at the next claim */
-                else if (i + 1 < n)
-                    raise(SIGKILL);                         /* mid-batch */
-            }
-        }
-        taskring_retire(h);
-        if (freed)
-            taskring_wake_space(p->ring);
-        taskrun_notify(&p->sh->done_word, &p->sh->done_waiters);
-    }
-    return 0;
-}
-
-static int start_task_worker(struct taskpool *p, uint32_t w, char *err, size_t errlen)
-{
-    taskring_holder_reset(holder(p, w));
-    struct task_worker tw = { p, w };
-    pid_t pid = child_spawn(NULL, task_worker_main, &tw);    /* keeps no fd: all is in the mapping */
-    if (pid < 0) {
-        snprintf(err, errlen, "fork() failed spawning worker %u: %s", w, strerror(errno));
-        return -1;
-    }
-    p->pids[w] = pid;
-    p->rep->w[w].pid = pid;
-    return 0;
-}
-
-/* ---------------------------------------------------------------- recovery */
-
-static int retry_add(struct taskpool *p, const struct task_slot *s)
-{
-    size_t sb = p->o->slot_bytes;
-    if (p->retry_n == p->retry_cap) {
-        size_t cap = p->retry_cap ? p->retry_cap * 2 : 64;
-        uint8_t *n = realloc(p->retry, cap * sb);
-        if (!n)
-            return -1;
-        p->retry = n, p->retry_cap = cap;
-    }
-    memcpy(p->retry + p->retry_n++ * sb, s, sb);
-    return 0;
-}
-
-static void orphan_cb(const struct task_slot *s, void *arg)
-{
-    struct taskpool *p = arg;
-    if (s->t.id < p->o->tasks && atomic_load(&p->res[s->t.id].runs) == 0) {
-        retry_add(p, s);
-        p->rep->rerun_orphan++;
-    }
-}
-
-/* Reap every exited child; mark the ones that died with work in hand. Returns
- * how many died. */
-static int reap_workers(struct taskpool *p)
-{
-    int n = 0, st;
-    pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
-        if (pid < 0)
-            continue;
-        for (uint32_t w = 0; w < p->o->workers; w++)
-            if (p->pids[w] == pid) {
-                p->pids[w] = 0;
-                bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-                if (!clean || !p->closing) {
-                    p->recover[w] = true;
-                    p->rep->killed++;
-                    if (p->o->status)
-                        fprintf(p->o->status, "taskq: worker %u (pid %d) %s %d; recovering its tasks\n",
-                                w, (int)pid, WIFSIGNALED(st) ? "killed by signal" : "exited with",
-                                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-                }
-                n++;
-            }
-    }
-    return n;
-}
-
-/* Recover every dead worker's unfinished tasks into the retry list, then
- * respawn it (unless the run is closing). */
-static int recover(struct taskpool *p, char *err, size_t errlen)
-{
-    const struct taskpool_opts *o = p->o;
-    uint32_t sb = o->slot_bytes;
-again:
-    reap_workers(p);
-    bool window = false;
-    for (uint32_t w = 0; w < o->workers; w++) {
-        if (!p->recover[w])
-            continue;
-        struct taskring_holder *h = holder(p, w);
-        uint32_t n = atomic_load(&h->local_n);
-        for (uint32_t i = 0; i < n; i++) {      /* its local queue: authoritative */
-            struct task_slot *s = taskring_local(h, sb, i);
-            if (s->t.id < o->tasks && atomic_load(&p->res[s->t.id].runs) == 0) {
-                if (retry_add(p, s) < 0)
-                    goto nomem;
-                p->rep->rerun_local++;
-            } else if (s->t.where == TASK_BYTES_ARENA) {
-                taskarena_free(p->arena, s->t.arena_off);   /* done, maybe not freed */
-            }
-        }
-        if (n)
-            taskring_release_range(p->ring, atomic_load(&h->local_pos), n);
-        else if (taskring_holder_epoch(h) & 1)
-            window = true;      /* died inside a claim, before copying */
-        taskring_holder_reset(h);
-    }
-    if (window) {
-        /* Tail first, then the epochs (taskring.h says why), then wait for every
-         * live worker to leave the claim it is in: a few instructions, no
-         * blocking call inside, so yielding is enough. This runs once per death. */
-        uint64_t t = taskring_tail(p->ring), snap[WORKERS_MAX];
-        for (uint32_t w = 0; w < o->workers; w++)
-            snap[w] = taskring_holder_epoch(holder(p, w));
-        for (uint32_t w = 0; w < o->workers; w++)
-            while (p->pids[w] && !p->recover[w] && !taskring_holder_quiet(holder(p, w), snap[w])) {
-                siginfo_t si = { .si_pid = 0 };
-                if (waitid(P_PID, (id_t)p->pids[w], &si, WEXITED | WNOHANG | WNOWAIT) == 0
-                    && si.si_pid == p->pids[w])
-                    goto again; /* it died too: start over with it included */
-                sched_yield();
-            }
-        taskring_orphans(p->ring, t, orphan_cb, p);
-    }
-    for (uint32_t w = 0; w < o->workers; w++) {
-        if (!p->recover[w])
-            continue;
-        p->recover[w] = false;
-        if (!p->closing) {
-            p->gen[w]++;
-            p->rep->w[w].restarts++;
-            if (start_task_worker(p, w, err, errlen) < 0)
-                return -1;
-        }
-    }
-    return 0;
-nomem:
-    snprintf(err, errlen, "out of memory keeping the tasks of a dead worker");
-    return -1;
 }
 
 /* ---------------------------------------------------------------- supervisor */
@@ -404,17 +160,24 @@ static int next_image(struct taskpool *p, struct feed *f, int wait_ms, const str
 static int supervise(struct taskpool *p, struct feed *f, uint64_t t0, char *err, size_t errlen)
 {
     const struct taskpool_opts *o = p->o;
-    int wait_ms = o->status_every_ms > 0 ? o->status_every_ms : 1000;
-    uint64_t next_status = t0 + (uint64_t)wait_ms * 1000000u;
+    int status_ms = o->status_every_ms > 0 ? o->status_every_ms : 1000;
+    /* Every wait below ends after wait_ms, so the status and the hang watch run. */
+    int wait_ms = o->hang_ms > 0 && o->hang_ms / 4 < status_ms ? (o->hang_ms + 3) / 4 : status_ms;
+    uint64_t next_status = t0 + (uint64_t)status_ms * 1000000u, next_watch = t0;
     for (;;) {
         if (got_child) {
             got_child = 0;
-            if (recover(p, err, errlen) < 0)
+            if (taskrecover_run(p, err, errlen) < 0)
                 return -1;
         }
-        if (now_ns() >= next_status) {
+        uint64_t now = now_ns();
+        if (now >= next_status) {
             status_line(p, t0);
-            next_status = now_ns() + (uint64_t)wait_ms * 1000000u;
+            next_status = now + (uint64_t)status_ms * 1000000u;
+        }
+        if (o->hang_ms > 0 && now >= next_watch) {
+            taskrecover_watch(p, now);
+            next_watch = now + (uint64_t)wait_ms * 1000000u;
         }
         const struct task_slot *s = NULL;
         int m = next_image(p, f, wait_ms, &s, err, errlen);
@@ -482,7 +245,7 @@ int taskpool_run(const struct taskpool_opts *o, struct taskpool_report *rep, cha
         goto out;
     }
     for (uint32_t w = 0; w < o->workers; w++)
-        if (start_task_worker(p, w, err, errlen) < 0)
+        if (taskworker_start(p, w, err, errlen) < 0)
             goto out;
     uint64_t t0 = now_ns();
     if (supervise(p, &f, t0, err, errlen) < 0)
@@ -496,6 +259,8 @@ out:
     sig_pool = NULL;
     if (rc == 0)
         taskrun_verify(p->res, &o->spec, o->recheck, rep);
+    if (rc == 0 && o->results)
+        taskrun_write(o->results, p->res, o->tasks);
     free(f.img);
     free(p->retry);
     munmap(p->mem, p->mem_len);

@@ -24,7 +24,7 @@
 enum {
     F_WORKERS = 1, F_TASKS, F_SLOTS, F_SLOT_BYTES, F_BATCH, F_FN, F_ARGS, F_TASK_BYTES,
     F_ARENA, F_SCHEME, F_KILL, F_KILL_WINDOW, F_STATUS, F_STATUS_EVERY, F_NO_RECHECK,
-    F_CSV, F_QUIET,
+    F_CSV, F_QUIET, F_HANG, F_STOP, F_RESULTS,
 };
 
 static const struct progflag flags[] = {
@@ -40,6 +40,10 @@ static const struct progflag flags[] = {
     { "arena-bytes", "N", "shared argument arena size (default 1048576)", F_ARENA },
     { "kill-worker-after", "N", "test hook: worker 0 SIGKILLs itself mid-batch after N tasks", F_KILL },
     { "kill-in-window", NULL, "with --kill-worker-after: die inside the claim window instead", F_KILL_WINDOW },
+    { "hang-ms", "MS", "shm: kill a worker that holds a claim with no progress for MS ms and run its tasks "
+      "elsewhere (default 5000; 0 = never)", F_HANG },
+    { "stop-worker-after", "N", "test hook: worker 0 SIGSTOPs itself mid-batch after N tasks (a hang)", F_STOP },
+    { "results", "FILE", "write every task's result (id,runs,worker,value) to FILE as CSV", F_RESULTS },
     { "status", NULL, "print per-worker tasks done, claims and queue depth at the end", F_STATUS },
     { "status-every", "SEC", "also print a status line on stderr every SEC seconds", F_STATUS_EVERY },
     { "no-recheck", NULL, "do not recompute every result sequentially after the run", F_NO_RECHECK },
@@ -47,13 +51,14 @@ static const struct progflag flags[] = {
     { "quiet", NULL, "no narrated summary on stderr (errors still go there)", F_QUIET },
 };
 
-struct conf {
+struct taskq_conf {
     struct taskpool_opts o;
     bool fn_set, args_set, bytes_set, status, csv, quiet;
+    const char *results;        /* --results FILE */
     struct taskspec user;       /* args/bytes given on the command line */
 };
 
-static int num(const char *arg, uint64_t lo, uint64_t hi, uint64_t *v, char *err, size_t len)
+static int flag_u64(const char *arg, uint64_t lo, uint64_t hi, uint64_t *v, char *err, size_t len)
 {
     return cli_u64(arg, lo, hi, v, err, len);
 }
@@ -96,29 +101,29 @@ static int parse_scheme(const char *arg, enum task_scheme *out, char *err, size_
 
 static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
 {
-    struct conf *c = ctx;
+    struct taskq_conf *c = ctx;
     uint64_t v = 0;
     double d;
     switch (val) {
     case F_WORKERS:
-        if (num(arg, 1, WORKERS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, WORKERS_MAX, &v, err, len) < 0) return -1;
         c->o.workers = (uint32_t)v;
         return 0;
     case F_TASKS:
-        if (num(arg, 0, TASKS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.tasks = v;
         return 0;
     case F_SLOTS:
         /* any number here; taskring_check says what is wrong with it */
-        if (num(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
         c->o.slots = (uint32_t)v;
         return 0;
     case F_SLOT_BYTES:
-        if (num(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, UINT32_MAX, &v, err, len) < 0) return -1;
         c->o.slot_bytes = (uint32_t)v;
         return 0;
     case F_BATCH:
-        if (num(arg, 1, TASKRING_BATCH_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, TASKRING_BATCH_MAX, &v, err, len) < 0) return -1;
         c->o.batch = (uint32_t)v;
         return 0;
     case F_FN:
@@ -133,21 +138,30 @@ static int on_flag(int val, const char *arg, void *ctx, char *err, size_t len)
         c->args_set = true;
         return 0;
     case F_TASK_BYTES:
-        if (num(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
         c->user.nbytes = (uint32_t)v;
         c->bytes_set = true;
         return 0;
     case F_ARENA:
-        if (num(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 0, ARENA_MAX, &v, err, len) < 0) return -1;
         c->o.arena_bytes = (uint32_t)v;
         return 0;
     case F_SCHEME:
         return parse_scheme(arg, &c->o.scheme, err, len);
     case F_KILL:
-        if (num(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
+        if (flag_u64(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
         c->o.kill_after = v;
         return 0;
     case F_KILL_WINDOW: c->o.kill_in_window = true; return 0;
+    case F_HANG:
+        if (flag_u64(arg, 0, 3600000, &v, err, len) < 0) return -1;
+        c->o.hang_ms = (int)v;
+        return 0;
+    case F_STOP:
+        if (flag_u64(arg, 1, TASKS_MAX, &v, err, len) < 0) return -1;
+        c->o.stop_after = v;
+        return 0;
+    case F_RESULTS: c->results = arg; return 0;
     case F_STATUS: c->status = true; return 0;
     case F_STATUS_EVERY:
         if (cli_double(arg, 0.01, 3600, &d, err, len) < 0) return -1;
@@ -180,7 +194,7 @@ static void print_status(const struct taskpool_report *r, enum task_scheme s)
 }
 
 /* --csv: the metadata, the header and one row. */
-static void print_csv(const struct conf *c, const struct taskpool_report *rep, bool ok, int argc, char **argv)
+static void print_csv(const struct taskq_conf *c, const struct taskpool_report *rep, bool ok, int argc, char **argv)
 {
     double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
     uint64_t rerun = rep->rerun_local + rep->rerun_orphan;
@@ -193,7 +207,7 @@ static void print_csv(const struct conf *c, const struct taskpool_report *rep, b
 }
 
 /* The narrated summary on stderr: what was measured and how, and the check. */
-static void narrate(const struct conf *c, const struct taskpool_report *rep, bool ok)
+static void narrate(const struct taskq_conf *c, const struct taskpool_report *rep, bool ok)
 {
     double tps = rep->seconds > 0 ? (double)rep->tasks / rep->seconds : 0;
     char mach[256];
@@ -220,13 +234,18 @@ static void narrate(const struct conf *c, const struct taskpool_report *rep, boo
                 " from their local queues and %" PRIu64 " orphaned in a claim window; "
                 "a task's only effect is its commit, so none is 'maybe ran'\n",
                 rep->killed, rep->rerun_local, rep->rerun_orphan);
+    if (rep->hangs)
+        fprintf(stderr, "taskq: %" PRIu64 " of them held a claim with no progress for --hang-ms %d and "
+                "were killed by the supervisor (a stopped or stuck worker never commits again)\n",
+                rep->hangs, c->o.hang_ms);
     fprintf(stderr, "taskq: machine: %s\n", csv_machine(mach, sizeof mach));
 }
 
 int main(int argc, char **argv)
 {
-    struct conf c = { .o = { .scheme = SCHEME_SHM, .workers = 2, .tasks = 100000, .slots = 1024,
-                             .slot_bytes = 64, .batch = 16, .arena_bytes = 1u << 20, .recheck = true } };
+    struct taskq_conf c = { .o = { .scheme = SCHEME_SHM, .workers = 2, .tasks = 100000, .slots = 1024,
+                             .slot_bytes = 64, .batch = 16, .arena_bytes = 1u << 20, .recheck = true,
+                             .hang_ms = 5000 } };
     char summary[640];
     snprintf(summary, sizeof summary,
              "Run N tasks on worker processes through a shared-memory ring (Vyukov's bounded queue,\n"
@@ -243,6 +262,10 @@ int main(int argc, char **argv)
         progflags_usage_error(&pf, "--kill-in-window needs --kill-worker-after N");
     if (c.o.kill_after && c.o.scheme != SCHEME_SHM)
         progflags_usage_error(&pf, "--kill-worker-after is a test of the shm scheme's recovery");
+    if (c.o.stop_after && c.o.scheme != SCHEME_SHM)
+        progflags_usage_error(&pf, "--stop-worker-after is a test of the shm scheme's hang recovery");
+    if (c.o.stop_after && !c.o.hang_ms)
+        progflags_usage_error(&pf, "--stop-worker-after with --hang-ms 0 would wait for ever");
     uint16_t fn = c.o.spec.fn;
     taskspec_default(&c.o.spec, fn);
     if (c.args_set) {
@@ -260,15 +283,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", pf.prog);
         return EXIT_FAILURE_RT;
     }
+    if (c.results && !(c.o.results = fopen(c.results, "w"))) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", pf.prog, c.results, strerror(errno));
+        free(rep);
+        return EXIT_FAILURE_RT;
+    }
     int rc = c.o.scheme == SCHEME_SHM ? taskpool_run(&c.o, rep, err, sizeof err)
            : c.o.scheme == SCHEME_DYNAMIC ? taskbench_dynamic(&c.o, rep, err, sizeof err)
            : taskbench_static(&c.o, rep, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "%s: %s\n", pf.prog, err);
+        if (c.o.results)
+            fclose(c.o.results);
         free(rep);
         return EXIT_FAILURE_RT;
     }
     bool ok = taskrun_ok(rep);
+    if (c.o.results && fclose(c.o.results) != 0) {
+        fprintf(stderr, "%s: writing '%s' failed: %s\n", pf.prog, c.results, strerror(errno));
+        ok = false;
+    }
 
     if (c.csv)
         print_csv(&c, rep, ok, argc, argv);

@@ -5,6 +5,7 @@
  * commits, sums the ids against n(n-1)/2 and recomputes every value here. */
 #include "taskrun.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -85,4 +86,12 @@ void taskrun_notify(_Atomic uint32_t *word, _Atomic uint32_t *waiters)
     atomic_fetch_add(word, 1);
     if (atomic_load(waiters))
         futex_wake_shared(word, 1);
+}
+
+void taskrun_write(FILE *f, const struct task_result *res, uint64_t n)
+{
+    fprintf(f, "id,runs,worker,value\n");
+    for (uint64_t i = 0; i < n; i++)
+        fprintf(f, "%" PRIu64 ",%u,%u,%" PRIu64 "\n", i, (unsigned)atomic_load(&res[i].runs),
+                res[i].worker, res[i].value);
 }

@@ -45,6 +45,9 @@ struct taskpool_opts {
     uint32_t arena_bytes;       /* shm: argument arena size */
     uint64_t kill_after;        /* test hook: worker 0 SIGKILLs itself after this many tasks (0 = never) */
     bool kill_in_window;        /* ... inside its claim window instead of mid-batch */
+    uint64_t stop_after;        /* test hook: worker 0 SIGSTOPs itself mid-batch after this many tasks (0 = never) */
+    int hang_ms;                /* shm: kill a worker that holds a claim with no progress this long (0 = never) */
+    FILE *results;              /* if set: every task's result as CSV id,runs,worker,value after the run */
     bool recheck;               /* recompute every result sequentially after the run */
     int status_every_ms;        /* periodic status on `status` (0 = never) */
     FILE *status;               /* where status lines go (stderr), NULL = nowhere */
@@ -69,6 +72,7 @@ struct taskpool_report {
     uint64_t killed;            /* workers that died with work in hand */
     uint64_t rerun_local;       /* tasks re-enqueued from a dead worker's local queue */
     uint64_t rerun_orphan;      /* tasks re-enqueued from a dead worker's claim window */
+    uint64_t hangs;             /* shm: workers killed for holding a claim with no progress */
     uint64_t depth_max;         /* shm: deepest queue seen at a status tick */
     uint32_t workers;
     struct taskpool_worker_stats w[WORKERS_MAX];
@@ -88,6 +92,10 @@ void taskrun_commit(struct task_result *r, uint64_t id, uint32_t worker, uint64_
 /* Run task id of spec in this process (static scheme, recheck). scratch has
  * room for spec->nbytes. */
 uint64_t taskrun_one(const struct taskspec *spec, uint64_t id, uint8_t *scratch);
+
+/* Write the result array as CSV: header id,runs,worker,value, then one row per
+ * task in id order (runs 0 = never run). The caller checks the stream. */
+void taskrun_write(FILE *f, const struct task_result *res, uint64_t n);
 
 /* Map n bytes of anonymous MAP_SHARED zeroed memory (inherited by fork, gone
  * when the last process unmaps it or exits: nothing in /dev/shm can leak).
