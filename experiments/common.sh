@@ -270,3 +270,47 @@ run_py() {
     fi
     rm -f "$err"
 }
+
+# ------------------------------------------------- a C program and its twin
+# A driver that times bin/PROG and its Python twin as whole programs with
+# hyperfine (threads_vs_processes, parallel_map).
+#
+# twins_begin NAME PROG: kit_begin NAME; fail with one clear line unless PROG
+# is built and hyperfine installed; set HF_RUNS (C) and PY_RUNS (Python) for
+# this mode, and PY_OK (1 if the twin can run here, else 0).
+twins_begin() {
+    kit_begin "$1"
+    need "$2"
+    command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+    HF_RUNS=$(pick 2 5 10)
+    PY_RUNS=$(pick 2 3 5)
+    PY_OK=1
+    kit_python_ok || PY_OK=0
+}
+
+# twins_meta C_LINE PY_LINE: meta with the repeats, C_LINE, the python (py_meta),
+# PY_LINE and the Python repeats.
+twins_meta() {
+    meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" \
+         "$1" "$(py_meta)" "$2" "py_repeats=$PY_RUNS hyperfine runs after 1 warm-up"
+}
+
+# bench_twins C_CMD PY_CMD PY_NOTE NAME ARGS [NAME ARGS ...]: bench's header
+# (with lang), then each point NAME timed as "C_CMD ARGS" (lang c, HF_RUNS
+# runs), then, if PY_OK, as "PY_CMD ARGS" (lang python, PY_RUNS runs) after the
+# progress line PY_NOTE.
+bench_twins() {
+    local c=$1 p=$2 note=$3 c_points=() p_points=()
+    shift 3
+    while [ $# -ge 2 ]; do
+        c_points+=("$1" "$c $2")
+        p_points+=("$1" "$p $2")
+        shift 2
+    done
+    echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang" >> "$TMP"
+    BENCH_LANG=c bench "${c_points[@]}"
+    if [ "$PY_OK" = 1 ]; then
+        progress "$note"
+        HF_RUNS=$PY_RUNS BENCH_LANG=python bench "${p_points[@]}"
+    fi
+}

@@ -8,31 +8,18 @@
 # first py_count integers of the same file (a Python is_prime costs ~50x C's).
 # Columns: command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang
 source "$(dirname "$0")/common.sh"
-kit_begin parallel_map
-need poolmap
-command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+twins_begin parallel_map poolmap
 
 count=$(pick 100000 1000000 5000000)
-HF_RUNS=$(pick 2 5 10)
 data=$(mktemp -d)
 trap 'rm -rf "$data" "$TMP"' EXIT
 py_count=$(pick 10000 50000 1000000)
-py_runs=$(pick 2 3 5)
-py=1
-kit_python_ok || py=0
 "$KIT_BIN/poolmap" --gen-primes "$data/numbers.txt" --count "$count" --quiet
 head -n "$py_count" "$data/numbers.txt" > "$data/py_numbers.txt"
-meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" "count=$count integers in [1, 1000000] (poolmap --gen-primes, seed 1)" \
-     "$(py_meta)" "py_count=$py_count integers (the file's first) for Python" "py_repeats=$py_runs hyperfine runs after 1 warm-up"
-echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang" >> "$TMP"
+twins_meta "count=$count integers in [1, 1000000] (poolmap --gen-primes, seed 1)" "py_count=$py_count integers (the file's first) for Python"
 progress "$MODE run: $count integers, $HF_RUNS runs each"
-p="$KIT_BIN/poolmap --quiet --count-primes $data/numbers.txt"
-BENCH_LANG=c bench "sequential" "$p --workers 0" "1 worker" "$p --workers 1" \
-      "2 workers" "$p --workers 2" "4 workers" "$p --workers 4"
-if [ "$py" = 1 ]; then
-    progress "python: $py_count integers, Pool.map, $py_runs runs each"
-    p="$PYTHON phase3_processes/demos/python/poolmap.py --quiet --count-primes $data/py_numbers.txt"
-    HF_RUNS=$py_runs BENCH_LANG=python bench "sequential" "$p --workers 0" "1 worker" "$p --workers 1" \
-          "2 workers" "$p --workers 2" "4 workers" "$p --workers 4"
-fi
+bench_twins "$KIT_BIN/poolmap --quiet --count-primes $data/numbers.txt" \
+    "$PYTHON phase3_processes/demos/python/poolmap.py --quiet --count-primes $data/py_numbers.txt" \
+    "python: $py_count integers, Pool.map, $PY_RUNS runs each" \
+    "sequential" "--workers 0" "1 worker" "--workers 1" "2 workers" "--workers 2" "4 workers" "--workers 4"
 kit_end

@@ -9,28 +9,15 @@
 # about twice as long as 1.
 # Columns: command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang
 source "$(dirname "$0")/common.sh"
-kit_begin threads_vs_processes
-need clean_order
-command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+twins_begin threads_vs_processes clean_order
 
 iters=$(pick 20000000 300000000 1000000000)
-HF_RUNS=$(pick 2 5 10)
 py_iters=$(pick 200000 5000000 30000000)
-py_runs=$(pick 2 3 5)
-py=1
-kit_python_ok || py=0
-meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" \
-     "iterations=$iters per order" "$(py_meta)" \
-     "py_iterations=$py_iters per order (a Python loop iteration costs ~100x a C one)" "py_repeats=$py_runs hyperfine runs after 1 warm-up"
-echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang" >> "$TMP"
+twins_meta "iterations=$iters per order" \
+    "py_iterations=$py_iters per order (a Python loop iteration costs ~100x a C one)"
 progress "$MODE run: $iters iterations per order, $HF_RUNS runs each"
-p="$KIT_BIN/clean_order --quiet --iterations $iters"
-BENCH_LANG=c bench "1 thread" "$p --threads 1" "2 threads" "$p --threads 2" \
-      "1 process" "$p --processes 1" "2 processes" "$p --processes 2"
-if [ "$py" = 1 ]; then
-    progress "python: $py_iters iterations per order, $py_runs runs each"
-    p="$PYTHON phase3_processes/demos/python/clean_order.py --quiet --iterations $py_iters"
-    HF_RUNS=$py_runs BENCH_LANG=python bench "1 thread" "$p --threads 1" "2 threads" "$p --threads 2" \
-          "1 process" "$p --processes 1" "2 processes" "$p --processes 2"
-fi
+bench_twins "$KIT_BIN/clean_order --quiet --iterations $iters" \
+    "$PYTHON phase3_processes/demos/python/clean_order.py --quiet --iterations $py_iters" \
+    "python: $py_iters iterations per order, $PY_RUNS runs each" \
+    "1 thread" "--threads 1" "2 threads" "--threads 2" "1 process" "--processes 1" "2 processes" "--processes 2"
 kit_end

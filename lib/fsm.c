@@ -101,8 +101,12 @@ bool fsm_apply_msg(struct keystate *ks, const struct msg *m)
  * value that feeds the next round: a serial dependency chain, so neither the
  * compiler nor the CPU can overlap or skip rounds, and the cost per unit is
  * fixed by the multiplier's latency. */
+void (*work_burn_hook)(void);
+
 uint64_t work_burn(uint32_t units, uint64_t salt)
 {
+    if (work_burn_hook)
+        work_burn_hook();
     uint64_t x = salt ^ 0x9e3779b97f4a7c15ULL;
     uint64_t rounds = (uint64_t)units * WORK_ROUNDS;
     for (uint64_t i = 0; i < rounds; i++) {

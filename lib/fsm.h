@@ -50,4 +50,7 @@ double fsm_feature(double v);
  * The result never touches the state. */
 uint64_t work_burn(uint32_t units, uint64_t salt);
 
+/* Test-only: when set, work_burn calls it first (phase2_threads/rendezvous.h). */
+extern void (*work_burn_hook)(void);
+
 #endif

@@ -95,19 +95,29 @@ static int point_cmp(const void *a, const void *b)
     return (x->worker > y->worker) - (x->worker < y->worker);  /* ties: deterministic */
 }
 
+/* Worker w's RING_VNODES points, unsorted, into pts[0..RING_VNODES). */
+static void ring_add_worker(struct ring_point *pts, unsigned w)
+{
+    /* EXERCISE(lib-ring-add): put worker w on the ring: RING_VNODES points, point v
+     * at route_hash() of the name "w<w>#<v>" (snprintf), each owned by w. */
+    /* STUB: for (unsigned v = 0; v < RING_VNODES; v++) */
+    /* STUB:     pts[v] = (struct ring_point){ v, w }; */
+    for (unsigned v = 0; v < RING_VNODES; v++) {
+        char name[32];
+        int len = snprintf(name, sizeof name, "w%u#%u", w, v);
+        pts[v] = (struct ring_point){ route_hash(name, (size_t)len), w };
+    }
+    /* END EXERCISE */
+}
+
 static int ring_build(struct router *r)
 {
     r->npoints = (size_t)r->workers * RING_VNODES;
     r->ring = malloc(r->npoints * sizeof *r->ring);
     if (!r->ring)
         return -1;
-    size_t n = 0;
     for (unsigned w = 0; w < r->workers; w++)
-        for (unsigned v = 0; v < RING_VNODES; v++) {
-            char name[32];
-            int len = snprintf(name, sizeof name, "w%u#%u", w, v);
-            r->ring[n++] = (struct ring_point){ route_hash(name, (size_t)len), w };
-        }
+        ring_add_worker(r->ring + (size_t)w * RING_VNODES, w);
     qsort(r->ring, r->npoints, sizeof *r->ring, point_cmp);
     return 0;
 }

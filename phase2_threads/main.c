@@ -16,6 +16,7 @@
 #include "ctlthread.h"
 #include "param.h"
 #include "pool.h"
+#include "rendezvous.h"
 #include "store.h"
 
 #define PROG_SUMMARY \
@@ -159,6 +160,8 @@ int main(int argc, char **argv)
     if (c.emit)
         return cli_emit(&c);
 
+    if (rendezvous_arm_from_env(c.prog) < 0)
+        return EXIT_USAGE;
     struct stream *in = cli_open_stream(&c);
     /* So that SHUTDOWN can end a wait for a silent writer (ctlthread.h). */
     if (stream_make_interruptible(in, NULL, NULL) < 0) {
@@ -210,6 +213,7 @@ int main(int argc, char **argv)
         summary(&c, &f, &p, s, &ct, &t);
     if (c.csv)
         csv_row(&c, &f, &p, &t);
+    rendezvous_report(stderr, c.prog);
     pool_destroy(&p);
     store_free(s);
     stream_close(in);

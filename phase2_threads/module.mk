@@ -1,7 +1,8 @@
 # Phase 2: the pipeline on a pthread pool over one shared registry (bin/phase2)
 # and its narrated demo.
 PHASE2_SRCS := phase2_threads/main.c phase2_threads/pool.c phase2_threads/jobq.c \
-               phase2_threads/store.c phase2_threads/ctlthread.c
+               phase2_threads/store.c phase2_threads/ctlthread.c \
+               phase2_threads/rendezvous.c
 
 PROGRAMS += $(BIN)/phase2
 $(BIN)/phase2: $(call objs,$(PHASE2_SRCS)) $(LIBKIT)

@@ -11,20 +11,9 @@ set -euo pipefail
 BIN=${BIN:-bin}
 HERE=$(cd "$(dirname "$0")" && pwd)
 P5=$BIN/phase5 REF=$BIN/reference CTL=$BIN/kitctl MPIRUN=$HERE/kitmpirun.sh
-for p in "$P5" "$REF" "$CTL"; do
-    [[ -x $p ]] || { echo "demo: $p is missing: run make first" >&2; exit 1; }
-done
+source "$HERE/../scripts/demo-common.sh"
+demo_begin "$P5" "$REF" "$CTL"
 command -v mpirun >/dev/null || { echo "demo: mpirun is missing: scripts/deps.sh installs openmpi-bin" >&2; exit 1; }
-TMP=$(mktemp -d)
-BGPID=
-cleanup() {
-    [[ -n $BGPID ]] && kill "$BGPID" 2>/dev/null && wait "$BGPID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-note() { printf '   %s\n' "$*"; }
 FLAGS=(--messages 200000 --keys 500 --dist zipf --seed 5)
 
 say "1. The phase-3 pipeline on MPI: rank 0 reads and routes, ranks 1..N apply"
@@ -52,11 +41,7 @@ say "3. A query answered while messages flow"
 SOCK=$TMP/ctl.sock
 $MPIRUN -np 3 "$P5" --messages 0 --work 40 --control "$SOCK" 2>"$TMP/err" &
 BGPID=$!
-for _ in $(seq 200); do [[ -S $SOCK ]] && break; sleep 0.05; done
-note "\$ kitctl $SOCK 'GET k0001'   (twice, 0.5 s apart: the owner rank answers, the state moves on)"
-$CTL "$SOCK" 'GET k0001' | sed 's/^/     /'
-sleep 0.5
-$CTL "$SOCK" 'GET k0001' | sed 's/^/     /'
+demo_get_twice "$CTL" "$SOCK" 200 "the owner rank answers, the state moves on"
 note "\$ kitctl $SOCK STATS"
 $CTL "$SOCK" STATS | tr ' ' '\n' | sed 's/^/     /'
 note "\$ kitctl $SOCK SHUTDOWN -> $($CTL "$SOCK" SHUTDOWN)"
@@ -67,7 +52,7 @@ sed 's/^/   /' "$TMP/err"
 say "4. A worker rank dies: MPI ends the whole job (there is no respawn, unlike phase 3)"
 $MPIRUN -np 4 "$P5" --messages 0 --control "$SOCK" --quiet 2>"$TMP/err" &
 BGPID=$!
-for _ in $(seq 200); do [[ -S $SOCK ]] && break; sleep 0.05; done
+demo_wait_socket "$SOCK" 200
 sleep 0.5
 VICTIM=$($CTL "$SOCK" STATS | sed 's/.*pids=//' | cut -d, -f2)
 note "kill -9 $VICTIM (rank 2)"

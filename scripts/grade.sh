@@ -6,6 +6,11 @@
 #   scripts/grade.sh --no-build      grade the suites already built in $O/tests
 #   scripts/grade.sh --parts R3,R4   grade only these rubric parts
 #   scripts/grade.sh --exercises ID,ID   only the parts that cover these exercises
+#   scripts/grade.sh --repeat N      run the graded suites N times: a test scores
+#                                    only if it passed every time, and every test
+#                                    that did not is listed (flaky-test hunting)
+#   scripts/grade.sh --allow-modified   grade a tree whose graded files differ
+#                                    from the manifest (the score says so)
 #   scripts/grade.sh --lint          check the rubric against tests/*.c; run nothing
 #   scripts/grade.sh --manifest      write tests/MANIFEST.sha256 (make manifest)
 #
@@ -15,9 +20,14 @@
 #
 # A part's points are its share of passed tests: floor(points * passed / tests).
 # Each test is reported on one line; a failure shows Check's message (expected vs
-# got) and the command that reruns just its test case. A graded test file that
-# differs from tests/MANIFEST.sha256 is reported, and graded anyway.
-# Exit status: 0 only for a full score; 1 below full; 2 bad usage or rubric.
+# got) and the command that reruns just its test case; the end of the report
+# gives, per exercise, its points, its failed tests and a rerun command.
+# The graded files (the rubric, this script, the graded suites and the test
+# headers they include, the test hooks and bin/reference's source: `--manifest`
+# lists them) must match tests/MANIFEST.sha256: a tree where one differs, is
+# missing, or is not in the manifest is refused, naming the file.
+# Exit status: 0 only for a full score; 1 below full; 2 bad usage or rubric;
+# 3 refused (graded files differ from the manifest).
 set -uo pipefail
 set -f      # rubric patterns are globs for test names, never for file names
 
@@ -29,7 +39,7 @@ BIN=${BIN:-$O/bin}
 scale=${GRADE_TIME_SCALE:-${CK_TIMEOUT_MULTIPLIER:-1}}
 jobs=${GRADE_JOBS:-2}
 make_cmd=${MAKE:-make}
-build=1 mode=grade only_parts="" only_ex=""
+build=1 mode=grade only_parts="" only_ex="" repeat=1 allow_modified=0
 
 die() { echo "grade: $*" >&2; exit 2; }
 
@@ -39,6 +49,8 @@ while [ $# -gt 0 ]; do
         --parts) only_parts=",$2,"; shift 2 ;;
         --exercises) only_ex=",$2,"; shift 2 ;;
         --rubric) rubric=$2; shift 2 ;;
+        --repeat) repeat=${2:-}; shift 2 || die "--repeat needs a count" ;;
+        --allow-modified) allow_modified=1; shift ;;
         --lint) mode=lint; shift ;;
         --manifest) mode=manifest; shift ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
@@ -47,6 +59,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $scale =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$scale" != 0 ] ||
     die "GRADE_TIME_SCALE must be a positive number, not '$scale'"
+[[ $repeat =~ ^[1-9][0-9]{0,2}$ ]] || die "--repeat must be 1..999, not '$repeat'"
 [ -r "$rubric" ] || die "cannot read the rubric $rubric"
 
 # ---------------------------------------------------------------- the rubric
@@ -90,13 +103,22 @@ mapfile -t SUITES < <(for i in "${SEL[@]}"; do suites_of "${P_TESTS[i]}"; done |
 
 # The files whose change the grader reports: the rubric, the test helpers, the
 # graded suites' sources and the grader itself.
-graded_files() {
+# Besides the suites: the build rules that compile them and run the grader, the
+# test headers a suite includes from tests/, the test-only hooks the suites
+# drive (phase2_threads/rendezvous.h), and bin/reference, the dumps' truth.
+graded_files() { graded_files_all | awk '!seen[$0]++'; }
+graded_files_all() {
+    local f
     echo "$rubric"
     echo scripts/grade.sh
-    echo tests/kit_test.c
-    echo tests/kit_test.h
-    echo tests/module.mk
-    for i in "${!P_ID[@]}"; do suites_of "${P_TESTS[i]}"; done | sort -u | sed 's|^\(.*\)$|tests/\1.c|'
+    printf '%s\n' tests/kit_test.c tests/kit_test.h tests/module.mk worksheets/module.mk Makefile
+    printf '%s\n' phase2_threads/rendezvous.c phase2_threads/rendezvous.h tools/reference.c
+    for i in "${!P_ID[@]}"; do suites_of "${P_TESTS[i]}"; done | sort -u | while read -r f; do
+        echo "tests/$f.c"
+        sed -n 's/^#include "\([^"/]*\)".*/\1/p' "tests/$f.c" 2>/dev/null | while read -r h; do
+            [ -f "tests/$h" ] && echo "tests/$h"
+        done
+    done | sort -u
 }
 
 if [ $mode = manifest ]; then
@@ -146,15 +168,28 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$O"
 echo "grade: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, timeouts x$scale, build tree $O"
 
-# Tamper check: a changed graded file is reported, not fatal.
+# Tamper check: every graded file must be in the manifest, with its hash.
 modified=()
 if [ -r "$manifest" ]; then
     while IFS= read -r l; do
-        [[ $l == *": FAILED"* ]] && modified+=("${l%%: FAILED*}")
+        [[ $l == *": FAILED"* ]] && modified+=("${l%%: FAILED*} (differs)")
     done < <(sha256sum -c "$manifest" 2>/dev/null)
-    for f in "${modified[@]}"; do echo "grade: NOTE $f differs from the shipped version ($manifest)"; done
+    while read -r f; do
+        [ -f "$f" ] || { modified+=("$f (missing)"); continue; }
+        awk -v f="$f" '$2 == f { found = 1 } END { exit !found }' "$manifest" || modified+=("$f (not in the manifest)")
+    done < <(graded_files)
 else
-    echo "grade: NOTE no $manifest: cannot tell whether the tests were changed"
+    modified+=("$manifest (missing)")
+fi
+if [ ${#modified[@]} -gt 0 ]; then
+    for f in "${modified[@]}"; do echo "grade: graded file $f: compared with $manifest" >&2; done
+    if [ $allow_modified = 0 ]; then
+        echo "grade: REFUSED: ${#modified[@]} graded file(s) differ from the shipped ones (listed above); restore" \
+             "them (git checkout, or the handout's copy), or grade anyway with --allow-modified" \
+             "(GRADE_ARGS=--allow-modified), which marks the score as untrusted" >&2
+        exit 3
+    fi
+    echo "grade: NOTE grading anyway (--allow-modified): the score is untrusted"
 fi
 
 if [ $build = 1 ]; then
@@ -211,39 +246,60 @@ run_suite() {
 
 # A suite runs once, whole, or once per test case its selected parts name (so
 # that grading a few parts does not run every slow case of a big suite).
-for s in "${SUITES[@]}"; do
-    exe=$O/tests/$s
-    if [ ! -x "$exe" ]; then
-        SUITE_RC[$s]=missing
-        continue
-    fi
-    mapfile -t cases < <(cases_of "$s")
-    echo "grade: running $s${cases[0]:+ (${cases[*]})}"
-    : >"$work/$s.tap"
-    SUITE_RC[$s]=0
-    if [ ${#cases[@]} -eq 0 ]; then
-        run_suite "$s"; SUITE_RC[$s]=$?
-    else
-        for c in "${cases[@]}"; do
-            run_suite "$s" "$c"; rc=$?
-            [ $rc -gt "${SUITE_RC[$s]}" ] && SUITE_RC[$s]=$rc
-        done
-    fi
-    tap=$work/$s.tap
-    while IFS= read -r l; do
-        [[ $l =~ ^(ok|not\ ok)\ [0-9]+\ -\ (.*)$ ]] || continue
-        verdict=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
-        rest=${rest#*:}                     # the source file
-        tc=${rest%%:*}; rest=${rest#*:}
-        tn=${rest%%:*}; msg=${rest#*: }
-        key="$s:$tc:$tn"
-        # A loop test reports once per iteration: it passes if every one does,
-        # and shows the first failure.
-        if [ -z "${ORDER_SEEN[$key]:-}" ]; then
-            ORDER_SEEN[$key]=1; ORDER+=("$key"); RES[$key]=pass
+# With --repeat N every suite runs N rounds; a test passes only if it passed in
+# every round (PASSES counts the rounds it passed).
+declare -A PASSES=()
+for ((round = 1; round <= repeat; round++)); do
+    for s in "${SUITES[@]}"; do
+        exe=$O/tests/$s
+        if [ ! -x "$exe" ]; then
+            SUITE_RC[$s]=missing
+            continue
         fi
-        if [ "$verdict" != ok ] && [ "${RES[$key]}" = pass ]; then RES[$key]=fail; MSG[$key]=$msg; fi
-    done <"$tap" 2>/dev/null
+        mapfile -t cases < <(cases_of "$s")
+        echo "grade: running $s${cases[0]:+ (${cases[*]})}$([ "$repeat" = 1 ] || echo ", round $round of $repeat")"
+        : >"$work/$s.tap"
+        [ "$round" = 1 ] && SUITE_RC[$s]=0
+        if [ ${#cases[@]} -eq 0 ]; then
+            run_suite "$s"; rc=$?
+            [ $rc -gt "${SUITE_RC[$s]}" ] && SUITE_RC[$s]=$rc
+        else
+            for c in "${cases[@]}"; do
+                run_suite "$s" "$c"; rc=$?
+                [ $rc -gt "${SUITE_RC[$s]}" ] && SUITE_RC[$s]=$rc
+            done
+        fi
+        tap=$work/$s.tap
+        declare -A this_round=()
+        while IFS= read -r l; do
+            [[ $l =~ ^(ok|not\ ok)\ [0-9]+\ -\ (.*)$ ]] || continue
+            verdict=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+            rest=${rest#*:}                     # the source file
+            tc=${rest%%:*}; rest=${rest#*:}
+            tn=${rest%%:*}; msg=${rest#*: }
+            key="$s:$tc:$tn"
+            # A loop test reports once per iteration: it passes if every one
+            # does, and shows the first failure.
+            if [ -z "${ORDER_SEEN[$key]:-}" ]; then
+                ORDER_SEEN[$key]=1; ORDER+=("$key"); RES[$key]=pass; PASSES[$key]=0
+            fi
+            [ -z "${this_round[$key]:-}" ] && this_round[$key]=pass
+            if [ "$verdict" != ok ]; then
+                this_round[$key]=fail
+                [ "${RES[$key]}" = pass ] && { RES[$key]=fail; MSG[$key]="${msg}$([ "$repeat" = 1 ] || echo " (round $round)")"; }
+            fi
+        done <"$tap" 2>/dev/null
+        for key in "${!this_round[@]}"; do
+            [ "${this_round[$key]}" = pass ] && PASSES[$key]=$((PASSES[$key] + 1))
+        done
+        unset this_round
+    done
+done
+# A test that passed every round it ran in but did not report in some round
+# (its suite died or hung in that round) did not pass every time.
+for key in "${ORDER[@]}"; do
+    [ "${PASSES[$key]}" -lt "$repeat" ] && [ "${RES[$key]}" = pass ] &&
+        { RES[$key]=fail; MSG[$key]="reported in only ${PASSES[$key]} of $repeat rounds"; }
 done
 
 # ---------------------------------------------------------------- score
@@ -259,7 +315,10 @@ rerun_cmd() {    # the command that reruns one test case
 }
 
 score=0 max=0 parts_json="" full=1
+declare -A EX_GOT=() EX_MAX=() EX_FAILS=()
+EX_ORDER=()
 for i in "${SEL[@]}"; do
+    part_fails=""
     id=${P_ID[i]} pts=${P_PTS[i]}
     echo
     echo "== $id: ${P_REQ[i]} ($pts point$([ "$pts" = 1 ] || echo s))"
@@ -279,6 +338,7 @@ for i in "${SEL[@]}"; do
             tests_json+="${tests_json:+,}{\"test\":$(json_str "$key"),\"result\":\"pass\"}"
         else
             echo "  FAIL $key: ${MSG[$key]}"
+            part_fails+=" $key"
             echo "       rerun: $(rerun_cmd "$key")"
             tests_json+="${tests_json:+,}{\"test\":$(json_str "$key"),\"result\":\"fail\",\"message\":$(json_str "${MSG[$key]}"),\"rerun\":$(json_str "$(rerun_cmd "$key")")}"
         fi
@@ -304,6 +364,11 @@ for i in "${SEL[@]}"; do
     [ $n -gt 0 ] && [ -n "$note" ] && got=0
     [ $got -lt "$pts" ] && full=0
     score=$((score + got)) max=$((max + pts))
+    for e in ${P_EX[i]//,/ }; do
+        [ -n "${EX_MAX[$e]:-}" ] || { EX_ORDER+=("$e"); EX_GOT[$e]=0 EX_MAX[$e]=0 EX_FAILS[$e]=""; }
+        EX_GOT[$e]=$((EX_GOT[$e] + got)) EX_MAX[$e]=$((EX_MAX[$e] + pts))
+        EX_FAILS[$e]+="$part_fails${note:+ ($id: ${note%; })}"
+    done
     echo "Part $id: $got/$pts ($passed of $n tests passed${note:+; ${note%; }})"
     parts_json+="${parts_json:+,}{\"part\":$(json_str "$id"),\"requirement\":$(json_str "${P_REQ[i]}"),\"points\":$got,\"max\":$pts,\"passed\":$passed,\"tests\":$n${note:+,\"note\":$(json_str "${note%; }")},\"results\":[$tests_json]}"
 done
@@ -311,13 +376,40 @@ done
 mod_json=""
 for f in "${modified[@]}"; do mod_json+="${mod_json:+,}$(json_str "$f")"; done
 {
-    printf '{"score":%d,"max":%d,"time_scale":%s,"cores":%d,"date":"%s",' \
-        "$score" "$max" "$scale" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '{"score":%d,"max":%d,"repeat":%d,"time_scale":%s,"cores":%d,"date":"%s",' \
+        "$score" "$max" "$repeat" "$scale" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     printf '"modified_tests":[%s],"parts":[%s]}\n' "$mod_json" "$parts_json"
 } >"$O/grade.json"
 
+# Per exercise: its points, the tests that failed, how to rerun one.
+if [ ${#EX_ORDER[@]} -gt 0 ]; then
+    echo
+    echo "== Exercises (worksheets/EXERCISES.md says what each asks)"
+    for e in "${EX_ORDER[@]}"; do
+        if [ -z "${EX_FAILS[$e]}" ]; then
+            echo "  $e: ${EX_GOT[$e]}/${EX_MAX[$e]}, every test passed"
+            continue
+        fi
+        fails=$(echo "${EX_FAILS[$e]}" | sed 's/^ //')
+        first=${fails%% *}
+        echo "  $e: ${EX_GOT[$e]}/${EX_MAX[$e]}; failed: $fails"
+        [[ $first == test_*:*:* ]] && echo "      rerun one: $(rerun_cmd "$first")"
+    done
+fi
+if [ "$repeat" -gt 1 ]; then
+    echo
+    echo "== Repeat: the graded suites ran $repeat times"
+    flaky=0
+    for key in "${ORDER[@]}"; do
+        [ "${PASSES[$key]}" -lt "$repeat" ] || continue
+        flaky=$((flaky + 1))
+        echo "  did not pass every time: $key (passed ${PASSES[$key]} of $repeat)"
+    done
+    echo "  ${#ORDER[@]} tests; $flaky did not pass all $repeat rounds"
+fi
+
 echo
-[ ${#modified[@]} -gt 0 ] && echo "NOTE: ${#modified[@]} graded file(s) differ from the shipped ones: ${modified[*]}"
+[ ${#modified[@]} -gt 0 ] && echo "NOTE: ${#modified[@]} graded file(s) differ from the shipped ones, the score is untrusted: ${modified[*]}"
 echo "grade: wrote $O/grade.json"
 echo "Score: $score/$max"
 [ $full = 1 ]

@@ -3,7 +3,11 @@
 # exercise region of the reference code becomes a TODO with a stub that compiles
 # (worksheets/INSTRUCTOR.md lists the exercises; worksheets/README.md the markers).
 #
-#   scripts/handout.sh [--untracked] [DEST]     DEST defaults to handout/
+#   scripts/handout.sh [--untracked] [--only ID,ID] [DEST]   DEST defaults to handout/
+#
+# --only stubs just those exercises and leaves every other one as the reference
+# code (markers removed): how tests/test_handout.c measures what each exercise,
+# stubbed alone, costs.
 #
 # An exercise region in a .c or .h file:
 #     /* EXERCISE(phase3-route-pick): pick the worker that owns this key */
@@ -24,10 +28,11 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-untracked=0 dest=""
+untracked=0 dest="" only=""
 while [ $# -gt 0 ]; do
     case $1 in
         --untracked) untracked=1; shift ;;
+        --only) [ $# -ge 2 ] || { echo "handout: --only needs ID,ID" >&2; exit 2; }; only=$2; shift 2 ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         -*) echo "handout: unknown option '$1' (try --help)" >&2; exit 2 ;;
         *) [ -z "$dest" ] || { echo "handout: one destination only" >&2; exit 2; }; dest=$1; shift ;;
@@ -72,7 +77,7 @@ while IFS= read -r -d '' f; do
     esac
     mkdir -p "$dest/$(dirname "$f")"
     if [[ $f == *.[ch] ]] && grep -qE 'EXERCISE\(|END EXERCISE|/\*[[:space:]]*STUB:' "$f"; then
-        awk -v file="$f" -v list="$exercises" '
+        awk -v file="$f" -v list="$exercises" -v only="$only" '
         function fail(why) { printf "handout: %s:%d: %s\n", file, FNR, why > "/dev/stderr"; bad = 1 }
         # Print text as a comment block of lines at most 88 columns wide.
         function wrap(ind, text,    n, w, i, line, width, first, lines) {
@@ -94,6 +99,7 @@ while IFS= read -r -d '' f; do
             id = substr($0, RSTART + 9, RLENGTH - 11)
             indent = $0; sub(/[^ \t].*$/, "", indent)
             text = substr($0, RSTART + RLENGTH); start = FNR; nstub = 0
+            sel = only == "" || index("," only ",", "," id ",") > 0
             if (index(text, "*/")) { sub(/\*\/.*$/, "", text); state = 2 } else state = 1
             next
         }
@@ -114,14 +120,16 @@ while IFS= read -r -d '' f; do
         state == 2 && /\/\*[ \t]*END EXERCISE[ \t]*\*\// {
             t = finish_text()
             if (t == "") fail("exercise " id " has no text")
+            printf "%s\t%s\t%d\t%s\t%d\n", id, file, outline + 1, t, sel >> list
+            state = 0
+            if (!sel) next
             nl = wrap(indent, "/* TODO(" id "): " t " */")
             for (i = 1; i <= nstub; i++) print stub[i]
-            printf "%s\t%s\t%d\t%s\n", id, file, outline + 1, t >> list
             outline += nl + nstub
-            state = 0
             next
         }
-        state == 2 { next }                       # reference code: dropped
+        state == 2 && sel { next }                # reference code: dropped
+        state == 2 { print; outline++; next }     # not selected (--only): kept
         /\/\*[ \t]*END EXERCISE/ { fail("END EXERCISE without an EXERCISE"); next }
         /\/\*[ \t]*STUB:/ { fail("STUB outside an exercise region"); next }
         { print; outline++ }
@@ -138,6 +146,11 @@ done <"$list"
 
 # Ids are unique across the tree.
 dups=$(cut -f1 "$exercises" | sort | uniq -d)
+if [ -n "$only" ]; then
+    for id in ${only//,/ }; do
+        cut -f1 "$exercises" | grep -qx -- "$id" || { echo "handout: --only: no exercise '$id'" >&2; status=1; }
+    done
+fi
 if [ -n "$dups" ]; then
     echo "handout: exercise id(s) used twice: $dups" >&2
     status=1
@@ -159,7 +172,8 @@ mkdir -p "$dest/worksheets"
     echo
     echo "| id | where | what to write | graded in |"
     echo "| --- | --- | --- | --- |"
-    while IFS=$'\t' read -r id file line text; do
+    while IFS=$'\t' read -r id file line text sel; do
+        [ "$sel" = 1 ] || continue
         parts=$(awk -F'|' -v id="$id" '!/^[ \t]*#/ && NF >= 5 {
                     n = split($5, e, /[ ,\t]+/)
                     for (i = 1; i <= n; i++) if (e[i] == id) { p = $1; gsub(/[ \t]/, "", p); printf "%s%s", (c++ ? ", " : ""), p }
@@ -167,7 +181,7 @@ mkdir -p "$dest/worksheets"
         echo "| \`$id\` | $file:$line | $text | ${parts:-(not graded)} |"
     done <"$exercises"
 } >"$dest/worksheets/EXERCISES.md"
-n=$(wc -l <"$exercises")
+n=$(awk -F'\t' '$5 == 1' "$exercises" | wc -l)
 rm -f "$exercises"
 
 # The handout's own manifest: its tests are the shipped ones.

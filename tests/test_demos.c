@@ -156,17 +156,53 @@ START_TEST(test_locked_counter_exact)
 }
 END_TEST
 
+/* The sum each transport's consumers received, from the CSV's last column,
+ * against the sum of 0..N-1 this test computes. */
 START_TEST(test_pipe_and_queue)
 {
+    enum { N = 100000 };
     int fds = kit_count_fds();
     struct kit_run r;
     ck_assert_int_eq(kit_run(&r, NULL, T, kit_bin("pipeq"), "--messages", "100000", "--consumers", "3",
                              "--csv", NULL), 0);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-    ck_assert_msg(strstr(r.out, "\npipe,1,100000,") && strstr(r.out, "\nqueue,3,100000,"), "rows: %s", r.out);
-    ck_assert_msg(!strstr(r.out, ",0\n"), "a sum was wrong: %s", r.out);
+    ck_assert_msg(strstr(r.out, "\ntransport,consumers,messages,seconds,msgs_per_s,sum_ok,sum\n"), "header: %s",
+                  r.out);
+    static const char *const rows[] = { "\npipe,1,100000,", "\nqueue,3,100000," };
+    long long want = (long long)N * (N - 1) / 2;
+    for (int i = 0; i < 2; i++) {
+        const char *row = strstr(r.out, rows[i]);
+        ck_assert_msg(row != NULL, "no row %s in: %s", rows[i] + 1, r.out);
+        const char *eol = strchr(row + 1, '\n'), *last = row + 1;
+        for (const char *p = row + 1; p < (eol ? eol : p + strlen(p)); p++)
+            if (*p == ',')
+                last = p + 1;
+        long long got = atoll(last);
+        ck_assert_msg(got == want, "%sthe consumers received a sum of %lld, expected 0+1+...+%d = %lld", rows[i] + 1,
+                      got, N - 1, want);
+    }
     kit_run_free(&r);
     kit_assert_clean(fds);
+}
+END_TEST
+
+/* is_prime against known truth: pi(10^6) = 78498 (the prime-counting function),
+ * and lists of known primes and composites (Carmichael numbers and strong
+ * pseudoprimes among them, which fool a Fermat test). */
+START_TEST(test_is_prime_known_table)
+{
+    static const int64_t primes[] = { 2, 3, 5, 7, 11, 97, 7919, 104729, 999983, 1000003, 2147483647,
+                                      1000000007, 999999999989 };
+    static const int64_t composites[] = { -7, 0, 1, 4, 9, 15, 91, 561, 1105, 1729, 2047, 7917, 999999, 1000001,
+                                          25326001, 3215031751, 2147483649, 999999999999 };
+    for (size_t i = 0; i < sizeof primes / sizeof primes[0]; i++)
+        ck_assert_msg(is_prime(primes[i]) == 1, "%lld is prime", (long long)primes[i]);
+    for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++)
+        ck_assert_msg(is_prime(composites[i]) == 0, "%lld is not prime", (long long)composites[i]);
+    int64_t pi = 0;
+    for (int64_t n = 0; n <= 1000000; n++)
+        pi += is_prime(n);
+    ck_assert_msg(pi == 78498, "pi(10^6) = 78498 primes up to a million, is_prime counts %lld", (long long)pi);
 }
 END_TEST
 
@@ -221,6 +257,7 @@ static Suite *demos_suite(void)
     tcase_add_test(tc, test_poolmap_program);
     tcase_add_test(tc, test_count_range_any_cuts);
     tcase_add_test(tc, test_count_primes_bad_line);
+    tcase_add_test(tc, test_is_prime_known_table);
 
     tc = kit_tcase(s, "shared", 90);
     tcase_add_test(tc, test_locked_counter_exact);

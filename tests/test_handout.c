@@ -6,7 +6,7 @@
  *
  * This suite is not shipped to students (handout.sh leaves it out). Its last
  * case builds a whole tree: it is slow, and kept as short as it can be (make
- * -j2, and only the rubric parts that cover an exercise are graded).
+ * -j2; the reference is graded from the suites already built).
  * Scripts are found under $KIT_ROOT (default: the current directory). */
 #include <limits.h>
 #include <stdio.h>
@@ -287,6 +287,31 @@ static void score_of(const char *text, int *a, int *b)
     ck_assert_int_eq(sscanf(s, "\nScore: %d/%d", a, b), 2);
 }
 
+/* Every "Part ID: got/max" line of a grade run whose ID starts with prefix must
+ * show got == 0 (lost) or got == max (kept), as `lost` says; returns how many. */
+static int parts_check(const char *text, const char *prefix, int lost)
+{
+    int n = 0;
+    char want[64];
+    snprintf(want, sizeof want, "\nPart %s", prefix);
+    for (const char *l = strstr(text, want); l; l = strstr(l + 1, want)) {
+        char id[64];
+        int got, max;
+        ck_assert_int_eq(sscanf(l, "\nPart %63[^:]: %d/%d", id, &got, &max), 3);
+        ck_assert_msg(lost ? got == 0 : got == max, "part %s: %d/%d, expected %s", id, got, max,
+                      lost ? "0: every exercise is a stub, so each exercise part must lose all its points"
+                           : "full");
+        n++;
+    }
+    return n;
+}
+
+/* The whole rubric, end to end: the reference scores full (100); the blank
+ * handout (every exercise a stub) builds, scores at most 20, and loses every
+ * point of every exercise part (EX-*, one grade run: tests/rubric.txt makes each
+ * exercise part of tests that its stub fails); its `make test` names each
+ * missing exercise. What each exercise costs stubbed alone is measured with
+ * `scripts/handout.sh --only ID` (worksheets/INSTRUCTOR.md has the table). */
 START_TEST(test_handout_scores_below_full)
 {
     char *dir = kit_tmpdir(), *out = cat(dir, "handout");
@@ -297,7 +322,7 @@ START_TEST(test_handout_scores_below_full)
     kit_run_free(&r);
     int n, a, b;
     char *ids = exercise_ids(out, &n);
-    ck_assert_msg(n > 0, "expected exercise markers in the reference tree, found none");
+    ck_assert_msg(n >= 12, "expected at least 12 exercises in the reference tree, found %d", n);
 
     /* The reference, graded from the suites `make test` has just built. */
     char *o = build_tree();
@@ -306,27 +331,37 @@ START_TEST(test_handout_scores_below_full)
     const char *kb = getenv("KIT_BIN");
     ck_assert(asprintf(&bin, "BIN=%s", kb && *kb ? kb : "bin") > 0);
     ck_assert_int_eq(kit_run(&r, NULL, 280, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
-                             "-u", "MFLAGS", obin, bin, "/bin/bash", grade, "--no-build",
-                             "--exercises", ids, NULL), 0);
+                             "-u", "MFLAGS", obin, bin, "/bin/bash", grade, "--no-build", NULL), 0);
     score_of(r.out, &a, &b);
-    ck_assert_msg(r.status == 0 && a == b, "the reference must score full on the exercises' parts, "
+    ck_assert_msg(r.status == 0 && a == b && b == 100, "the reference must score 100/100, "
                   "got %d/%d (exit %d):\n%.3000s", a, b, r.status, r.out);
+    ck_assert_int_ge(parts_check(r.out, "EX-", 0), 12);
     kit_run_free(&r);
 
-    /* The handout: its own build, its own grade. */
+    /* The handout: its own build, its own grade of the whole rubric. */
     char *hgrade = cat(out, "scripts/grade.sh");
-    ck_assert_int_eq(kit_run(&r, NULL, 280, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
+    ck_assert_int_eq(kit_run(&r, NULL, 400, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
                              "-u", "MFLAGS", "-u", "VARIANT", "-u", "OPT", "O=build/grade",
-                             "BIN=build/grade/bin", "GRADE_JOBS=2", "/bin/bash", hgrade,
-                             "--exercises", ids, NULL), 0);
+                             "BIN=build/grade/bin", "GRADE_JOBS=2", "/bin/bash", hgrade, NULL), 0);
     ck_assert_msg(strstr(r.out, "the build failed") == NULL,
                   "the handout must build (the stubs compile -Werror clean), got:\n%.3000s", r.out);
     score_of(r.out, &a, &b);
-    ck_assert_msg(r.status == 1 && a < b, "the handout must score below full, got %d/%d (exit %d)",
-                  a, b, r.status);
+    ck_assert_msg(r.status == 1 && a <= 20 && b == 100, "the blank handout must score at most 20/100, "
+                  "got %d/%d (exit %d):\n%.3000s", a, b, r.status, r.out);
+    ck_assert_int_ge(parts_check(r.out, "EX-", 1), 12);
+    for (char *id = strtok(ids, ","); id; id = strtok(NULL, ",")) {
+        char *line;
+        ck_assert(asprintf(&line, "\n  %s: 0/", id) > 0);
+        ck_assert_msg(strstr(r.out, line), "the grade's exercise summary must show %s at 0 points:\n%.3000s",
+                      id, r.out);
+        free(line);
+    }
+    ck_assert_msg(strstr(r.out, "rerun one: CK_RUN_CASE="), "the summary must say how to rerun a test");
     kit_run_free(&r);
 
     /* Its `make test` names each missing exercise. */
+    free(ids);
+    ids = exercise_ids(out, &n);
     ck_assert_int_eq(kit_run(&r, NULL, 120, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
                              "-u", "MFLAGS", "-u", "VARIANT", "-u", "OPT", "make", "-C", out,
                              "--no-print-directory", "O=build/grade", "BIN=build/grade/bin",
@@ -345,6 +380,21 @@ START_TEST(test_handout_scores_below_full)
         free(named);
     }
     kit_run_free(&r);
+
+    /* A graded file changed: the grader refuses, naming it (exit 3). */
+    char *rub = cat(out, "tests/rubric.txt");
+    char *text = kit_read_file(rub, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *more;
+    ck_assert(asprintf(&more, "%s# a student's edit\n", text) > 0);
+    ck_assert_int_eq(kit_write_file(rub, more), 0);
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/env", "O=build/grade", "BIN=build/grade/bin",
+                             "/bin/bash", hgrade, "--no-build", NULL), 0);
+    ck_assert_msg(r.status == 3 && strstr(r.err, "graded file tests/rubric.txt (differs)")
+                  && strstr(r.err, "REFUSED"), "a changed rubric must be refused with exit 3, got %d: %s",
+                  r.status, r.err);
+    kit_run_free(&r);
+    free(rub), free(text), free(more);
     kit_rmtree(dir);
     free(dir), free(out), free(script), free(ids), free(o), free(grade), free(obin), free(bin);
     free(hgrade), free(suite), free(kr);
@@ -361,7 +411,7 @@ static Suite *handout_suite(void)
         { "reference_markers", test_reference_markers, 1, 120 },
         /* A full build of the student tree at -j2 and two grade runs: within
          * run-tests.sh's 600 s bound for the whole suite. */
-        { "handout_scores_below_full", test_handout_scores_below_full, 1, 560 },
+        { "handout_scores_below_full", test_handout_scores_below_full, 1, 900 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);

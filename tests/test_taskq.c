@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,64 @@ START_TEST(test_ring_full_and_wrap)
                   (unsigned long long)taskring_head(r), (unsigned long long)taskring_tail(r));
     free(h);
     free(mem);
+}
+END_TEST
+
+/* Three consumer processes drain a shared ring of 100000 tasks; each records
+ * every task it claims in a shared per-task counter. The truth is what this
+ * test sums itself: every id claimed exactly once, and the ids claimed add up
+ * to n(n-1)/2; the program's own verifier is not involved. */
+START_TEST(test_ring_consumers_exactly_once)
+{
+    enum { N = 100000, C = 3, B = 8 };
+    const uint32_t slots = 64, sb = 64;
+    size_t ring_len = (taskring_bytes(slots, sb) + 63) / 64 * 64;
+    size_t hold_len = (taskring_holder_bytes(sb, B) + 63) / 64 * 64;
+    size_t len = ring_len + C * hold_len + N * sizeof(_Atomic uint32_t);
+    uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    struct taskring *r = taskring_init(mem, slots, sb);
+    _Atomic uint32_t *seen = (_Atomic uint32_t *)(mem + ring_len + C * hold_len);
+    pid_t pid[C];
+    for (int c = 0; c < C; c++) {
+        pid[c] = fork();
+        ck_assert_int_ge(pid[c], 0);
+        if (pid[c] == 0) {
+            struct taskring_holder *h = (struct taskring_holder *)(mem + ring_len + (size_t)c * hold_len);
+            for (int k; (k = taskring_claim(r, h, B, NULL)) != 0;) {
+                if (k < 0 && k != -1)
+                    _exit(3);           /* TASKRING_CLAIM_BROKEN */
+                for (int i = 0; i < k; i++) {
+                    uint64_t id = taskring_local(h, sb, (uint32_t)i)->t.id;
+                    if (id >= N)
+                        _exit(4);
+                    atomic_fetch_add(&seen[id], 1);
+                }
+                taskring_retire(h);
+            }
+            _exit(0);
+        }
+    }
+    struct task t = { 0 };
+    for (uint64_t id = 0; id < N; id++) {
+        t.id = id;
+        while (taskring_push(r, &t, NULL, -1) < 0)
+            ;
+    }
+    taskring_close(r);
+    for (int c = 0; c < C; c++) {
+        int st = kit_reap_timeout(pid[c], 60);
+        ck_assert_msg(st == 0, "consumer %d: exit status %d (3: impossible claim, 4: bad id)", c, st);
+    }
+    uint64_t once = 0, sum = 0;
+    for (uint64_t id = 0; id < N; id++) {
+        uint32_t n = atomic_load(&seen[id]);
+        ck_assert_msg(n == 1, "task %llu was claimed %u times, expected exactly once", (unsigned long long)id, n);
+        once++, sum += id;
+    }
+    ck_assert_msg(once == N && sum == (uint64_t)N * (N - 1) / 2, "%llu tasks, id sum %llu, expected %d and %llu",
+                  (unsigned long long)once, (unsigned long long)sum, N, (unsigned long long)N * (N - 1) / 2);
+    munmap(mem, len);
 }
 END_TEST
 
@@ -369,6 +428,7 @@ static Suite *taskq_suite(void)
     TCase *tc = kit_tcase(s, "ring", 30);
     tcase_add_test(tc, test_ring_full_and_wrap);
     tcase_add_test(tc, test_ring_orphans);
+    tcase_add_test(tc, test_ring_consumers_exactly_once);
     tcase_add_test(tc, test_arena_reuse);
     tcase_add_loop_test(kit_tcase(s, "exactly_once", 150), test_million_exactly_once, 1, 5);
     tc = kit_tcase(s, "crash", 150);

@@ -1,7 +1,7 @@
-"""twincommon: what the Python twins of the seed demos share (their --csv
-metadata lines, an integer argument type, is_prime; the --work unit is
-kitspec's), once, the way lib/ is the C programs' ground floor. Not run on its
-own. A twin finds it with
+"""twincommon: what the Python twins share (their --csv and --quiet flags,
+the --csv metadata lines, an integer argument type, is_prime; the kit's
+--work unit is kitspec's), once, the way lib/ is the C programs' ground
+floor: the plumbing, never the lesson. Not run on its own. A twin finds it with
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "..", "..", "..", "lib", "python"))
@@ -18,7 +18,8 @@ import sys
 # ground floor), re-exported here for the demos: one definition of a unit.
 from kitspec import M64, WORK_ROUNDS, work_burn
 
-__all__ = ["M64", "WORK_ROUNDS", "csv_meta", "int_in", "is_prime", "work_burn"]
+__all__ = ["M64", "WORK_ROUNDS", "add_mode", "add_output_flags", "chosen", "csv_head", "csv_meta",
+           "csv_row", "int_in", "is_prime", "narrate", "work_burn"]
 
 
 def csv_meta(out=sys.stdout):
@@ -29,6 +30,44 @@ def csv_meta(out=sys.stdout):
     print(f"# machine={platform.machine()}, Linux {platform.release()}, "
           f"Python {platform.python_version()}", file=out)
     print("# cmd=" + " ".join(shlex.quote(a) for a in sys.argv), file=out)
+
+
+def add_output_flags(ap, rows="one metrics row"):
+    """--csv (print `rows`, with metadata and header) and --quiet."""
+    ap.add_argument("--csv", action="store_true",
+                    help=f"print {rows} (with metadata and header)")
+    ap.add_argument("--quiet", action="store_true",
+                    help="no narrated summary on stderr")
+
+
+def csv_head(args, header):
+    """With --csv: the metadata lines and the header row."""
+    if args.csv:
+        csv_meta()
+        print(header)
+
+
+def csv_row(args, row):
+    """With --csv: one metrics row."""
+    if args.csv:
+        print(row)
+
+
+def narrate(args, text):
+    """Unless --quiet: one line of the narrated summary, on stderr."""
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
+def add_mode(ap, modes, help):
+    """--mode: one of `modes`, or both of them (the default)."""
+    ap.add_argument("--mode", choices=tuple(modes) + ("both",),
+                    default="both", help=help)
+
+
+def chosen(args, modes):
+    """The modes --mode asks for, in the order of `modes`."""
+    return [m for m in modes if args.mode in (m, "both")]
 
 
 def int_in(lo, hi):

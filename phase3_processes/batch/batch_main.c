@@ -175,6 +175,23 @@ static void on_result(void *ctx, uint64_t index, const struct record_result *res
         dispatch(r);
 }
 
+/* Take the next batch off the front of the bridge into r->cut; returns its size. */
+static size_t cut_batch(struct run *r)
+{
+    /* EXERCISE(batch-split): the split: the next batch is the first min(bridge_n, batch)
+     * records of the bridge, a ring of bridge_cap records starting at bridge_head;
+     * copy them, in order, into r->cut, take them off the bridge, return how many. */
+    /* STUB: (void)r; */
+    /* STUB: return 0; */
+    size_t n = r->bridge_n < r->batch ? r->bridge_n : r->batch;
+    for (size_t i = 0; i < n; i++)
+        r->cut[i] = r->bridge[(r->bridge_head + i) % r->bridge_cap];
+    r->bridge_head = (r->bridge_head + n) % r->bridge_cap;
+    r->bridge_n -= n;
+    return n;
+    /* END EXERCISE */
+}
+
 /* Hand every full batch (or the last, short one) to an idle worker. */
 static void dispatch(struct run *r)
 {
@@ -187,11 +204,7 @@ static void dispatch(struct run *r)
         int w = batchpool_idle(r->pool, r->inflight);
         if (w < 0)
             break;
-        size_t n = r->bridge_n < r->batch ? r->bridge_n : r->batch;
-        for (size_t i = 0; i < n; i++)
-            r->cut[i] = r->bridge[(r->bridge_head + i) % r->bridge_cap];
-        r->bridge_head = (r->bridge_head + n) % r->bridge_cap;
-        r->bridge_n -= n;
+        size_t n = cut_batch(r);
         if (batchpool_send(r->pool, w, r->next_index++, r->cut, n) < 0) {
             on_fail(r, "out of memory encoding a batch");
             return;

@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     char err[256], mach[256];
     if (c.csv) {
         csv_meta(stdout, argc, argv);
-        printf("transport,consumers,messages,seconds,msgs_per_s,sum_ok\n");
+        printf("transport,consumers,messages,seconds,msgs_per_s,sum_ok,sum\n");
     }
     int rc = EXIT_OK;
     for (int m = 1; m <= 2; m++) {
@@ -246,8 +246,8 @@ int main(int argc, char **argv)
         if (got != expect)
             rc = EXIT_FAILURE_RT;
         if (c.csv)
-            printf("%s,%" PRIu64 ",%" PRIu64 ",%.6f,%.0f,%d\n", m == 1 ? "pipe" : "queue", cons, c.msgs, secs,
-                   rate, got == expect);
+            printf("%s,%" PRIu64 ",%" PRIu64 ",%.6f,%.0f,%d,%" PRId64 "\n", m == 1 ? "pipe" : "queue", cons,
+                   c.msgs, secs, rate, got == expect, got);
         if (!c.quiet)
             fprintf(stderr, "pipeq: %-5s 1 producer -> %" PRIu64 " consumer(s), %" PRIu64 " 8-byte messages: %.3f s = "
                     "%.0f msgs/s (%.2f us each); sum %s\n", m == 1 ? "pipe" : "queue", cons, c.msgs, secs, rate,

@@ -14,30 +14,23 @@ lines that `bin/phase3 --emit` printed.
          only counts; us_per_msg = elapsed / count (put, pickling, the pipe,
          unpickling: the whole trip, throughput-wise)
 
---work W burns W units of the same integer mix as lib/fsm.c's work_burn (256
+--work W burns W units of lib/python/twincommon.py's work_burn, lib/fsm.c's integer mix (256
 rounds per unit) in pure Python; it shows what the interpreter costs, so compare
 its msgs/s with bin/phase3's at the same W knowing the unit costs far more here.
 """
 import argparse
 import math
 import multiprocessing as mp
+import os
 import sys
 import time
 import zlib
 
-MASK = (1 << 64) - 1
-WORK_ROUNDS = 256
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "lib", "python"))
+from twincommon import work_burn  # noqa: E402
+
 OPS = ("START", "DATA", "PAUSE", "RESUME", "STOP")
-
-
-def work_burn(units, salt):
-    x = (salt ^ 0x9E3779B97F4A7C15) & MASK
-    for i in range(units * WORK_ROUNDS):
-        x ^= x >> 33
-        x = (x * 0xFF51AFD7ED558CCD) & MASK
-        x ^= x >> 29
-        x = (x + i) & MASK
-    return x
 
 
 def feature(v):

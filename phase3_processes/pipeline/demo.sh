@@ -8,20 +8,9 @@
 set -euo pipefail
 BIN=${BIN:-bin}
 P3=$BIN/phase3 REF=$BIN/reference CTL=$BIN/kitctl
-for p in "$P3" "$REF" "$CTL"; do
-    [[ -x $p ]] || { echo "demo: $p is missing: run make first" >&2; exit 1; }
-done
+source "$(dirname "$0")/../../scripts/demo-common.sh"
+demo_begin "$P3" "$REF" "$CTL"
 CORES=$(nproc)
-TMP=$(mktemp -d)
-BGPID=
-cleanup() {
-    [[ -n $BGPID ]] && kill "$BGPID" 2>/dev/null && wait "$BGPID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-note() { printf '   %s\n' "$*"; }
 
 say "1. CPU-bound work, one worker per core: $CORES workers, each DATA message burns --work 400 (400 units: bin/workcal says what one costs)"
 note "Each worker is its own process with its own event loop; the supervisor only routes."
@@ -64,11 +53,7 @@ say "3. A query answered while messages flow"
 SOCK=$TMP/ctl.sock
 $P3 --workers 2 --messages 0 --work 40 --control "$SOCK" 2>"$TMP/err" &
 BGPID=$!
-for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
-note "\$ kitctl $SOCK 'GET k0001'   (twice, 0.5 s apart: the state moves on)"
-$CTL "$SOCK" 'GET k0001' | sed 's/^/     /'
-sleep 0.5
-$CTL "$SOCK" 'GET k0001' | sed 's/^/     /'
+demo_get_twice "$CTL" "$SOCK" 100 "the state moves on"
 note "\$ kitctl $SOCK STATS"
 $CTL "$SOCK" STATS | tr ' ' '\n' | sed 's/^/     /' | head -12
 

@@ -169,6 +169,10 @@ static int supervise(struct taskpool *p, struct feed *f, uint64_t t0, char *err,
             got_child = 0;
             if (taskrecover_run(p, err, errlen) < 0)
                 return -1;
+            if (p->broken) {
+                snprintf(err, errlen, "a worker found the task ring's claim broken: not respawning");
+                return -1;
+            }
         }
         uint64_t now = now_ns();
         if (now >= next_status) {

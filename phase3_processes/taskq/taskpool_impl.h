@@ -48,11 +48,16 @@ struct taskpool {
     uint64_t last_sig[WORKERS_MAX];     /* hang watch: progress signature ... */
     uint64_t last_move[WORKERS_MAX];    /* ... and when it last changed (ns) */
     bool closing;
+    bool broken;                        /* a worker found the claim broken */
     uint64_t scan;                      /* results below this are all committed */
     uint8_t *retry;                     /* task images to push again */
     size_t retry_n, retry_cap;
     struct taskpool_report *rep;
 };
+
+/* A worker's exit status when its claim came back impossible: the run fails
+ * at once instead of respawning workers that would fail the same way. */
+#define TASKPOOL_EXIT_BROKEN 70
 
 static inline struct taskring_holder *holder(struct taskpool *p, uint32_t w)
 {

@@ -95,6 +95,8 @@ static int reap_workers(struct taskpool *p)
             if (p->pids[w] == pid) {
                 p->pids[w] = 0;
                 bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+                if (WIFEXITED(st) && WEXITSTATUS(st) == TASKPOOL_EXIT_BROKEN)
+                    p->broken = true;   /* a respawn would break the same way: stop */
                 if (!clean || !p->closing) {
                     p->recover[w] = true;
                     p->rep->killed++;

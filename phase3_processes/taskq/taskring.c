@@ -207,6 +207,24 @@ int taskring_push(struct taskring *r, const struct task *t, const void *inline_b
     }
 }
 
+/* How many consecutive slots from position pos hold a task, at most max. */
+static uint32_t ready_run(struct taskring *r, uint64_t pos, uint32_t max)
+{
+    /* EXERCISE(taskq-claim): count the slots from pos that are ready to claim, at most
+     * max: slot pos + k holds a task when its seq (atomic_load_explicit with
+     * memory_order_acquire, slot_at) equals pos + k + 1; stop at the first that does not. */
+    /* STUB: (void)r; (void)pos; */
+    /* STUB: return max + 1; */
+    uint32_t k;
+    for (k = 0; k < max; k++) {
+        uint64_t seq = atomic_load_explicit(&slot_at(r, pos + k)->seq, memory_order_acquire);
+        if (seq != pos + k + 1)
+            break;
+    }
+    return k;
+    /* END EXERCISE */
+}
+
 /* Steps 1-5 of the claim protocol (see the top of the file); 0 if nothing is ready. */
 static int try_claim(struct taskring *r, struct taskring_holder *h, uint32_t max,
                      void (*window_hook)(void))
@@ -215,10 +233,10 @@ static int try_claim(struct taskring *r, struct taskring_holder *h, uint32_t max
     uint64_t pos = atomic_load(&r->tail);
     uint32_t k;
     for (;;) {
-        for (k = 0; k < max; k++) {
-            uint64_t seq = atomic_load_explicit(&slot_at(r, pos + k)->seq, memory_order_acquire);
-            if (seq != pos + k + 1)
-                break;
+        k = ready_run(r, pos, max);
+        if (k > max) {                                  /* impossible: a broken ready_run */
+            atomic_fetch_add(&h->epoch, 1);
+            return TASKRING_CLAIM_BROKEN;
         }
         if (k == 0) {
             uint64_t seq = atomic_load_explicit(&slot_at(r, pos)->seq, memory_order_acquire);
@@ -268,13 +286,13 @@ int taskring_claim(struct taskring *r, struct taskring_holder *h, uint32_t max,
             cpu_relax();
             n = try_claim(r, h, max, window_hook);
         }
-        if (n > 0)
-            return n;
+        if (n != 0)
+            return n;           /* tasks, or TASKRING_CLAIM_BROKEN */
         if (atomic_load(&r->closed))
             return 0;
         atomic_fetch_add(&r->items_waiters, 1);         /* register, then re-check */
         n = try_claim(r, h, max, window_hook);
-        if (n > 0 || atomic_load(&r->closed)) {
+        if (n != 0 || atomic_load(&r->closed)) {
             atomic_fetch_sub(&r->items_waiters, 1);
             return n;
         }

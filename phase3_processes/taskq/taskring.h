@@ -28,6 +28,7 @@
 #define TASKRING_SLOT_MAX   4096        /* largest slot accepted */
 #define TASKRING_SLOTS_MAX  (1u << 24)  /* most slots accepted */
 #define TASKRING_BATCH_MAX  256         /* longest range claim */
+#define TASKRING_CLAIM_BROKEN (-2)      /* taskring_claim: an impossible count */
 #define TASKRING_CACHELINE  64          /* what "own cache line" means here */
 
 enum task_where { TASK_BYTES_NONE, TASK_BYTES_INLINE, TASK_BYTES_ARENA };
@@ -105,7 +106,9 @@ int taskring_push(struct taskring *r, const struct task *t, const void *inline_b
 
 /* Claim up to max (1..TASKRING_BATCH_MAX) consecutive ready tasks into h
  * (which must hold nothing), sleeping while the ring is empty. Returns the
- * number claimed, 0 when the ring is closed and empty, or -1 with EINTR.
+ * number claimed, 0 when the ring is closed and empty, -1 with EINTR, or
+ * TASKRING_CLAIM_BROKEN when the count of ready slots came out above max (only
+ * a wrong ready_run(), the handout's exercise taskq-claim, can do that). 
  * `window_hook`, if not NULL, is called inside the crash window (after the CAS,
  * before the copy): a test hook to die there. */
 int taskring_claim(struct taskring *r, struct taskring_holder *h, uint32_t max,

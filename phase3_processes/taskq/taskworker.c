@@ -38,6 +38,11 @@ static int task_worker_main(void *arg)
     uint64_t mine = 0;          /* tasks this incarnation committed */
     for (;;) {
         int n = taskring_claim(p->ring, h, o->batch, may_kill ? window_hook : NULL);
+        if (n == TASKRING_CLAIM_BROKEN) {
+            fprintf(stderr, "taskq: worker %u: the ring's claim counted more ready slots than it "
+                    "asked for (exercise taskq-claim?)\n", w);
+            _exit(TASKPOOL_EXIT_BROKEN);
+        }
         if (n < 0)
             continue;           /* EINTR */
         if (n == 0)

@@ -32,7 +32,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import M64, csv_meta, int_in, work_burn  # noqa: E402
+from twincommon import (M64, add_output_flags, csv_head, csv_row,  # noqa: E402
+                        int_in, narrate, work_burn)
 
 FNV_OFFSET, FNV_PRIME = 1469598103934665603, 1099511628211
 
@@ -120,7 +121,6 @@ def work_unit_us(units=200, runs=5):
 
 def parse_args():
     ap = argparse.ArgumentParser(
-        prog="batchpool.py",
         description="Lecture 36's batch pool: asyncio + ProcessPoolExecutor "
                     "(run_in_executor), batches of B records per call.")
     ap.add_argument("--records", type=int_in(1, 10**8), default=100_000,
@@ -140,28 +140,22 @@ def parse_args():
                     help="print what one --work unit costs here and exit")
     ap.add_argument("--emit", action="store_true",
                     help="print every result (id,value,normalized,feature)")
-    ap.add_argument("--csv", action="store_true",
-                    help="print one metrics row (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_output_flags(ap)
     return ap.parse_args()
 
 
 def report(a, secs, calls, h):
     per_us = secs * 1e6 / a.records
     mode = "sequential" if a.sequential else "pool"
-    if a.csv:
-        csv_meta()
-        print("batch,records,seconds,per_record_us,workers,mode,calls,"
-              "checksum,work")
-        print(f"{a.batch},{a.records},{secs:.6f},{per_us:.4f},"
-              f"{0 if a.sequential else a.workers},{mode},{calls},"
-              f"{h:016x},{a.work}")
-    if not a.quiet:
-        print(f"batchpool.py: {mode}: {a.records} records in {calls} batches"
-              f" of {a.batch} (--work {a.work}): {secs:.6f} s = "
-              f"{per_us:.3f} us per record; {secs * 1e6 / calls:.1f} us per "
-              f"call; checksum {h:016x}", file=sys.stderr)
+    csv_head(a, "batch,records,seconds,per_record_us,workers,mode,calls,"
+                "checksum,work")
+    csv_row(a, f"{a.batch},{a.records},{secs:.6f},{per_us:.4f},"
+               f"{0 if a.sequential else a.workers},{mode},{calls},"
+               f"{h:016x},{a.work}")
+    narrate(a, f"batchpool.py: {mode}: {a.records} records in {calls} batches"
+               f" of {a.batch} (--work {a.work}): {secs:.6f} s = "
+               f"{per_us:.3f} us per record; {secs * 1e6 / calls:.1f} us per "
+               f"call; checksum {h:016x}")
 
 
 def main():

@@ -19,7 +19,8 @@ from multiprocessing import Process
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import csv_meta, int_in  # noqa: E402
+from twincommon import (add_output_flags, csv_head, csv_row,  # noqa: E402
+                        int_in, narrate)
 
 
 def clean_order(iterations):
@@ -42,7 +43,6 @@ def run_orders(kind, orders, iterations):
 
 def main():
     ap = argparse.ArgumentParser(
-        prog="clean_order.py",
         description="Busy loop of N iterations run as 1 or 2 threads, "
                     "or as 1 or 2 processes (each runs all N).")
     ap.add_argument("--iterations", type=int_in(1, 2**62), default=50_000_000,
@@ -52,10 +52,7 @@ def main():
                     help="run T orders (1 or 2) as threads of this process")
     ap.add_argument("--processes", type=int_in(1, 2), metavar="P",
                     help="run P orders (1 or 2) as processes")
-    ap.add_argument("--csv", action="store_true",
-                    help="print one metrics row (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_output_flags(ap)
     a = ap.parse_args()
     if (a.threads is None) == (a.processes is None):
         ap.error("give exactly one of --threads or --processes")
@@ -76,18 +73,15 @@ def main():
            - cpu0.user - cpu0.system - cpu0.children_user
            - cpu0.children_system)
 
-    if a.csv:
-        csv_meta()
-        print("mode,orders,iterations,seconds,cpu_s")
-        print(f"{kind},{orders},{a.iterations},{secs:.6f},{cpu:.6f}")
-    if not a.quiet:
-        cores = cpu / secs if secs > 0 else 0
-        print(f"clean_order.py: {orders} order(s) of {a.iterations} "
-              f"iterations as {kind}: {secs:.3f} s wall, {cpu:.3f} s CPU "
-              f"({cores:.2f} cores on average)", file=sys.stderr)
-        if kind == "processes" and secs >= 0.01 and cores < 0.9 * orders:
-            print(f"clean_order.py: the {orders} order(s) did not have a "
-                  "core each: another job was running", file=sys.stderr)
+    csv_head(a, "mode,orders,iterations,seconds,cpu_s")
+    csv_row(a, f"{kind},{orders},{a.iterations},{secs:.6f},{cpu:.6f}")
+    cores = cpu / secs if secs > 0 else 0
+    narrate(a, f"clean_order.py: {orders} order(s) of {a.iterations} "
+               f"iterations as {kind}: {secs:.3f} s wall, {cpu:.3f} s CPU "
+               f"({cores:.2f} cores on average)")
+    if kind == "processes" and secs >= 0.01 and cores < 0.9 * orders:
+        narrate(a, f"clean_order.py: the {orders} order(s) did not have a "
+                   "core each: another job was running")
     return 0
 
 

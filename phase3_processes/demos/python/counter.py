@@ -19,7 +19,8 @@ from multiprocessing import Barrier, Process, Value
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import csv_meta, int_in  # noqa: E402
+from twincommon import (add_mode, add_output_flags, chosen, csv_head,  # noqa: E402
+                        csv_row, int_in, narrate)
 
 
 def add_unlocked(counter, increments, gate):
@@ -33,6 +34,9 @@ def add_locked(counter, increments, gate):
     for _ in range(increments):
         with counter.get_lock():
             counter.value += 1
+
+
+TARGETS = {"unlocked": add_unlocked, "locked": add_locked}
 
 
 def run(target, procs, increments):
@@ -55,7 +59,6 @@ def run(target, procs, increments):
 
 def main():
     ap = argparse.ArgumentParser(
-        prog="counter.py",
         description="N processes increment one shared Value, without and "
                     "with its lock.")
     ap.add_argument("--procs", type=int_in(1, 256), default=4, metavar="N",
@@ -63,43 +66,32 @@ def main():
     ap.add_argument("--increments", type=int_in(1, 2**40), default=100_000,
                     metavar="M", help="increments per process "
                     "(default 100000)")
-    ap.add_argument("--mode", choices=("unlocked", "locked", "both"),
-                    default="both", help="unlocked | locked | both")
-    ap.add_argument("--csv", action="store_true",
-                    help="print the metrics rows (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_mode(ap, TARGETS, "unlocked | locked | both")
+    add_output_flags(ap, "the metrics rows")
     a = ap.parse_args()
 
     expected = a.procs * a.increments
-    if a.csv:
-        csv_meta()
-        print("mode,procs,increments,expected,got,lost,seconds")
+    csv_head(a, "mode,procs,increments,expected,got,lost,seconds")
     status = 0
-    for mode, target in (("unlocked", add_unlocked), ("locked", add_locked)):
-        if a.mode not in (mode, "both"):
-            continue
+    for mode in chosen(a, TARGETS):
         try:
-            secs, got = run(target, a.procs, a.increments)
+            secs, got = run(TARGETS[mode], a.procs, a.increments)
         except (OSError, RuntimeError) as e:
             print(f"counter.py: {e}", file=sys.stderr)
             return 1
         lost = expected - got
         if mode == "locked" and lost != 0:
             status = 1          # the locked total must be exact
-        if a.csv:
-            print(f"{mode},{a.procs},{a.increments},{expected},{got},"
-                  f"{lost},{secs:.6f}")
-        if not a.quiet:
-            print(f"counter.py: {mode:8} {a.procs} processes x "
-                  f"{a.increments} increments: expected {expected}, got "
-                  f"{got} ({lost} lost, {100 * lost / expected:.2f}%) in "
-                  f"{secs:.3f} s", file=sys.stderr)
-            if mode == "unlocked" and lost == 0:
-                print("counter.py: no update was lost this time: the "
-                      "processes did not overlap enough (one core, or too "
-                      "few increments); the race is still there",
-                      file=sys.stderr)
+        csv_row(a, f"{mode},{a.procs},{a.increments},{expected},{got},"
+                   f"{lost},{secs:.6f}")
+        narrate(a, f"counter.py: {mode:8} {a.procs} processes x "
+                   f"{a.increments} increments: expected {expected}, got "
+                   f"{got} ({lost} lost, {100 * lost / expected:.2f}%) in "
+                   f"{secs:.3f} s")
+        if mode == "unlocked" and lost == 0:
+            narrate(a, "counter.py: no update was lost this time: the "
+                       "processes did not overlap enough (one core, or too "
+                       "few increments); the race is still there")
     return status
 
 

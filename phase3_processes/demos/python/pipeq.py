@@ -20,25 +20,15 @@ from multiprocessing import Pipe, Process, Queue
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import csv_meta, int_in  # noqa: E402
+from twincommon import (add_mode, add_output_flags, chosen, csv_head,  # noqa: E402
+                        csv_row, int_in, narrate)
 
 
-def pipe_consumer(conn, results):
+def consume(receive, results):
+    """Sum what receive() returns (a Pipe end's recv or a Queue's get) until
+    the None sentinel; send the sum back."""
     total = 0
-    while True:
-        item = conn.recv()
-        if item is None:
-            break
-        total += item
-    results.put(total)
-
-
-def queue_consumer(queue, results):
-    total = 0
-    while True:
-        item = queue.get()
-        if item is None:
-            break
+    for item in iter(receive, None):
         total += item
     results.put(total)
 
@@ -47,7 +37,7 @@ def run_pipe(messages):
     """Producer -> one consumer over a Pipe; (seconds, sum received)."""
     results = Queue()
     receiver, sender = Pipe(duplex=False)
-    consumer = Process(target=pipe_consumer, args=(receiver, results))
+    consumer = Process(target=consume, args=(receiver.recv, results))
     start = time.perf_counter()
     consumer.start()
     for i in range(messages):
@@ -61,7 +51,7 @@ def run_pipe(messages):
 def run_queue(messages, consumers):
     """Producer -> `consumers` consumers over one Queue."""
     queue, results = Queue(), Queue()
-    procs = [Process(target=queue_consumer, args=(queue, results))
+    procs = [Process(target=consume, args=(queue.get, results))
              for _ in range(consumers)]
     start = time.perf_counter()
     for p in procs:
@@ -78,29 +68,20 @@ def run_queue(messages, consumers):
 
 def main():
     ap = argparse.ArgumentParser(
-        prog="pipeq.py",
         description="Producer/consumer over a Pipe (1 consumer) and over a "
                     "Queue (C consumers, one sentinel each); messages/s.")
     ap.add_argument("--messages", type=int_in(1, 2**40), default=100_000,
                     metavar="N", help="integers to send (default 100000)")
     ap.add_argument("--consumers", type=int_in(1, 256), default=2,
                     metavar="C", help="queue consumers (default 2)")
-    ap.add_argument("--mode", choices=("pipe", "queue", "both"),
-                    default="both", help="pipe | queue | both (default both)")
-    ap.add_argument("--csv", action="store_true",
-                    help="print the metrics rows (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_mode(ap, ("pipe", "queue"), "pipe | queue | both (default both)")
+    add_output_flags(ap, "the metrics rows")
     a = ap.parse_args()
 
     expected = a.messages * (a.messages - 1) // 2
-    if a.csv:
-        csv_meta()
-        print("transport,consumers,messages,seconds,msgs_per_s,sum_ok,sum")
+    csv_head(a, "transport,consumers,messages,seconds,msgs_per_s,sum_ok,sum")
     status = 0
-    for transport in ("pipe", "queue"):
-        if a.mode not in (transport, "both"):
-            continue
+    for transport in chosen(a, ("pipe", "queue")):
         if transport == "pipe":
             consumers, (secs, total) = 1, run_pipe(a.messages)
         else:
@@ -110,20 +91,15 @@ def main():
         ok = total == expected
         if not ok:
             status = 1
-        if a.csv:
-            print(f"{transport},{consumers},{a.messages},{secs:.6f},"
-                  f"{rate:.0f},{int(ok)},{total}")
-        if not a.quiet:
-            print(f"pipeq.py: {transport:5} 1 producer -> {consumers} "
-                  f"consumer(s), {a.messages} integers: {secs:.3f} s = "
-                  f"{rate:.0f} msgs/s ({secs * 1e6 / a.messages:.2f} us "
-                  f"each); sum {'correct' if ok else 'WRONG'}",
-                  file=sys.stderr)
-    if not a.quiet:
-        print(f"pipeq.py: pipe = pickle + one write per message; queue = "
-              f"pickle, a feeder thread and a shared lock on the read side "
-              f"(start method: {multiprocessing.get_start_method()})",
-              file=sys.stderr)
+        csv_row(a, f"{transport},{consumers},{a.messages},{secs:.6f},"
+                   f"{rate:.0f},{int(ok)},{total}")
+        narrate(a, f"pipeq.py: {transport:5} 1 producer -> {consumers} "
+                   f"consumer(s), {a.messages} integers: {secs:.3f} s = "
+                   f"{rate:.0f} msgs/s ({secs * 1e6 / a.messages:.2f} us "
+                   f"each); sum {'correct' if ok else 'WRONG'}")
+    narrate(a, f"pipeq.py: pipe = pickle + one write per message; queue = "
+               f"pickle, a feeder thread and a shared lock on the read side "
+               f"(start method: {multiprocessing.get_start_method()})")
     return status
 
 

@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import csv_meta, int_in, is_prime  # noqa: E402
+from twincommon import add_output_flags, csv_meta, int_in, is_prime  # noqa: E402
 
 VALUE_MAX = 1_000_000
 
@@ -63,7 +63,6 @@ def pool_map(fn, items, workers, chunk=None):
 
 def parse_args():
     ap = argparse.ArgumentParser(
-        prog="poolmap.py",
         description="Pool.map over is_prime (a file of integers) or over "
                     "square (parallel_sum).")
     task = ap.add_mutually_exclusive_group(required=True)
@@ -82,10 +81,7 @@ def parse_args():
     ap.add_argument("--chunk", type=int_in(1, 2**20), default=4096,
                     metavar="C", help="--sum-squares: items per task sent "
                     "to a worker (default 4096)")
-    ap.add_argument("--csv", action="store_true",
-                    help="print one metrics row (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_output_flags(ap)
     return ap.parse_args()
 
 

@@ -28,7 +28,8 @@ from multiprocessing import Barrier, Process, Queue
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
-from twincommon import M64, csv_meta, int_in, is_prime, work_burn  # noqa: E402
+from twincommon import (M64, add_output_flags, csv_head, csv_row,  # noqa: E402
+                        int_in, is_prime, narrate, work_burn)
 
 
 HANDLERS = {
@@ -96,7 +97,6 @@ def run_tasks(scheme, n, workers, fn, arg):
 
 def main():
     ap = argparse.ArgumentParser(
-        prog="taskq.py",
         description="Static split vs a dynamic queue of tasks over worker "
                     "processes; every task checked to run exactly once.")
     ap.add_argument("--scheme", choices=("static", "dynamic"),
@@ -109,29 +109,23 @@ def main():
                     help="the handler every task runs (default empty)")
     ap.add_argument("--args", type=int_in(0, 2**31), default=0, metavar="A",
                     help="the handler's integer argument (default 0)")
-    ap.add_argument("--csv", action="store_true",
-                    help="print one metrics row (with metadata and header)")
-    ap.add_argument("--quiet", action="store_true",
-                    help="no narrated summary on stderr")
+    add_output_flags(ap)
     a = ap.parse_args()
 
     secs, ran, total = run_tasks(a.scheme, a.tasks, a.workers, a.fn, a.args)
     once = all(r == 1 for r in ran)
     rate = a.tasks / secs if secs > 0 else 0
-    if a.csv:
-        csv_meta()
-        print("scheme,tasks,workers,fn,seconds,tasks_per_s,exactly_once,"
-              "result_sum")
-        print(f"{a.scheme},{a.tasks},{a.workers},{a.fn},{secs:.6f},"
-              f"{rate:.0f},{int(once)},{total}")
-    if not a.quiet:
-        print(f"taskq.py: {a.scheme} scheme, {a.workers} workers, {a.tasks} "
-              f"'{a.fn}' tasks in {secs:.6f} s = {rate:.0f} tasks/s; "
-              f"result sum {total}", file=sys.stderr)
-        never = ran.count(0)
-        print(f"taskq.py: {a.scheme}: {ran.count(1)} of {a.tasks} tasks ran "
-              f"exactly once, {never} never, {a.tasks - never - ran.count(1)}"
-              " more than once", file=sys.stderr)
+    csv_head(a, "scheme,tasks,workers,fn,seconds,tasks_per_s,exactly_once,"
+                "result_sum")
+    csv_row(a, f"{a.scheme},{a.tasks},{a.workers},{a.fn},{secs:.6f},"
+               f"{rate:.0f},{int(once)},{total}")
+    narrate(a, f"taskq.py: {a.scheme} scheme, {a.workers} workers, {a.tasks} "
+               f"'{a.fn}' tasks in {secs:.6f} s = {rate:.0f} tasks/s; "
+               f"result sum {total}")
+    never = ran.count(0)
+    narrate(a, f"taskq.py: {a.scheme}: {ran.count(1)} of {a.tasks} tasks ran "
+               f"exactly once, {never} never, {a.tasks - never - ran.count(1)}"
+               " more than once")
     return 0 if once else 1
 
 
