@@ -58,6 +58,40 @@ LIBKIT_SRCS :=
 # Turn a list of .c files into their objects in this variant's tree.
 objs = $(patsubst %.c,$(O)/%.o,$(1))
 
+# ---------------------------------------------------------------- the Python lane
+# The Python twins of the three pipelines run on Debian's interpreter, whose
+# packages scripts/deps.sh installs (PATH may put another python3 first).
+# $(BIN)/py_phaseN is a wrapper that execs $(PYTHON) on the twin. A machine
+# whose $(PYTHON) cannot import uvloop builds the C lane only, and says so once.
+PYTHON     ?= /usr/bin/python3
+PY_TWINS   := py_phase1 py_phase2 py_phase3
+PY_SRC_py_phase1 := phase1_async/python/py_phase1.py
+PY_SRC_py_phase2 := phase2_threads/python/py_phase2.py
+PY_SRC_py_phase3 := phase3_processes/pipeline/python/py_phase3.py
+PY_ROOT    := $(shell realpath -m --relative-to=$(BIN) .)
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+  ifeq ($(shell $(PYTHON) -c 'import uvloop' >/dev/null 2>&1 && echo ok),ok)
+    PY_LANE  := yes
+    PROGRAMS += $(addprefix $(BIN)/,$(PY_TWINS))
+  else
+    $(info lab kit: no Python lane: '$(PYTHON)' cannot import uvloop; install python3 python3-uvloop python3-msgpack python3-numpy (scripts/deps.sh) or set PYTHON=)
+  endif
+endif
+
+$(addprefix $(BIN)/,$(PY_TWINS)): Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '#!/bin/sh'; \
+	   echo '# Made by make: the Python twin $(PY_SRC_$(@F)) on $(PYTHON).'; \
+	   echo 'here=$$(dirname "$$0")'; \
+	   echo 'KIT_PROG="$$0" KIT_CSVMETA="$$here/csvmeta" exec $(PYTHON) "$$here/$(PY_ROOT)/$(PY_SRC_$(@F))" "$$@"'; \
+	 } > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+# Every .py of the tree, linted by Debian's pyflakes3 (make ci's first step).
+pyflakes:
+	@files=$$(find . -name '*.py' -not -path './build/*' -not -path './.git/*' -not -path './handout/*'); \
+	 pyflakes3 $$files && echo "pyflakes: $$(wc -w <<< "$$files") files clean"
+.PHONY: pyflakes
+
 include lib/module.mk
 include tools/module.mk
 -include phase1_async/module.mk

@@ -13,7 +13,11 @@
 #          default 4 on 2 cores makes the loop queue for a CPU and its lag tail
 #          grows again (phase1_async/README.md)
 # Each point: the median of `repeats` runs' percentiles.
-# Columns: work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool
+# Python rows (lang=python), when bin/py_phase1 is built: asyncio on uvloop, the
+# work on the loop or awaited through run_in_executor on a ThreadPoolExecutor of
+# `pool` threads, at about the same ms of work per message as the C points (the
+# units converted with py_phase1 --calibrate); fewer repeats (py_repeats).
+# Columns: work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool,lang
 source "$(dirname "$0")/common.sh"
 kit_begin loop_lag
 need phase1 workcal
@@ -29,10 +33,39 @@ pool=$(( $(cores) > 1 ? $(cores) - 1 : 1 ))
 
 run_csv workcal --units 100000 --runs 3
 unit_ns=$(col ns_per_unit)
-meta "repeats=$repeats" "rate=min($base_rate, $busy / work per message) msgs/s" \
+py_repeats=$(pick 1 1 3)
+if [ -x "$KIT_BIN/py_phase1" ]; then
+    py_unit_us=$("$KIT_BIN/py_phase1" --calibrate | awk '{ print $5 }')
+    py_note=("python=$("$KIT_BIN/py_phase1" --version | awk '{ print $2 }') ($KIT_BIN/py_phase1)"
+             "python_rows=one Python unit = $py_unit_us us (py_phase1 --calibrate), repeats=$py_repeats")
+else
+    py_note=("python=not measured (no $KIT_BIN/py_phase1: make built no Python lane)")
+fi
+meta "${py_note[@]}" "repeats=$repeats" "rate=min($base_rate, $busy / work per message) msgs/s" \
      "messages=the rate x $run_s s (10..$max_messages)" "pool=$pool (--pool for --offload threads)" \
      "work_unit_ns=$unit_ns (bin/workcal)"
-echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool" >> "$TMP"
+echo "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms,work_ms,rate,messages,repeats,pool,lang" >> "$TMP"
+
+# lag_point LANG PROG UNITS WORK_MS OFFLOAD REPEATS [FLAG...]: pace PROG so its
+# work fills BUSY of a core, run it REPEATS times, write the row (medians of the
+# runs' percentiles); LAG_RATE, LAG_MESSAGES and LAG_P99 say what it did.
+lag_point() {
+    local lang=$1 prog=$2 units=$3 ms=$4 off=$5 reps=$6 r p50="" p99="" pmax=""
+    shift 6
+    LAG_RATE=$(awk -v ms="$ms" -v b="$busy" -v cap="$base_rate" \
+        'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
+    LAG_MESSAGES=$(awk -v r="$LAG_RATE" -v s="$run_s" -v cap="$max_messages" \
+        'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
+    for r in $(seq "$reps"); do
+        run "$prog" --work "$units" --offload "$off" "$@" --rate "$LAG_RATE" --messages "$LAG_MESSAGES"
+        p50+="$(col lag_p50_ms)"$'\n'
+        p99+="$(col lag_p99_ms)"$'\n'
+        pmax+="$(col lag_max_ms)"$'\n'
+    done
+    LAG_P99=$(median <<< "$p99")
+    row "$units" "$off" "$(median <<< "$p50")" "$LAG_P99" "$(median <<< "$pmax")" "$ms" "$LAG_RATE" \
+        "$LAG_MESSAGES" "$reps" "$([ "$off" = threads ] && echo "$pool" || echo 0)" "$lang"
+}
 
 total=$(( 2 * $(wc -w <<< "$works") ))
 i=0
@@ -43,21 +76,23 @@ for off in none threads; do
     for w in $works; do
         i=$((i + 1))
         work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
-        rate=$(awk -v ms="$work_ms" -v b="$busy" -v cap="$base_rate" \
-            'BEGIN { r = ms > 0 ? int(b * 1000 / ms) : cap; print (r < cap ? (r < 1 ? 1 : r) : cap) }')
-        messages=$(awk -v r="$rate" -v s="$run_s" -v cap="$max_messages" \
-            'BEGIN { m = int(r * s); print (m < 10 ? 10 : m > cap ? cap : m) }')
-        p50="" p99="" pmax=""
-        for r in $(seq "$repeats"); do
-            run phase1 --work "$w" --offload "$off" ${extra[@]+"${extra[@]}"} --rate "$rate" \
-                --messages "$messages"
-            p50+="$(col lag_p50_ms)"$'\n'
-            p99+="$(col lag_p99_ms)"$'\n'
-            pmax+="$(col lag_max_ms)"$'\n'
-        done
-        row "$w" "$off" "$(median <<< "$p50")" "$(median <<< "$p99")" "$(median <<< "$pmax")" \
-            "$work_ms" "$rate" "$messages" "$repeats" "$([ "$off" = threads ] && echo "$pool" || echo 0)"
-        progress "$i/$total work=$w (${work_ms} ms) offload=$off: $messages messages at $rate/s, lag p99 $(median <<< "$p99") ms"
+        lag_point c phase1 "$w" "$work_ms" "$off" "$repeats" ${extra[@]+"${extra[@]}"}
+        progress "$i/$total work=$w (${work_ms} ms) offload=$off: $LAG_MESSAGES messages at $LAG_RATE/s, lag p99 $LAG_P99 ms"
     done
 done
+
+# The Python rows: the same ms of work per message, the same pacing.
+if [ -x "$KIT_BIN/py_phase1" ]; then
+    for off in none threads; do
+        for w in $works; do
+            work_ms=$(awk -v w="$w" -v u="$unit_ns" 'BEGIN { printf "%.4f", w * u / 1e6 }')
+            py_w=$(awk -v ms="$work_ms" -v u="$py_unit_us" 'BEGIN { printf "%d", ms * 1000 / u + 0.5 }')
+            py_ms=$(awk -v w="$py_w" -v u="$py_unit_us" 'BEGIN { printf "%.4f", w * u / 1000 }')
+            lag_point python py_phase1 "$py_w" "$py_ms" "$off" "$py_repeats" --pool "$pool"
+            progress "python work=$py_w (${py_ms} ms) offload=$off: lag p99 $LAG_P99 ms"
+        done
+    done
+else
+    progress "python: not measured (no $KIT_BIN/py_phase1)"
+fi
 kit_end

@@ -48,6 +48,12 @@ EXP_NEEDS_task_queue           := taskq
 EXP_NEEDS_zero_copy            := phase3 phase4 phase4-limits qload
 EXP_NEEDS_scaling              += phase5
 EXP_NEEDS_ipc_size             += mpibench
+# The Python lane's twins, where make builds them (PY_LANE: the top Makefile).
+ifeq ($(PY_LANE),yes)
+EXP_NEEDS_scaling              += py_phase2 py_phase3
+EXP_NEEDS_loop_lag             += py_phase1
+EXP_NEEDS_query_latency        += py_phase3
+endif
 
 exp_progs = $(addprefix $(BIN)/,csvmeta $(EXP_NEEDS_$(1)))
 ALL_EXP_PROGS := $(sort $(foreach e,$(EXPERIMENTS),$(call exp_progs,$(e))))

@@ -7,9 +7,14 @@
 #   threads-sharded  bin/phase2 --threads N --lock sharded (striped locks)
 #   mpi              mpirun -np N+1 bin/phase5 (N worker ranks; see its block below)
 #   shared           bin/phase4 --workers N (processes, state in shared memory)
+# and the course's own Python, when bin/py_phase3 is built (lang=python):
+#   py-processes     bin/py_phase3 --workers N  (mp.Process + mp.Queue per worker)
+#   py-threads       bin/py_phase2 --threads N  (threading over one dict: the real GIL)
+# Python's --work unit is the same integer mix in bytecode, ~100x a C unit, so its
+# rows use fewer messages and units (py_* metadata); compare speedups, not msgs/s.
 # speedup = msgs/s at N / msgs/s at 1 of the same mode. Each point is the median
 # of `repeats` runs. Past the number of cores nothing can get faster.
-# Columns: mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores
+# Columns: mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores,lang
 source "$(dirname "$0")/common.sh"
 kit_begin scaling
 need phase3 phase2
@@ -18,9 +23,21 @@ workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
 messages=$(pick 2000 20000 100000)
 work=$(pick 20 50 50)
 repeats=$(pick 1 3 5)
+# The Python series: fewer messages, each DATA with ~1.2 ms of work (20 units).
+py_workers=$(pick "1 2" "1 2" "1 2 4 8 16")
+py_messages=$(pick 200 600 4000)
+py_work=$(pick 2 20 20)
+py_repeats=$(pick 1 5 5)
+if [ -x "$KIT_BIN/py_phase3" ] && [ -x "$KIT_BIN/py_phase2" ]; then
+    py_unit=$("$KIT_BIN/py_phase2" --calibrate | awk '{ print $5 }')
+    py_note=("python=$("$KIT_BIN/py_phase2" --version | awk '{ print $2 }') ($KIT_BIN/py_phase2, $KIT_BIN/py_phase3)"
+             "python_rows=py-processes, py-threads: $py_messages messages, --work $py_work (one Python unit = $py_unit us, bin/py_phase2 --calibrate), medians of $py_repeats")
+else
+    py_note=("python=not measured (no $KIT_BIN/py_phase3: make built no Python lane)")
+fi
 meta "repeats=$repeats" "work=$work (units of lib/fsm.c work_burn per DATA message; bin/workcal prints one unit's cost)" \
-     "messages=$messages"
-echo "mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores" >> "$TMP"
+     "messages=$messages" "${py_note[@]}"
+echo "mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores,lang" >> "$TMP"
 
 modes="processes threads-global threads-sharded"
 total=$(( $(wc -w <<< "$modes") * $(wc -w <<< "$workers") ))
@@ -43,7 +60,7 @@ for mode in $modes; do
         sec=$(median <<< "$secs")
         [ -z "$base" ] && base=$rate
         speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
-        row "$mode" "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)"
+        row "$mode" "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)" c
         progress "$i/$total $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 done
@@ -71,7 +88,7 @@ for n in $mpi_workers; do
     sec=$(median <<< "$secs")
     [ -z "$mpi_base" ] && mpi_base=$rate
     speedup=$(awk -v a="$rate" -v b="$mpi_base" 'BEGIN { printf "%.3f", a / b }')
-    row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)"
+    row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)" c
     progress "mpi worker ranks=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1; median of $mpi_repeats)"
 done
 
@@ -91,10 +108,40 @@ if [ -x "$KIT_BIN/phase4" ]; then
         sec=$(median <<< "$secs")
         [ -z "$base" ] && base=$rate
         speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
-        row shared "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)"
+        row shared "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)" c
         progress "shared (phase4) workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 else
     progress "$KIT_BIN/phase4 not built: no shared series"
+fi
+
+# The Python series (lang=python), when the Python lane is built. The repeats
+# go round the worker counts (1 2 1 2 ...), so a load that comes and goes on a
+# shared machine falls on every count alike, not on one.
+if [ -x "$KIT_BIN/py_phase3" ] && [ -x "$KIT_BIN/py_phase2" ]; then
+    for mode in py-processes py-threads; do
+        declare -A rates=() secs=()
+        for r in $(seq "$py_repeats"); do
+            for n in $py_workers; do
+                case $mode in
+                    py-processes) run py_phase3 --workers "$n" --messages "$py_messages" --work "$py_work" ;;
+                    py-threads) run py_phase2 --threads "$n" --messages "$py_messages" --work "$py_work" ;;
+                esac
+                rates[$n]+="$(col msgs_per_s)"$'\n'
+                secs[$n]+="$(col seconds)"$'\n'
+            done
+        done
+        base=""
+        for n in $py_workers; do
+            rate=$(median <<< "${rates[$n]}")
+            [ -z "$base" ] && base=$rate
+            speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+            row "$mode" "$n" "$py_work" "$py_messages" "$(median <<< "${secs[$n]}")" "$rate" "$speedup" \
+                "$py_repeats" "$(cores)" python
+            progress "python $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
+        done
+    done
+else
+    progress "python: not measured (no $KIT_BIN/py_phase3)"
 fi
 kit_end

@@ -133,6 +133,11 @@ scaling) prog='END {
         }
         printf "%s: %s; peak %.0f msgs/s at %d\n", M[i], line, best, bw
     }
+    # The Python lane (lang=python): the course programs on the same machine.
+    p1 = find("mode", "py-processes", "workers", 1); p2 = find("mode", "py-processes", "workers", 2)
+    t1 = find("mode", "py-threads", "workers", 1); t2 = find("mode", "py-threads", "workers", 2)
+    if (p1 && p2 && t1 && t2) printf "python, --work %d (%d messages): processes (mp.Queue per worker) 2: %s of 1; threads over one dict (the GIL) 2: %s of 1\n", v(p1, "work"), v(p1, "messages"), ratio(v(p2, "msgs_per_s"), v(p1, "msgs_per_s")), ratio(v(t2, "msgs_per_s"), v(t1, "msgs_per_s"))
+    else if (N) print "python: not measured"
     if (!N) print "no rows in the CSV"
 }' ;;
 
@@ -155,7 +160,7 @@ load_balance) prog='END {
 }' ;;
 
 query_latency) prog='END {
-    np = split("phase1 phase2 phase3 phase4", P, " ")
+    np = split("phase1 phase2 phase3 phase4 py_phase3", P, " ")
     for (i = 1; i <= np; i++) {
         lo = 0; hi = 0
         for (r = 1; r <= N; r++) if (v(r, "program") == P[i]) {
@@ -163,6 +168,7 @@ query_latency) prog='END {
             if (!hi || v(r, "load") > v(hi, "load")) hi = r
         }
         if (lo && hi) printf "%s (capacity %.0f msgs/s): query p50 %s at %s load vs %s at %s; p99 %s vs %s\n", P[i], v(lo, "capacity_msgs_per_s"), us(v(lo, "p50_us")), pct(v(lo, "load")), us(v(hi, "p50_us")), pct(v(hi, "load")), us(v(lo, "p99_us")), us(v(hi, "p99_us"))
+        else if (P[i] == "py_phase3" && N) print "python (py_phase3): not measured"
     }
     if (!N) print "no rows in the CSV"
 }' ;;
@@ -191,6 +197,11 @@ loop_lag) prog='END {
     if (a && b) printf "heartbeat lag p99 without offload: %.2f ms at work 0 vs %.2f ms at work %d (%.1f ms of CPU per message)\n", v(a, "lag_p99_ms"), v(b, "lag_p99_ms"), top, v(b, "work_ms")
     pool = c && v(c, "pool") != "" ? sprintf(" of %d thread%s", v(c, "pool"), v(c, "pool") == 1 ? "" : "s") : ""
     if (b && c) printf "at work %d, offloading to the thread pool%s: lag p99 %.2f ms vs %.2f ms in the loop\n", top, pool, v(c, "lag_p99_ms"), v(b, "lag_p99_ms")
+    # The Python rows (lang=python): asyncio on uvloop, py_phase1.
+    pt = 0; for (r = 1; r <= N; r++) if (v(r, "lang") == "python" && v(r, "work") + 0 > pt) pt = v(r, "work")
+    pa = find("work", 0, "offload", "none", "lang", "python"); pb = find("work", pt, "offload", "none", "lang", "python"); pc = find("work", pt, "offload", "threads", "lang", "python")
+    if (pa && pb && pc) printf "python (asyncio on uvloop): lag p99 %.2f ms at work 0, %.2f ms with %.1f ms of work per message on the loop, %.2f ms with it awaited via run_in_executor on %d thread(s)\n", v(pa, "lag_p99_ms"), v(pb, "lag_p99_ms"), v(pb, "work_ms"), v(pc, "lag_p99_ms"), v(pc, "pool")
+    else if (N) print "python: not measured"
     if (!N) print "no rows in the CSV"
 }' ;;
 

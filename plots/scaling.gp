@@ -2,7 +2,9 @@
 # load, processes vs threads under one global lock vs threads with sharded locks
 # vs MPI worker ranks (bin/phase5 under mpirun; workers = worker ranks).
 # Grey dashed: ideal linear scaling; grey dotted: the ideal on this machine,
-# which cannot go past its number of cores.
+# which cannot go past its number of cores. The speedup panel also draws the
+# Python rows (lang=python) dashed: py-processes in the processes' colour,
+# py-threads (the GIL) in the global lock's; or says "python: not measured".
 load 'plots/common.gpi'
 cores = int(system("awk -F= '/^# cores=/ { print $2; exit }' '" . csv . "'"))
 if (cores < 1) cores = 1
@@ -14,6 +16,7 @@ stats csv using 'msgs_per_s' nooutput
 maxrate = STATS_max
 stats csv using 'speedup' nooutput
 maxspeedup = STATS_max
+pyrows = int(system("grep -c ',python$' '" . csv . "' || true"))
 min(a, b) = a < b ? a : b
 max(a, b) = a > b ? a : b
 
@@ -38,10 +41,16 @@ unset label 100
 
 set yrange [0:1.3 * max(maxspeedup, min(maxw, cores))]
 set ylabel 'speedup (x of 1 worker, same mode)'
-set title 'speedup'
+set title 'speedup: C solid, Python dashed'
+if (!pyrows) set label 2 'python: not measured' at graph 0.97, graph 0.05 right font ',10' tc rgb '#9467bd'
+pycolor(m) = m eq 'py-processes' ? color('processes') : color('threads-global')
 plot x with lines lc rgb '#aaaaaa' dt 2 title 'ideal', \
      min(x, cores) with lines lc rgb '#aaaaaa' dt 3 title sprintf('ideal on %d cores', cores), \
      for [m in "processes threads-global threads-sharded mpi shared"] csv \
      using (strcol('mode') eq m ? column('workers') : NaN):'speedup' \
-     smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m
+     smooth unique with linespoints lw 2 pt 7 lc rgb color(m) title m, \
+     for [m in "py-processes py-threads"] csv \
+     using (strcol('mode') eq m ? column('workers') : NaN):'speedup' \
+     smooth unique with linespoints lw 2 dt 2 pt 6 lc rgb pycolor(m) \
+     title (pyrows ? m . (m eq 'py-threads' ? ' (GIL)' : '') : '')
 unset multiplot

@@ -4,6 +4,7 @@
 # step never hides another; the closing lines say which failed and add up the
 # Check results of the test steps.
 #
+#   pyflakes  every .py of the tree under Debian's pyflakes3        1 s
 #   test      every Check suite, plain build (bin/)              130 s on 2 cores
 #   clang     every program and suite built with clang -Werror     15 s
 #   valgrind  bin/reference and bin/phase3 under memcheck          23 s
@@ -15,7 +16,7 @@ set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory)
 jobs=${CI_JOBS:-2}
-steps=(test clang valgrind fuzz-short sanitize tsan)
+steps=(pyflakes test clang valgrind fuzz-short sanitize tsan)
 failed=() total_pass=0 total_fail=0
 for step in "${steps[@]}"; do
     echo "=== ci: make $step" >&2

@@ -7,11 +7,14 @@
 # Why each package: check (unit tests), libuv1-dev (the event loop), libmsgpack-dev
 # (the kit's "pickle"), libjansson-dev (the JSON codec), pkg-config (library flags),
 # gnuplot-nox (plots), hyperfine (whole-program timing), clang + libclang-rt-14-dev
-# (the second compiler, sanitizers and libFuzzer), valgrind (memcheck run).
+# (the second compiler, sanitizers and libFuzzer), valgrind (memcheck run),
+# python3 python3-uvloop python3-msgpack python3-numpy (the Python lane: the
+# course's own programs, run on /usr/bin/python3), pyflakes3 (their lint in make ci).
 set -u
 
 pkgs=(build-essential pkg-config check libsubunit-dev libuv1-dev libmsgpack-dev
-      libjansson-dev gnuplot-nox hyperfine clang libclang-rt-14-dev valgrind)
+      libjansson-dev gnuplot-nox hyperfine clang libclang-rt-14-dev valgrind
+      python3 python3-uvloop python3-msgpack python3-numpy pyflakes3)
 pkgs+=(openmpi-bin libopenmpi-dev)   # phase 5 (phase5_cluster/): mpirun, mpi.h and libmpi
 
 missing=()

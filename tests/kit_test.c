@@ -275,6 +275,25 @@ int kit_alive(pid_t pid)
 
 /* The program makes its socket some time after exec: poll for it, and stop
  * waiting as soon as the program has died (it never will then). */
+pid_t kit_spawn_stdin(char *const argv[], int *in)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(p[0], 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[0]);
+    *in = p[1];
+    return pid;
+}
+
 int kit_connect_ctl(const char *path, pid_t pid)
 {
     for (int i = 0; i < 1000 * kit_time_scale(); i++) {

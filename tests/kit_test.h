@@ -84,6 +84,11 @@ int kit_reap_timeout(pid_t pid, int seconds);
 /* 1 while child pid has not exited (it is not reaped by asking). */
 int kit_alive(pid_t pid);
 
+/* Start argv (argv[0] a path) with its stdin on a pipe whose write end the
+ * test gets in *in (close it for EOF; holding it open keeps the input
+ * silent), stdout and stderr on /dev/null. Returns the child's pid. */
+pid_t kit_spawn_stdin(char *const argv[], int *in);
+
 /* A connected fd to the control socket at path, once child pid has made it;
  * fails the test if pid exits first or no socket appears within ~10 s
  * (scaled). */

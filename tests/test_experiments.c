@@ -13,12 +13,14 @@
  * Drivers and scripts are found relative to the repository root ($KIT_SRC, else
  * the current directory, which is where `make test` runs). Timing is never
  * asserted: only that numbers exist, are finite and are consistent. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kit_test.h"
 
@@ -327,6 +329,8 @@ static void check_plausible(const struct table *t, const char *name)
     }
 }
 
+static void render(const char *name, const char *csv, const char *png);
+
 /* ------------------------------------------------------------------ the Python lane */
 
 /* The experiments with the course's Python beside the C kit (issue 13), and
@@ -334,6 +338,7 @@ static void check_plausible(const struct table *t, const char *name)
 static const struct { const char *name; int py_rows; } py_exps[] = {
     { "ipc_size", 8 }, { "serialization", 20 }, { "startup_memory", 3 }, { "batching", 4 },
     { "threads_vs_processes", 4 }, { "parallel_map", 4 }, { "task_queue", 5 },
+    { "scaling", 4 }, { "loop_lag", 4 }, { "query_latency", 2 },
 };
 
 /* lang is c or python in every row; C rows are always there; Python rows are
@@ -444,6 +449,55 @@ START_TEST(test_fixture_valid)
     check_plausible(&t, e->name);
     check_lang(&t, e->name);
     table_free(&t);
+}
+END_TEST
+
+/* A machine without the Python lane still runs the C lane: scaling with only
+ * the C programs in KIT_BIN writes C rows, says "python=not measured", and its
+ * plot and findings say so instead of failing. */
+START_TEST(test_scaling_without_python_lane)
+{
+    int fds = kit_count_fds();
+    char *dir = kit_tmpdir(), bin[512], link[600], csv[600], png[600];
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    ck_assert_int_eq(mkdir(bin, 0700), 0);
+    const char *const progs[] = { "csvmeta", "phase2", "phase3", "phase4", "phase5" };
+    for (size_t i = 0; i < KIT_NELEM(progs); i++) {
+        char *target = realpath(kit_bin(progs[i]), NULL);
+        if (!target && i >= 3)
+            continue;               /* phase4, phase5: their series are skipped without them */
+        ck_assert_msg(target, "%s: %s", kit_bin(progs[i]), strerror(errno));
+        snprintf(link, sizeof link, "%s/%s", bin, progs[i]);
+        ck_assert_int_eq(symlink(target, link), 0);
+        free(target);
+    }
+    snprintf(csv, sizeof csv, "%s/scaling.csv", dir);
+    setenv("QUICK", "tiny", 1);
+    unsetenv("FULL");
+    setenv("KIT_BIN", bin, 1);
+    setenv("EXP_CSV", csv, 1);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", kit_src("experiments/scaling.sh"), NULL), 0);
+    ck_assert_msg(r.status == 0, "scaling.sh without Python exited %d:\n%s", r.status, r.err);
+    kit_run_free(&r);
+    struct table t;
+    table_read(&t, csv);
+    check_shape(&t, &exps[0], "tiny");
+    check_lang(&t, "scaling");
+    ck_assert_msg(strstr(t.meta, "# python=not measured"), "scaling without the Python lane must say "
+                  "'python=not measured'; metadata:\n%s", t.meta);
+    table_free(&t);
+    ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), "scaling", csv,
+                             NULL), 0);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "python: not measured"),
+                  "findings without Python: exit %d, %s", r.status, r.out);
+    kit_run_free(&r);
+    snprintf(png, sizeof png, "%s/scaling.png", dir);
+    render("scaling", csv, png);
+    unsetenv("EXP_CSV");
+    kit_rmtree(dir);
+    free(dir);
+    kit_assert_clean(fds);
 }
 END_TEST
 
@@ -719,6 +773,7 @@ static Suite *experiments_suite(void)
     tcase_add_test(kit_tcase(s, "make", 120), test_make_reruns_smaller_mode);
 
     tcase_add_loop_test(kit_tcase(s, "fixtures", 30), test_fixture_valid, 0, NEXP);
+    tcase_add_test(kit_tcase(s, "no_python_lane", T + 30), test_scaling_without_python_lane);
 
     tc = kit_tcase(s, "plots", 60);
     tcase_add_loop_test(tc, test_plot_renders, 0, NEXP);

@@ -230,27 +230,6 @@ END_TEST
 
 /* ------------------------------------------------------------ queries */
 
-/* Start argv with its stdin on a pipe (*in gets the write end) and its
- * stdout/stderr on /dev/null. */
-static pid_t spawn(char *const argv[], int *in)
-{
-    int p[2];
-    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(p[0], 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(p[0]);
-    *in = p[1];
-    return pid;
-}
-
 /* The stream comes from a pipe this test holds open, so the run cannot end
  * before the answers are in: 2 threads are fed CPU-heavy messages, and GET and
  * STATS are answered while they work (GET waits for the key's lock only). */
@@ -260,7 +239,7 @@ START_TEST(test_query_while_saturated)
     char *dir = kit_tmpdir(), sock[512], ans[1024], line[64];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
     signal(SIGPIPE, SIG_IGN);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--work", "2000", "--lock", (char *)locks[_i], "--control", sock, NULL }, &in);
     for (int i = 0; i < 200; i++) {
         int n = snprintf(line, sizeof line, "k%d,%s,%d\n", i % 4, i < 4 ? "START" : "DATA", i);
@@ -300,7 +279,7 @@ START_TEST(test_shutdown)
     char *dir = kit_tmpdir(), sock[512], dump[512], ans[256];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
     snprintf(dump, sizeof dump, "%s/dump.csv", dir);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "3",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "3",
                       "--control", sock, "--dump-state", dump, NULL }, &in);
     const char *lines = "k1,START,\nk1,DATA,2.5\nk2,START,\nk3,DATA,1\n";
     ck_assert_int_eq(write(in, lines, strlen(lines)), (ssize_t)strlen(lines));
@@ -343,7 +322,7 @@ START_TEST(test_sigterm_idle_pipe)
     int fds = kit_count_fds(), in;
     char *dir = kit_tmpdir(), sock[512], ans[256];
     snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--control", sock, NULL }, &in);
     ck_assert_int_eq(write(in, "k1,START,\n", 10), 10);
     int fd = kit_connect_ctl(sock, pid);
@@ -374,7 +353,7 @@ START_TEST(test_control_private)
     char *dir = kit_tmpdir(), priv[512], sock[600], ans[256];
     snprintf(priv, sizeof priv, "%s/sub", dir);
     snprintf(sock, sizeof sock, "%s/ctl.sock", priv);
-    pid_t pid = spawn((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
+    pid_t pid = kit_spawn_stdin((char *const[]){ (char *)kit_bin("phase2"), "--input", "-", "--threads", "2",
                       "--control", sock, "--control-private", NULL }, &in);
     int fd = kit_connect_ctl(sock, pid);
     struct stat st;

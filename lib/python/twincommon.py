@@ -1,7 +1,7 @@
 """twincommon: what the Python twins share (their --csv and --quiet flags,
-the --csv metadata lines, an integer argument type, is_prime and the kit's
---work unit), once, the way lib/ is the C programs' ground floor: the
-plumbing, never the lesson. Not run on its own. A twin finds it with
+the --csv metadata lines, an integer argument type, is_prime; the kit's
+--work unit is kitspec's), once, the way lib/ is the C programs' ground
+floor: the plumbing, never the lesson. Not run on its own. A twin finds it with
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "..", "..", "..", "lib", "python"))
@@ -14,8 +14,12 @@ import platform
 import shlex
 import sys
 
-M64 = (1 << 64) - 1
-WORK_ROUNDS = 256               # lib/fsm.h: integer-mix rounds per --work unit
+# The --work kernel and its constants are kitspec's (the pipeline twins'
+# ground floor), re-exported here for the demos: one definition of a unit.
+from kitspec import M64, WORK_ROUNDS, work_burn
+
+__all__ = ["M64", "WORK_ROUNDS", "add_mode", "add_output_flags", "chosen", "csv_head", "csv_meta",
+           "csv_row", "int_in", "is_prime", "narrate", "work_burn"]
 
 
 def csv_meta(out=sys.stdout):
@@ -93,15 +97,3 @@ def is_prime(n: int) -> bool:
             return False
         d += 2
     return True
-
-
-def work_burn(units, salt):
-    """units x 256 rounds of lib/fsm.c's work_burn integer mix: the same
-    arithmetic as C's --work unit, ~100x its cost in CPython."""
-    x = (salt ^ 0x9E3779B97F4A7C15) & M64
-    for i in range(units * WORK_ROUNDS):
-        x ^= x >> 33
-        x = (x * 0xFF51AFD7ED558CCD) & M64
-        x ^= x >> 29
-        x = (x + i) & M64
-    return x
