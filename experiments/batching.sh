@@ -23,10 +23,10 @@ work=$(pick 10 10 10)
 # work=0: the per-call IPC cost; work=W: the payoff (B up to a 5-50 ms batch).
 batches0=$(pick "1 100" "1 2 5 10 20 50 100 200 500 1000" "1 2 5 10 20 50 100 200 500 1000")
 records0=$(pick 2000 20000 100000)
-batchesw=$(pick "1 1000" "1 10 100 1000 2000 5000" "1 2 5 10 20 50 100 200 500 1000 2000 5000 10000")
-recordsw=$(pick 2000 30000 200000)
+batchesw=$(pick "1 1000" "1 10 100 1000 2000" "1 2 5 10 20 50 100 200 500 1000 2000 5000 10000")
+recordsw=$(pick 2000 20000 200000)
 repeats=$(pick 1 3 5)
-py_batches0=$(pick "1 100" "1 10 20 100 1000" "1 2 5 10 20 50 100 200 500 1000")
+py_batches0=$(pick "1 100" "1 20 100 1000" "1 2 5 10 20 50 100 200 500 1000")
 py_records0=$(pick 1000 2000 20000)
 py_batchesw=$(pick "1 10" "1 2 5 10 20 50" "1 2 5 10 20 50 100 200")
 py_recordsw=$(pick 40 200 1600)
@@ -35,7 +35,8 @@ py=1
 kit_python_ok || py=0
 meta "repeats=$repeats" "workers=$workers" "works=0 $work (units of CPU per record: bin/workcal)" \
      "records=$records0 at work=0 (B=$batches0), $recordsw at work=$work (B=$batchesw)" "$(py_meta)" \
-     "py_records=$py_records0 at work=0 (B=$py_batches0), $py_recordsw at work=$work (B=$py_batchesw); py_repeats=$py_repeats (Python: a work unit costs ~100x C's, so fewer records, sizes and repeats)"
+     "py_records=$py_records0 at work=0 (B=$py_batches0), $py_recordsw at work=$work (B=$py_batchesw); py_repeats=$py_repeats (Python: a work unit costs ~100x C's, so fewer records, sizes and repeats)" \
+     "trim=quick mode stops the C work=$work sweep at B=2000 on 20 k records (FULL: 10000 on 200 k) to keep a quick make plots under 4 minutes"
 echo "batch,records,seconds,per_record_us,work,mode,workers,calls,repeats,lang" >> "$TMP"
 nw() { wc -w <<< "$1"; }
 total=$(( 2 * ($(nw "$batches0") + $(nw "$batchesw")) ))

@@ -14,12 +14,12 @@ need clean_order
 command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 
 iters=$(pick 20000000 300000000 1000000000)
-HF_RUNS=$(pick 2 5 10)
+HF_RUNS=$(pick 2 3 10)  # quick: 3 runs (was 5), to keep quick `make plots` under 4 min
 py_iters=$(pick 200000 5000000 30000000)
 py_runs=$(pick 2 3 5)
 py=1
 kit_python_ok || py=0
-meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" \
+meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median; quick mode runs 3, FULL 10, to keep a quick make plots under 4 minutes)" \
      "iterations=$iters per order" "$(py_meta)" \
      "py_iterations=$py_iters per order (a Python loop iteration costs ~100x a C one)" "py_repeats=$py_runs hyperfine runs after 1 warm-up"
 echo "command,mean_s,stddev_s,min_s,max_s,median_s,user_s,system_s,runs,lang" >> "$TMP"
