@@ -18,6 +18,7 @@ stats csv using 'work' nooutput
 W = int(STATS_max)
 stats csv using 'workers' nooutput
 nworkers = int(STATS_max)
+works = W > 0 ? sprintf('0 %d', W) : '0'     # the sweeps: work 0, and work W where there is one
 wcol(w) = w == 0 ? '#1f77b4' : '#d62728'
 is(l, w, m) = strcol('lang') eq l && column('work') == w && strcol('mode') eq m
 # seq[l]: the median sequential cost per record (µs) of language l at work W and 0
@@ -57,16 +58,16 @@ set xrange [0.7:*]
 if (npy == 0) set label 2 'python: not measured' at graph 0.02, graph 0.04 left tc rgb '#666666'
 set multiplot layout 1,2 title sprintf("Batching amortizes the per-call IPC cost: %d workers vs one process (batching: bin/batchpool, batchpool.py)", nworkers) font ',13'
 
-set title sprintf('cost per record (median of repeats); work 0 and work %d units per record', W)
+set title sprintf('cost per record (median of repeats); work %s units per record', W > 0 ? sprintf('0 and %d', W) : '0')
 set ylabel 'cost per record (µs, log)'
 set key top right font ',8'
-plot for [w in sprintf("0 %d", W)] csv using (is('c', int(w), 'pool') ? column('batch') : NaN):'per_record_us' \
+plot for [w in works] csv using (is('c', int(w), 'pool') ? column('batch') : NaN):'per_record_us' \
         smooth unique with linespoints lw 2 pt 7 lc rgb wcol(int(w)) title sprintf('C pool, work %s', w), \
-     for [w in sprintf("0 %d", W)] csv using (is('c', int(w), 'sequential') ? column('batch') : NaN):'per_record_us' \
+     for [w in works] csv using (is('c', int(w), 'sequential') ? column('batch') : NaN):'per_record_us' \
         smooth unique with linespoints lw 1 pt 6 lc rgb wcol(int(w)) title sprintf('C one process, work %s', w), \
-     for [w in sprintf("0 %d", W)] csv using (is('python', int(w), 'pool') ? column('batch') : NaN):'per_record_us' \
+     for [w in works] csv using (is('python', int(w), 'pool') ? column('batch') : NaN):'per_record_us' \
         smooth unique with linespoints lw 2 pt 5 dt 2 lc rgb wcol(int(w)) title sprintf('python ProcessPoolExecutor, work %s', w), \
-     for [w in sprintf("0 %d", W)] csv using (is('python', int(w), 'sequential') ? column('batch') : NaN):'per_record_us' \
+     for [w in works] csv using (is('python', int(w), 'sequential') ? column('batch') : NaN):'per_record_us' \
         smooth unique with linespoints lw 1 pt 4 dt 2 lc rgb wcol(int(w)) title sprintf('python one process, work %s', w)
 unset label 100                 # drawn once, not once per panel
 
@@ -78,8 +79,8 @@ set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lc rgb '#444444' dt
 set arrow 2 from graph 0, first nworkers to graph 1, first nworkers nohead lc rgb '#444444' dt 3
 set label 3 sprintf('%d workers, ideal', nworkers) at graph 0.98, first nworkers * 1.12 right font ',8' tc rgb '#444444'
 set label 4 'one process' at graph 0.98, first 1.12 right font ',8' tc rgb '#444444'
-plot for [w in sprintf("0 %d", W)] csv using (is('c', int(w), 'pool') ? column('batch') : NaN):(seq(1, int(w)) / column('per_record_us')) \
+plot for [w in works] csv using (is('c', int(w), 'pool') ? column('batch') : NaN):(seq(1, int(w)) / column('per_record_us')) \
         smooth unique with linespoints lw 2 pt 7 lc rgb wcol(int(w)) title sprintf('C, work %s', w), \
-     for [w in sprintf("0 %d", W)] csv using (is('python', int(w), 'pool') ? column('batch') : NaN):(seq(2, int(w)) / column('per_record_us')) \
+     for [w in works] csv using (is('python', int(w), 'pool') ? column('batch') : NaN):(seq(2, int(w)) / column('per_record_us')) \
         smooth unique with linespoints lw 2 pt 5 dt 2 lc rgb wcol(int(w)) title sprintf('python, work %s', w)
 unset multiplot
