@@ -282,7 +282,7 @@ twins_begin() {
     kit_begin "$1"
     need "$2"
     command -v hyperfine > /dev/null || { echo "$EXP: hyperfine is missing (scripts/deps.sh installs it)" >&2; exit 1; }
-    HF_RUNS=$(pick 2 5 10)
+    HF_RUNS=$(pick 2 3 10)   # quick: 3 runs (was 5), to keep a quick `make plots` under 4 min
     PY_RUNS=$(pick 2 3 5)
     PY_OK=1
     kit_python_ok || PY_OK=0
@@ -291,7 +291,7 @@ twins_begin() {
 # twins_meta C_LINE PY_LINE: meta with the repeats, C_LINE, the python (py_meta),
 # PY_LINE and the Python repeats.
 twins_meta() {
-    meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median)" \
+    meta "repeats=$HF_RUNS hyperfine runs after 1 warm-up (median, mean, stddev, min, max over them; the plot and findings use the median; quick mode runs 3, FULL 10, to keep a quick make plots under 4 minutes)" \
          "$1" "$(py_meta)" "$2" "py_repeats=$PY_RUNS hyperfine runs after 1 warm-up"
 }
 

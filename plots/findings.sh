@@ -174,18 +174,29 @@ query_latency) prog='END {
 }' ;;
 
 batching) prog='END {
+    # the works swept (a CSV without a work column is one sweep at work 0)
+    W = 0; for (r = 1; r <= N; r++) if (v(r, "work") + 0 > W) W = v(r, "work") + 0
     split("c python", L, " ")
     for (l = 1; l <= 2; l++) {
-        lo = 0; hi = 0; who = L[l] == "c" ? "" : "python, "
-        for (r = 1; r <= N; r++) if (lang(r) == L[l] && v(r, "mode") == "pool") {
+        who = L[l] == "c" ? "" : "python, "
+        # work 0: the fixed cost of one call, pool minus one process at the smallest B
+        lo = 0
+        for (r = 1; r <= N; r++) if (lang(r) == L[l] && v(r, "mode") == "pool" && v(r, "work") + 0 == 0)
             if (!lo || v(r, "batch") < v(lo, "batch")) lo = r
-            if (!hi || v(r, "batch") > v(hi, "batch")) hi = r
+        s1 = lo ? findl(L[l], "mode", "sequential", "batch", v(lo, "batch"), "work", v(lo, "work")) : 0
+        if (s1) printf "%swork 0: the fixed cost of one pool call (pool minus one process at B=%d): %s\n", who, v(lo, "batch"), us((v(lo, "per_record_us") - v(s1, "per_record_us")) * v(lo, "batch"))
+        if (!W) continue
+        # work W: where the pool is fastest, its speedup there, and its loss at B=1
+        best = 0; one = 0
+        for (r = 1; r <= N; r++) if (lang(r) == L[l] && v(r, "mode") == "pool" && v(r, "work") == W) {
+            if (!best || v(r, "per_record_us") < v(best, "per_record_us")) best = r
+            if (v(r, "batch") == 1) one = r
         }
-        if (!lo) continue
-        printf "%spool, per-record cost: %s at B=%d vs %s at B=%d (%s less)\n", who, us(v(lo, "per_record_us")), v(lo, "batch"), us(v(hi, "per_record_us")), v(hi, "batch"), ratio(v(lo, "per_record_us"), v(hi, "per_record_us"))
-        s = findl(L[l], "mode", "sequential", "batch", v(hi, "batch")); s1 = findl(L[l], "mode", "sequential", "batch", v(lo, "batch"))
-        if (s) printf "%sat B=%d the pool costs %s per record, the same batches in one process %s\n", who, v(hi, "batch"), us(v(hi, "per_record_us")), us(v(s, "per_record_us"))
-        if (s1) printf "%sthe fixed cost of one pool call (pool minus sequential at B=%d): %s\n", who, v(lo, "batch"), us((v(lo, "per_record_us") - v(s1, "per_record_us")) * v(lo, "batch"))
+        if (!best) continue
+        s = findl(L[l], "mode", "sequential", "batch", v(best, "batch"), "work", W)
+        if (s) printf "%swork %d: the pool is fastest at B=%d, %s per record vs %s in one process: %s with %d workers (a batch takes %.1f ms of a worker)\n", who, W, v(best, "batch"), us(v(best, "per_record_us")), us(v(s, "per_record_us")), ratio(v(s, "per_record_us"), v(best, "per_record_us")), v(best, "workers"), v(best, "batch") * v(s, "per_record_us") / 1000
+        s = one ? findl(L[l], "mode", "sequential", "batch", 1, "work", W) : 0
+        if (s) printf "%swork %d, B=1: the pool %s, %s per record vs %s in one process (%s)\n", who, W, (v(one, "per_record_us") > v(s, "per_record_us") ? "loses" : "still wins"), us(v(one, "per_record_us")), us(v(s, "per_record_us")), ratio(v(s, "per_record_us"), v(one, "per_record_us"))
     }
     if (!has("c")) print "no C pool rows in the CSV"
     pynote()

@@ -43,7 +43,7 @@ static const struct exp exps[] = {
     { "load_balance", "dist,zipf_s,route,worker,messages,keys", 32, NULL },
     { "query_latency", "load,offered_msgs_per_s,p50_us,p99_us,max_us", 6,
       "server_p50_us,server_p99_us" },
-    { "batching", "batch,records,seconds,per_record_us,lang", 4, NULL },
+    { "batching", "batch,records,seconds,per_record_us,work,lang", 8, NULL },
     { "loop_lag", "work,offload,lag_p50_ms,lag_p99_ms,lag_max_ms", 4, NULL },
     { "contention", "lock,threads,msgs_per_s,lock_wait_share", 6, NULL },
     { "threads_vs_processes", "command,mean_s,median_s,stddev_s,min_s,max_s,lang", 4, NULL },
@@ -198,8 +198,34 @@ static void check_shape(const struct table *t, const struct exp *e, const char *
 }
 
 /* What each experiment's numbers must satisfy, beyond being there. */
+/* batching: C sweeps at work 0 (the IPC cost alone) and at a work > 0 (the
+ * payoff, issue 14); every pool row has its reference, the same batches in one
+ * process (same language, work and B). */
+static void check_batching_sweeps(const struct table *t)
+{
+    int c0 = 0, cw = 0;
+    for (int r = 0; r < t->nrows; r++) {
+        if (strcmp(cell(t, r, "lang"), "c") == 0) {
+            c0 |= num(t, r, "work") == 0;
+            cw |= num(t, r, "work") > 0;
+        }
+        if (strcmp(cell(t, r, "mode"), "pool") != 0)
+            continue;
+        int ref = 0;
+        for (int q = 0; q < t->nrows; q++)
+            ref |= strcmp(cell(t, q, "mode"), "sequential") == 0 &&
+                   strcmp(cell(t, q, "lang"), cell(t, r, "lang")) == 0 &&
+                   num(t, q, "work") == num(t, r, "work") && num(t, q, "batch") == num(t, r, "batch");
+        ck_assert_msg(ref, "batching row %d (%s pool, work %s, B=%s): no sequential row to compare",
+                      r + 1, cell(t, r, "lang"), cell(t, r, "work"), cell(t, r, "batch"));
+    }
+    ck_assert_msg(c0 && cw, "batching: the C rows need a sweep at work 0 and one at work > 0");
+}
+
 static void check_plausible(const struct table *t, const char *name)
 {
+    if (strcmp(name, "batching") == 0)
+        check_batching_sweeps(t);
     for (int r = 0; r < t->nrows; r++) {
         if (strcmp(name, "scaling") == 0) {
             ck_assert_msg(num(t, r, "msgs_per_s") > 0, "scaling row %d: no throughput", r + 1);
@@ -246,6 +272,9 @@ static void check_plausible(const struct table *t, const char *name)
                               cell(t, r, "server_p50_us"), cell(t, r, "server_p99_us"));
         } else if (strcmp(name, "batching") == 0) {
             ck_assert_msg(num(t, r, "per_record_us") > 0, "batching row %d: zero cost", r + 1);
+            ck_assert_msg(num(t, r, "work") >= 0 && num(t, r, "work") == (int)num(t, r, "work"),
+                          "batching row %d: work %s is not a whole number of units", r + 1,
+                          cell(t, r, "work"));
             ck_assert_msg(num(t, r, "calls") * num(t, r, "batch") >= num(t, r, "records"),
                           "batching row %d: %s calls of %s cannot carry %s records", r + 1,
                           cell(t, r, "calls"), cell(t, r, "batch"), cell(t, r, "records"));
