@@ -39,6 +39,28 @@ meta "repeats=$repeats" "work=$work (units of lib/fsm.c work_burn per DATA messa
      "messages=$messages" "${py_note[@]}"
 echo "mode,workers,work,messages,seconds,msgs_per_s,speedup,repeats,cores,lang" >> "$TMP"
 
+# measure REPEATS CMD...: run CMD (it leaves its --csv row in RUN_OUT) REPEATS
+# times; rate and sec become the medians of its msgs_per_s and seconds.
+measure() {
+    local reps=$1 rates="" secs="" r
+    shift
+    for r in $(seq "$reps"); do
+        "$@"
+        rates+="$(col msgs_per_s)"$'\n'
+        secs+="$(col seconds)"$'\n'
+    done
+    rate=$(median <<< "$rates")
+    sec=$(median <<< "$secs")
+}
+
+# emit MODE N MESSAGES REPEATS: the row of the point just measured; speedup is
+# against the mode's first point (base, which each mode resets).
+emit() {
+    [ -z "$base" ] && base=$rate
+    speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+    row "$1" "$2" "$work" "$3" "$sec" "$rate" "$speedup" "$4" "$(cores)" c
+}
+
 modes="processes threads-global threads-sharded"
 total=$(( $(wc -w <<< "$modes") * $(wc -w <<< "$workers") ))
 i=0
@@ -46,21 +68,12 @@ for mode in $modes; do
     base=""
     for n in $workers; do
         i=$((i + 1))
-        rates="" secs=""
-        for r in $(seq "$repeats"); do
-            case $mode in
-                processes) run phase3 --workers "$n" --messages "$messages" --work "$work" ;;
-                threads-global) run phase2 --threads "$n" --lock global --messages "$messages" --work "$work" ;;
-                threads-sharded) run phase2 --threads "$n" --lock sharded --messages "$messages" --work "$work" ;;
-            esac
-            rates+="$(col msgs_per_s)"$'\n'
-            secs+="$(col seconds)"$'\n'
-        done
-        rate=$(median <<< "$rates")
-        sec=$(median <<< "$secs")
-        [ -z "$base" ] && base=$rate
-        speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
-        row "$mode" "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)" c
+        case $mode in
+            processes) measure "$repeats" run phase3 --workers "$n" --messages "$messages" --work "$work" ;;
+            threads-global) measure "$repeats" run phase2 --threads "$n" --lock global --messages "$messages" --work "$work" ;;
+            threads-sharded) measure "$repeats" run phase2 --threads "$n" --lock sharded --messages "$messages" --work "$work" ;;
+        esac
+        emit "$mode" "$n" "$messages" "$repeats"
         progress "$i/$total $mode workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 done
@@ -71,24 +84,19 @@ done
 mpi_workers=$(pick "1 2" "1 2 4 8" "1 2 4 8 16")
 mpi_messages=$(pick 2000 10000 "$messages")
 mpi_repeats=$(pick 1 2 "$repeats")
-mpi_base=""
 command -v mpirun > /dev/null || { progress "mpi: skipped, mpirun not found (scripts/deps.sh installs openmpi-bin)"; mpi_workers=""; }
+# mpi_run N: one run of N worker ranks, its --csv row in RUN_OUT.
+mpi_run() {
+    if ! RUN_OUT=$(kit_mpirun -np $(($1 + 1)) "$KIT_BIN/phase5" --messages "$mpi_messages" --work "$work" \
+            --csv --quiet); then
+        echo "$EXP: mpirun -np $(($1 + 1)) $KIT_BIN/phase5 failed (see above)" >&2
+        exit 1
+    fi
+}
+base=""
 for n in $mpi_workers; do
-    rates="" secs=""
-    for r in $(seq "$mpi_repeats"); do
-        if ! RUN_OUT=$(kit_mpirun -np $((n + 1)) "$KIT_BIN/phase5" --messages "$mpi_messages" --work "$work" \
-                --csv --quiet); then
-            echo "$EXP: mpirun -np $((n + 1)) $KIT_BIN/phase5 failed (see above)" >&2
-            exit 1
-        fi
-        rates+="$(col msgs_per_s)"$'\n'
-        secs+="$(col seconds)"$'\n'
-    done
-    rate=$(median <<< "$rates")
-    sec=$(median <<< "$secs")
-    [ -z "$mpi_base" ] && mpi_base=$rate
-    speedup=$(awk -v a="$rate" -v b="$mpi_base" 'BEGIN { printf "%.3f", a / b }')
-    row mpi "$n" "$work" "$mpi_messages" "$sec" "$rate" "$speedup" "$mpi_repeats" "$(cores)" c
+    measure "$mpi_repeats" mpi_run "$n"
+    emit mpi "$n" "$mpi_messages" "$mpi_repeats"
     progress "mpi worker ranks=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1; median of $mpi_repeats)"
 done
 
@@ -98,17 +106,8 @@ done
 if [ -x "$KIT_BIN/phase4" ]; then
     base=""
     for n in $workers; do
-        rates="" secs=""
-        for r in $(seq "$repeats"); do
-            run phase4 --workers "$n" --messages "$messages" --work "$work"
-            rates+="$(col msgs_per_s)"$'\n'
-            secs+="$(col seconds)"$'\n'
-        done
-        rate=$(median <<< "$rates")
-        sec=$(median <<< "$secs")
-        [ -z "$base" ] && base=$rate
-        speedup=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
-        row shared "$n" "$work" "$messages" "$sec" "$rate" "$speedup" "$repeats" "$(cores)" c
+        measure "$repeats" run phase4 --workers "$n" --messages "$messages" --work "$work"
+        emit shared "$n" "$messages" "$repeats"
         progress "shared (phase4) workers=$n: $(fmt "$rate" 0) msgs/s (${speedup}x of 1)"
     done
 else
