@@ -16,10 +16,11 @@ import sys
 
 # The --work kernel and its constants are kitspec's (the pipeline twins'
 # ground floor), re-exported here for the demos: one definition of a unit.
-from kitspec import M64, WORK_ROUNDS, work_burn
+from kitspec import M64, WORK_ROUNDS, work_burn, work_unit_us
 
 __all__ = ["M64", "WORK_ROUNDS", "add_mode", "add_output_flags", "chosen", "csv_head", "csv_meta",
-           "csv_row", "int_in", "is_prime", "narrate", "work_burn"]
+           "csv_row", "int_in", "is_prime", "narrate", "work_burn",
+           "work_unit_us"]
 
 
 def csv_meta(out=sys.stdout):

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "lib", "python"))
 from twincommon import (M64, add_output_flags, csv_head, csv_row,  # noqa: E402
-                        int_in, narrate, work_burn)
+                        int_in, narrate, work_burn, work_unit_us)
 
 FNV_OFFSET, FNV_PRIME = 1469598103934665603, 1099511628211
 
@@ -108,15 +108,6 @@ def checksum(batches):
                                  r["feature"]):
                 h = ((h ^ b) * FNV_PRIME) & M64
     return h
-
-
-def work_unit_us(units=200, runs=5):
-    times = []
-    for r in range(runs):
-        t0 = time.perf_counter()
-        work_burn(units, r)
-        times.append((time.perf_counter() - t0) / units * 1e6)
-    return sorted(times)[runs // 2]
 
 
 def parse_args():
