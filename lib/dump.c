@@ -5,8 +5,11 @@
  * back exactly; the price is forms like 0.10000000000000001. Negative zero
  * prints as "-0" and stays distinct from "0": a key whose DATA values sum to
  * -0.0 (only -0 values) dumps differently from one that sums to 0.0, and the
- * phases agree on that because they all apply the same fsm_apply in order. */
+ * phases agree on that because they all apply the same fsm_apply in order.
+ * The %.17g conversions go through lib/fmtg17.h: the same bytes as printf's,
+ * several times faster (a phase 4 GET is one dump row). */
 #include "dump.h"
+#include "fmtg17.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,15 +22,18 @@
 
 int dump_row(const struct keystate *ks, char *buf, size_t len)
 {
-    char min[32] = "", max[32] = "", last[32] = "";
+    char sum[FMTG17_MAX], min[FMTG17_MAX] = "", max[FMTG17_MAX] = "", last[FMTG17_MAX] = "";
+    char feature_sum[FMTG17_MAX];
+    fmtg17_write(sum, ks->sum);
+    fmtg17_write(feature_sum, ks->feature_sum);
     if (ks->data_count) {
-        snprintf(min, sizeof min, "%.17g", ks->min);
-        snprintf(max, sizeof max, "%.17g", ks->max);
-        snprintf(last, sizeof last, "%.17g", ks->last);
+        fmtg17_write(min, ks->min);
+        fmtg17_write(max, ks->max);
+        fmtg17_write(last, ks->last);
     }
-    int n = snprintf(buf, len, "%s,%s,%" PRIu64 ",%" PRIu64 ",%.17g,%s,%s,%s,%.17g,%" PRIu64,
-                     ks->key, state_name(ks->state), ks->messages, ks->data_count, ks->sum,
-                     min, max, last, ks->feature_sum, ks->invalid);
+    int n = snprintf(buf, len, "%s,%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%" PRIu64,
+                     ks->key, state_name(ks->state), ks->messages, ks->data_count, sum,
+                     min, max, last, feature_sum, ks->invalid);
     if (n < 0 || (size_t)n >= len) {
         errno = ENOBUFS;
         return -1;
