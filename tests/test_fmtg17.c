@@ -3,6 +3,7 @@
  * double the kit's built-in source and fsm produce on a seeded stream (and the
  * dump rows made of them), and millions of random doubles. The fast path must
  * carry the large majority of the stream's values. */
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -83,6 +84,33 @@ START_TEST(boundaries)
 }
 END_TEST
 
+/* dump_row(ks) against the row glibc's printf makes (dump_row as it was), and
+ * into every too-small buffer: -1, ENOBUFS and snprintf's truncated prefix. */
+static void check_row(const struct keystate *ks)
+{
+    char got[DUMP_ROW_MAX], want[DUMP_ROW_MAX], mm[3][64] = { "", "", "" };
+    double v[3] = { ks->min, ks->max, ks->last };
+    if (ks->data_count)
+        for (int i = 0; i < 3; i++)
+            snprintf(mm[i], sizeof mm[i], "%.17g", v[i]);
+    int n = snprintf(want, sizeof want, "%s,%s,%" PRIu64 ",%" PRIu64 ",%.17g,%s,%s,%s,%.17g,%" PRIu64,
+                     ks->key, state_name(ks->state), ks->messages, ks->data_count, ks->sum, mm[0],
+                     mm[1], mm[2], ks->feature_sum, ks->invalid);
+    ck_assert_int_eq(dump_row(ks, got, sizeof got), n);
+    ck_assert_str_eq(got, want);
+    size_t len = (size_t)ks->messages % (size_t)(n + 1);   /* one short buffer a row */
+    char cut[DUMP_ROW_MAX];
+    snprintf(cut, len ? len : 1, "%s", want);
+    memset(got, 'x', sizeof got);
+    errno = 0;
+    ck_assert_int_eq(dump_row(ks, got, len), -1);
+    ck_assert_int_eq(errno, ENOBUFS);
+    if (len)
+        ck_assert_str_eq(got, cut);
+    else
+        ck_assert_int_eq(got[0], 'x');
+}
+
 /* The doubles of a seeded run through the built-in source and fsm_apply: each
  * key's sum, min, max, last and feature_sum after every message, and its dump
  * row against the row glibc formats. Counts the fast path's share. */
@@ -104,18 +132,16 @@ START_TEST(stream)
         for (int i = 0; i < nv; i++)
             fast += (uint64_t)check(v[i]);
         values += (uint64_t)nv;
-        if (m.seq % 16 == 0) {
-            char got[DUMP_ROW_MAX], want[DUMP_ROW_MAX], mm[3][64] = { "", "", "" };
-            if (ks->data_count)
-                for (int i = 0; i < 3; i++)
-                    snprintf(mm[i], sizeof mm[i], "%.17g", v[2 + i]);
-            snprintf(want, sizeof want, "%s,%s,%" PRIu64 ",%" PRIu64 ",%.17g,%s,%s,%s,%.17g,%" PRIu64,
-                     ks->key, state_name(ks->state), ks->messages, ks->data_count, ks->sum, mm[0],
-                     mm[1], mm[2], ks->feature_sum, ks->invalid);
-            ck_assert_int_eq(dump_row(ks, got, sizeof got), (int)strlen(want));
-            ck_assert_str_eq(got, want);
-        }
+        if (m.seq % 16 == 0)
+            check_row(ks);
     }
+    size_t nrows;
+    struct keystate **rows = registry_sorted(reg, &nrows), fresh;
+    for (size_t i = 0; i < nrows; i++)
+        check_row(rows[i]);
+    free(rows);
+    fsm_init(&fresh, "k-no-data", 9);
+    check_row(&fresh);
     fprintf(stderr, "test_fmtg17: stream: %" PRIu64 " of %" PRIu64 " values (%.2f %%) on the fast path\n",
             fast, values, 100.0 * (double)fast / (double)values);
     ck_assert_msg(fast * 100 >= values * 95, "only %" PRIu64 " of %" PRIu64 " values took the fast path",

@@ -13,12 +13,12 @@
 # a run finds goes to a temporary directory (see tests/fuzz/run.sh).
 
 FUZZ_TARGETS := fuzz_parse fuzz_frame fuzz_codec_raw fuzz_codec_msgpack fuzz_codec_json \
-                fuzz_ctl fuzz_dump_row
+                fuzz_ctl fuzz_dump_row fuzz_fmtg17
 FUZZ_SECONDS ?= 60
 FUZZ_O       ?= build/fuzz
 
 # --- the replay build, in every variant: NAME.c with its entry point renamed
-# NAME_one, so that all seven link into one Check suite.
+# NAME_one, so that all of them link into one Check suite.
 FUZZ_REPLAY_OBJS := $(patsubst %,$(O)/tests/fuzz/replay/%.o,$(FUZZ_TARGETS))
 
 $(O)/tests/fuzz/replay/%.o: tests/fuzz/%.c
