@@ -184,8 +184,8 @@ static Suite *fmtg17_suite(void)
     const struct kit_case cases[] = {
         { "edges", edges, 10 },
         { "boundaries", boundaries, 20 },
-        { "stream", stream, 30 },
-        { "random_doubles", random_doubles, 60 },
+        { "stream", stream, 60 },
+        { "random_doubles", random_doubles, 120 },
     };
     return kit_suite("fmtg17", cases, KIT_NELEM(cases));
 }
