@@ -12,18 +12,11 @@
 #define DIGITS 17                       /* %.17g's significant digits */
 #define TEN17 100000000000000000ULL     /* the first 18-digit integer */
 
-/* Write the decimal digits of n (no sign) at p. Returns how many. */
-static int put_uint(char *p, uint64_t n)
+/* The 17 decimal digits of n < 10^17, leading zeros included. */
+static void digits17(char d[DIGITS], uint64_t n)
 {
-    char tmp[20];
-    int k = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    for (int i = 0; i < k; i++)
-        p[i] = tmp[k - 1 - i];
-    return k;
+    for (int i = DIGITS - 1; i >= 0; i--, n /= 10)
+        d[i] = (char)('0' + n % 10);
 }
 
 #if LDBL_MANT_DIG == 64
@@ -113,7 +106,13 @@ int fmtg17_fast(char *buf, double x)
         return len;
     }
     if (ax < 1e17 && ax == (double)(uint64_t)ax) {  /* an integer: exact, fixed notation */
-        len += put_uint(buf + len, (uint64_t)ax);
+        char d[DIGITS];
+        digits17(d, (uint64_t)ax);
+        int lead = 0;
+        while (d[lead] == '0')          /* ax >= 1: some digit is not 0 */
+            lead++;
+        memcpy(buf + len, d + lead, (size_t)(DIGITS - lead));
+        len += DIGITS - lead;
         buf[len] = '\0';
         return len;
     }
@@ -146,8 +145,7 @@ int fmtg17_fast(char *buf, double x)
     if (n >= TEN17)                                 /* carried into an 18th digit */
         return -1;
     char d[DIGITS];
-    for (int i = DIGITS - 1; i >= 0; i--, n /= 10)
-        d[i] = (char)('0' + n % 10);
+    digits17(d, n);
     return layout(buf, len, d, x10);
 #else
     return -1;                  /* no 64-bit long double: nothing proven */
