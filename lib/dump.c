@@ -5,8 +5,11 @@
  * back exactly; the price is forms like 0.10000000000000001. Negative zero
  * prints as "-0" and stays distinct from "0": a key whose DATA values sum to
  * -0.0 (only -0 values) dumps differently from one that sums to 0.0, and the
- * phases agree on that because they all apply the same fsm_apply in order. */
+ * phases agree on that because they all apply the same fsm_apply in order.
+ * The %.17g conversions go through lib/fmtg17.h: the same bytes as printf's,
+ * several times faster (a phase 4 GET is one dump row). */
 #include "dump.h"
+#include "fmtg17.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,22 +20,69 @@
 
 #define DUMP_FIELDS 10
 
+/* The row is assembled by hand, not by one snprintf: glibc's printf machinery
+ * costs more than the five doubles once lib/fmtg17.h formats those. Every piece
+ * is bounded (a key, a state name, 20 digits a counter, FMTG17_MAX a double). */
+_Static_assert(KEY_MAX + 16 + 3 * 20 + 5 * FMTG17_MAX + 9 < DUMP_ROW_MAX, "a row fits DUMP_ROW_MAX");
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)    /* what %" PRIu64 " prints */
+{
+    char digits[20];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        *p++ = digits[--k];
+    return p;
+}
+
 int dump_row(const struct keystate *ks, char *buf, size_t len)
 {
-    char min[32] = "", max[32] = "", last[32] = "";
-    if (ks->data_count) {
-        snprintf(min, sizeof min, "%.17g", ks->min);
-        snprintf(max, sizeof max, "%.17g", ks->max);
-        snprintf(last, sizeof last, "%.17g", ks->last);
+    char row[DUMP_ROW_MAX];
+    char *p = put_str(row, ks->key);
+    *p++ = ',';
+    p = put_str(p, state_name(ks->state));
+    *p++ = ',';
+    p = put_u64(p, ks->messages);
+    *p++ = ',';
+    p = put_u64(p, ks->data_count);
+    *p++ = ',';
+    p += fmtg17_write(p, ks->sum);
+    *p++ = ',';
+    if (ks->data_count) {       /* min, max, last: empty while there is no data */
+        p += fmtg17_write(p, ks->min);
+        *p++ = ',';
+        p += fmtg17_write(p, ks->max);
+        *p++ = ',';
+        p += fmtg17_write(p, ks->last);
+        *p++ = ',';
+    } else {
+        p = put_str(p, ",,,");
     }
-    int n = snprintf(buf, len, "%s,%s,%" PRIu64 ",%" PRIu64 ",%.17g,%s,%s,%s,%.17g,%" PRIu64,
-                     ks->key, state_name(ks->state), ks->messages, ks->data_count, ks->sum,
-                     min, max, last, ks->feature_sum, ks->invalid);
-    if (n < 0 || (size_t)n >= len) {
+    p += fmtg17_write(p, ks->feature_sum);
+    *p++ = ',';
+    p = put_u64(p, ks->invalid);
+    size_t n = (size_t)(p - row);
+    if (n >= len) {             /* as snprintf would: what fits, NUL-terminated */
+        if (len) {
+            memcpy(buf, row, len - 1);
+            buf[len - 1] = '\0';
+        }
         errno = ENOBUFS;
         return -1;
     }
-    return n;
+    memcpy(buf, row, n);
+    buf[n] = '\0';
+    return (int)n;
 }
 
 /* Strict number parsers: the whole field, decimal only, nothing else. */

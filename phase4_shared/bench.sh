@@ -75,7 +75,7 @@ for prog in phase3 phase4; do
     srv[$prog]=$(col query_p50_us < "$tmp/run.csv")
     printf '   %-8s query_p50_us %8s us, p99 %8s us over %s GETs (client p50 %s us)\n' "$prog" "${srv[$prog]}" \
         "$(col query_p99_us < "$tmp/run.csv")" "$(col queries < "$tmp/run.csv")" "$(col p50_us < "$tmp/q.csv")"
-    [ "$prog" = phase4 ] && echo "            of which the row lookup and seqlocked read: p50 $(col get_read_p50_us < "$tmp/run.csv") us; the rest is dump_row's printf (%.17g x 5)"
+    [ "$prog" = phase4 ] && echo "            of which the row lookup and seqlocked read: p50 $(col get_read_p50_us < "$tmp/run.csv") us; the rest is formatting the row (dump_row)"
 done
 echo "   phase4 server-side p50 = ${srv[phase4]} us (target <= 2 us: $(verdict "${srv[phase4]}" 2 '<=')), $(ratio "${srv[phase3]}" "${srv[phase4]}")x below phase 3's"
 echo

@@ -32,6 +32,7 @@ int fuzz_codec_json_one(const uint8_t *data, size_t size);
 int fuzz_ctl_one(const uint8_t *data, size_t size);
 int fuzz_dump_row_one(const uint8_t *data, size_t size);
 int fuzz_snapshot_one(const uint8_t *data, size_t size);
+int fuzz_fmtg17_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -45,6 +46,7 @@ static const struct target {
     { "fuzz_ctl", fuzz_ctl_one },
     { "fuzz_dump_row", fuzz_dump_row_one },
     { "fuzz_snapshot", fuzz_snapshot_one },
+    { "fuzz_fmtg17", fuzz_fmtg17_one },
 };
 #define NTARGETS (sizeof targets / sizeof targets[0])
 

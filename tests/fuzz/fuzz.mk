@@ -13,7 +13,7 @@
 # a run finds goes to a temporary directory (see tests/fuzz/run.sh).
 
 FUZZ_TARGETS := fuzz_parse fuzz_frame fuzz_codec_raw fuzz_codec_msgpack fuzz_codec_json \
-                fuzz_ctl fuzz_dump_row fuzz_snapshot
+                fuzz_ctl fuzz_dump_row fuzz_snapshot fuzz_fmtg17
 FUZZ_SECONDS ?= 60
 FUZZ_O       ?= build/fuzz
 
@@ -23,7 +23,7 @@ FUZZ_SNAPSHOT_OBJS := $(call objs,phase3_processes/pipeline/snapshot.c phase3_pr
 $(O)/tests/fuzz/replay/fuzz_snapshot.o $(O)/tests/fuzz/fuzz_snapshot.o: ALL_CFLAGS += -Iphase3_processes/pipeline
 
 # --- the replay build, in every variant: NAME.c with its entry point renamed
-# NAME_one, so that all eight link into one Check suite.
+# NAME_one, so that all of them link into one Check suite.
 FUZZ_REPLAY_OBJS := $(patsubst %,$(O)/tests/fuzz/replay/%.o,$(FUZZ_TARGETS))
 
 $(O)/tests/fuzz/replay/%.o: tests/fuzz/%.c

@@ -19,7 +19,8 @@ mkdir -p "$artifacts"
 # or one big payload for the decoders, CTL_LINE_MAX and then some for ctl_parse.
 declare -A maxlen=( [fuzz_parse]=9000 [fuzz_frame]=8192 [fuzz_codec_raw]=4096
                     [fuzz_codec_msgpack]=4096 [fuzz_codec_json]=4096 [fuzz_ctl]=1024
-                    [fuzz_dump_row]=1024 [fuzz_snapshot]=4096 )
+                    [fuzz_dump_row]=1024 [fuzz_snapshot]=4096 
+                    [fuzz_fmtg17]=64 )
 
 failed=()
 for t in "$@"; do
