@@ -22,6 +22,7 @@
 static const char *const names[] = {
     "scaling", "ipc_size", "serialization", "load_balance", "query_latency", "batching",
     "loop_lag", "contention", "threads_vs_processes", "parallel_map", "startup_memory", "task_queue",
+    "zero_copy",
 };
 #define NNAMES ((int)(sizeof names / sizeof names[0]))
 
