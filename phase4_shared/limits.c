@@ -183,6 +183,7 @@ int main(int argc, char **argv)
     }
     board_unmap(&b);
     router_free(rt);
+    uint64_t rejected = stream_rejected(in);   /* read before the stream is freed */
     stream_close(in);
-    return cli_exit_status(stream_rejected(in));
+    return cli_exit_status(rejected);
 }
