@@ -250,6 +250,14 @@ def parse_args(p):
     return a
 
 
+def parse_with_control(p):
+    """Add --control/--control-private to p and parse: (args, status), where
+    status is --calibrate's or --emit's exit status, or None for a normal run."""
+    add_control_flags(p)
+    a = parse_args(p)
+    return a, common_modes(a)
+
+
 def open_control(a):
     """(socket, directory made) for --control, (None, None) without it."""
     return control_socket(a.control, a.control_private) if a.control else (None, None)

@@ -162,9 +162,7 @@ def main():
                    help="threads of the executor for --offload threads (default 1)")
     p.add_argument("--heartbeat-ms", type=kitcli.count(10**6), default=1, metavar="MS",
                    help="heartbeat period (default 1)")
-    kitcli.add_control_flags(p)
-    a = kitcli.parse_args(p)
-    status = kitcli.common_modes(a)
+    a, status = kitcli.parse_with_control(p)
     if status is not None:
         return status
 

@@ -259,9 +259,7 @@ def main():
     p = kitcli.parser("py_phase3", __doc__.split("\n\n")[0])
     p.add_argument("--workers", type=kitcli.count(kitspec.WORKERS_MAX), default=4, metavar="N",
                    help="worker processes, 1..256 (default 4)")
-    kitcli.add_control_flags(p)
-    a = kitcli.parse_args(p)
-    status = kitcli.common_modes(a)
+    a, status = kitcli.parse_with_control(p)
     if status is not None:
         return status
 
