@@ -18,6 +18,8 @@ make=(make --no-print-directory)
 jobs=${CI_JOBS:-2}
 steps=(pyflakes test clang valgrind fuzz-short sanitize tsan)
 failed=() total_pass=0 total_fail=0
+recap=$(mktemp)
+trap 'rm -f "$recap"' EXIT
 for step in "${steps[@]}"; do
     echo "=== ci: make $step" >&2
     log=$(mktemp)
@@ -30,6 +32,9 @@ for step in "${steps[@]}"; do
         total_pass=$((total_pass + ${line%% passed*}))
         f=${line#*, }; total_fail=$((total_fail + ${f%% failed}))
     fi
+    # scripts/run-tests.sh lists the failing checks under "What failed";
+    # repeat them at the very end, where a truncated CI log still shows them.
+    sed -n "/^What failed/,/^All suites:/{/^What failed/d;/^All suites:/d;s/^/$step: /;p}" "$log" >>"$recap"
     rm -f "$log"
     echo "=== ci: make $step: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)") in $((SECONDS - start)) s" >&2
     [ "$rc" -eq 0 ] || failed+=("$step")
@@ -38,6 +43,7 @@ if [ ${#failed[@]} -eq 0 ]; then
     echo "ci: every step passed (${steps[*]})"
 else
     echo "ci: FAILED steps: ${failed[*]}"
+    [ -s "$recap" ] && { echo "ci: the failing checks:"; cat "$recap"; }
 fi
 echo "ci: $total_pass passed, $total_fail failed"
 [ ${#failed[@]} -eq 0 ]

@@ -20,22 +20,35 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp ${TSAN_OPTIONS:-}"
 
 total=0 failed=0 errors=0 bad=0
+recap=$(mktemp)
+trap 'rm -f "$recap"' EXIT
 for suite in "$@"; do
     log=$(mktemp)
     timeout --kill-after=10 "$outer" "$suite" >"$log" 2>&1
     rc=$?
     cat "$log"
+    # Check names a failing test "file:line:F|E:case:test:...": keep them for
+    # the recap, so the last lines of a long run say what failed.
+    grep -E '^[^ ]+:[0-9]+:[FE]:' "$log" | sed "s|^|$(basename "$suite"): |" >>"$recap"
     line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
     rm -f "$log"
     if [ -z "$line" ]; then
-        echo "$(basename "$suite"): no Check summary (exit $rc)" >&2
+        echo "$(basename "$suite"): no Check summary (exit $rc)" | tee -a "$recap" >&2
         bad=$((bad + 1))
         continue
     fi
     read -r c f e < <(sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/' <<<"$line")
     total=$((total + c)) failed=$((failed + f)) errors=$((errors + e))
-    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && bad=$((bad + 1))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ]; then
+        echo "$(basename "$suite"): exit $rc although every check passed" >>"$recap"
+        bad=$((bad + 1))
+    fi
 done
+
+if [ -s "$recap" ]; then
+    echo "What failed (rerun one with CK_RUN_SUITE=suite CK_RUN_CASE=case):"
+    cat "$recap"
+fi
 
 echo "All suites: Checks: $total, Failures: $failed, Errors: $errors"
 echo "$((total - failed - errors)) passed, $((failed + errors)) failed"
