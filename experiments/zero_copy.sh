@@ -10,18 +10,24 @@
 # Per program, the median of `repeats` runs of `messages` messages: msgs_per_s and
 # cpu_us_per_msg (supervisor + workers CPU, user + system, per message). The
 # split is each program's own figure, per message, of its last run:
-#   phase3: encode_us, channel_us (write + read: copy and system calls), decode_us
-#           (its --csv ipc_*_us) and apply_us (its --workers-csv, weighted by messages);
-#   phase4: channel_us = the supervisor's sampled dispatch (row lookup, route, the
-#           record into the ring: its copy), apply_us (sampled); it has no encode
-#           and no decode step: those cells are EMPTY, as are the routers' splits;
+#   phase3: encode_us, decode_us (its --csv ipc_encode_us, ipc_decode_us); its
+#           read()/write() CPU time split by a least-squares line of time against
+#           bytes over every call (pipeline/iocost.h) into copy_us (the part that
+#           grows with the bytes: the kernel's copy) and syscall_us (the fixed
+#           cost per call): its ipc_copy_us and ipc_syscall_us, empty if the
+#           calls allowed no fit; apply_us (its --workers-csv, weighted by messages);
+#   phase4: copy_us = the supervisor's sampled dispatch (row lookup, route, the
+#           24-byte record into the ring: its one copy, an upper bound on it),
+#           syscall_us = CPU inside its futex calls (futex_us), apply_us
+#           (sampled); it has no encode and no decode step: those cells are
+#           EMPTY, as are the routers' splits (they report only total CPU);
 # syscalls_per_msg: phase 4's futex calls (sleeps + wakes) per message; the pipe
 # router's write()s per message (one per 170 records, computed, not counted):
-# EMPTY for phase 3 (it counts none).
+# EMPTY for phase 3 (its calls per message depend on batching: see syscall_us).
 # GET latency: a separate run of each pipeline lasting `get_s` seconds while
 # qload sends GETs at `qps`/s: the client's p50 (send to answer) and the
 # program's own query_p50_us (server side: a GET's arrival to its answer ready).
-# Columns: program,msgs_per_s,cpu_us_per_msg,encode_us,channel_us,decode_us,apply_us,
+# Columns: program,msgs_per_s,cpu_us_per_msg,encode_us,copy_us,syscall_us,decode_us,apply_us,
 #          syscalls_per_msg,get_client_p50_us,get_server_p50_us,messages,workers,repeats
 source "$(dirname "$0")/common.sh"
 kit_begin zero_copy
@@ -37,7 +43,7 @@ trap 'rm -rf "$tmp" "$TMP"' EXIT
 
 meta "repeats=$repeats" "messages=$messages" "workers=$workers" "work=0" \
      "get=$get_s s per pipeline at $qps GETs/s (qload)"
-echo "program,msgs_per_s,cpu_us_per_msg,encode_us,channel_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us,messages,workers,repeats" >> "$TMP"
+echo "program,msgs_per_s,cpu_us_per_msg,encode_us,copy_us,syscall_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us,messages,workers,repeats" >> "$TMP"
 
 # cmd PROGRAM: the command line of one throughput run (CSV on stdout).
 cmd() {
@@ -79,22 +85,22 @@ for prog in phase3 phase4 pipe-router shm-ring; do
     done
     rate=$(median <<< "$rates")
     cpu=$(per_msg "$(cpu_of "$prog")")
-    enc="" chan="" dec="" app="" sys="" gc="" gs=""
+    enc="" copy="" scall="" dec="" app="" sys="" gc="" gs=""
     case $prog in
         phase3)
-            enc=$(col ipc_encode_us) chan=$(col ipc_channel_us) dec=$(col ipc_decode_us)
+            enc=$(col ipc_encode_us) copy=$(col ipc_copy_us) scall=$(col ipc_syscall_us) dec=$(col ipc_decode_us)
             app=$(awk -F, '/^#/ || NF == 0 { next } !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
                   { m += $c["messages"]; s += $c["messages"] * $c["apply_us"] } END { if (m) printf "%.4f", s / m }' "$tmp/w.csv")
             read -r gc gs <<< "$(get_run "$rate" phase3)" ;;
         phase4)
-            chan=$(col encode_us) app=$(col apply_us)
+            copy=$(col encode_us) scall=$(col futex_us) app=$(col apply_us)
             sys=$(awk -v a="$(col producer_sleeps)" -v b="$(col consumer_sleeps)" -v c="$(col futex_wakes)" \
                   -v n="$messages" 'BEGIN { printf "%.5f", (a + b + c) / n }')
             read -r gc gs <<< "$(get_run "$rate" phase4)" ;;
         pipe-router)
             sys=$(awk 'BEGIN { printf "%.5f", 24 / 4096 }') ;;
     esac
-    row "$prog" "$rate" "$cpu" "$enc" "$chan" "$dec" "$app" "$sys" "$gc" "$gs" "$messages" "$workers" "$repeats"
+    row "$prog" "$rate" "$cpu" "$enc" "$copy" "$scall" "$dec" "$app" "$sys" "$gc" "$gs" "$messages" "$workers" "$repeats"
     progress "$i/4 $prog: $(fmt "$rate" 0) msgs/s, $cpu µs CPU per message${gc:+, GET p50 client $gc µs / server $gs µs}"
 done
 kit_end

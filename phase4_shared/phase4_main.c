@@ -84,6 +84,7 @@ struct p4_totals {
     double secs, rate, sup_cpu_s, workers_cpu_s, encode_us, apply_us;
     uint64_t in, processed, rejected, restarts, keys, skipped, redone;
     uint64_t prod_sleeps, cons_sleeps, wakes;
+    uint64_t futex_ns;          /* CPU inside those futex calls, all rings */
 };
 
 static void sum_up(struct feeder *f, const struct crew *c, uint64_t ns, struct p4_totals *t)
@@ -101,6 +102,7 @@ static void sum_up(struct feeder *f, const struct crew *c, uint64_t ns, struct p
         t->prod_sleeps += atomic_load(&r->prod.sleeps);
         t->cons_sleeps += atomic_load(&r->cons.sleeps);
         t->wakes += atomic_load(&r->prod.wakes) + atomic_load(&r->cons.wakes);
+        t->futex_ns += atomic_load(&r->prod.sys_ns) + atomic_load(&r->cons.sys_ns);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -131,8 +133,10 @@ static void summary(const struct cli *c, const struct p4_flags *fl, const struct
             "dispatch (row lookup, route, 24-byte record into the ring) %.3f us, apply %.3f us\n",
             t->sup_cpu_s * per, t->workers_cpu_s * per, t->encode_us, t->apply_us);
     fprintf(stderr, "phase4: futex system calls: %" PRIu64 " sleeps on a full ring, %" PRIu64
-            " on an empty one, %" PRIu64 " wakes (%.4f per message)\n", t->prod_sleeps,
-            t->cons_sleeps, t->wakes, t->in ? (double)(t->prod_sleeps + t->cons_sleeps + t->wakes) / (double)t->in : 0);
+            " on an empty one, %" PRIu64 " wakes (%.4f per message, %.4f us of CPU per message)\n",
+            t->prod_sleeps, t->cons_sleeps, t->wakes,
+            t->in ? (double)(t->prod_sleeps + t->cons_sleeps + t->wakes) / (double)t->in : 0,
+            (double)t->futex_ns / 1e9 * per);
     if (t->restarts)
         fprintf(stderr, "phase4: %" PRIu64 " workers respawned; their replacements found %" PRIu64
                 " records applied but not consumed and finished %" PRIu64 " rows from the redo copy\n",
@@ -155,15 +159,16 @@ static void csv_row(const struct cli *c, const struct p4_flags *fl, const struct
     printf("messages,seconds,msgs_per_s,workers,work,payload,rejected,processed,restarts,queries,"
            "query_p50_us,query_p99_us,keys,supervisor_cpu_s,workers_cpu_s,encode_us,apply_us,"
            "ring,pad,producer_sleeps,consumer_sleeps,futex_wakes,skipped,redone,get_busy,"
-           "get_read_p50_us\n");
+           "get_read_p50_us,futex_us\n");
     printf("%" PRIu64 ",%.6f,%.1f,%u,%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
            ",%" PRIu64 ",%.3f,%.3f,%" PRIu64 ",%.4f,%.4f,%.4f,%.4f,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64
-           ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f\n",
+           ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.4f\n",
            t->in, t->secs, t->rate, (unsigned)fl->workers, c->work, c->stream.src.payload,
            t->rejected, t->processed, t->restarts, q->count, hist_quantile(q, 0.5) / 1e3,
            hist_quantile(q, 0.99) / 1e3, t->keys, t->sup_cpu_s, t->workers_cpu_s, t->encode_us,
            t->apply_us, fl->ring, fl->pad ? "on" : "off", t->prod_sleeps, t->cons_sleeps,
-           t->wakes, t->skipped, t->redone, con->busy, hist_quantile(&con->read, 0.5) / 1e3);
+           t->wakes, t->skipped, t->redone, con->busy, hist_quantile(&con->read, 0.5) / 1e3,
+           t->in ? (double)t->futex_ns / 1e3 / (double)t->in : 0.0);
 }
 
 /* Start everything, run the stream, stop. Returns 0, or -1 with a reason in why. */

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #define SPINS 200               /* re-checks before sleeping: a few µs */
 
 size_t recring_size(uint64_t cap)
@@ -41,11 +43,15 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Not FUTEX_PRIVATE: the word is in memory shared between processes. */
-static void futex_wait(_Atomic uint32_t *w, uint32_t v, int timeout_ms)
+/* Not FUTEX_PRIVATE: the word is in memory shared between processes. Each
+ * call's CPU time (not the time asleep: a blocked thread uses none) goes to
+ * w->sys_ns, the system-call cost that zero_copy sets beside phase 3's. */
+static void futex_wait(struct rwait *w, uint32_t v, int timeout_ms)
 {
     struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT, v, &ts, NULL, 0);
+    uint64_t t0 = thread_cpu_ns();
+    syscall(SYS_futex, (uint32_t *)&w->word, FUTEX_WAIT, v, &ts, NULL, 0);
+    atomic_fetch_add_explicit(&w->sys_ns, thread_cpu_ns() - t0, memory_order_relaxed);
 }
 
 /* The other side just made a slot's seq v: wake the sleeper if it waits for it. */
@@ -58,7 +64,9 @@ static void wake(struct rwait *w, uint64_t v)
         atomic_exchange_explicit(&w->sleeping, 0, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&w->word, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->wakes, 1, memory_order_relaxed);
+        uint64_t t0 = thread_cpu_ns();
         syscall(SYS_futex, (uint32_t *)&w->word, FUTEX_WAKE, 1, NULL, NULL, 0);
+        atomic_fetch_add_explicit(&w->sys_ns, thread_cpu_ns() - t0, memory_order_relaxed);
     }
 }
 
@@ -77,7 +85,7 @@ static int await(const struct rslot *s, uint64_t want, struct rwait *w, int time
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&s->seq, memory_order_acquire) != want) {
         atomic_fetch_add_explicit(&w->sleeps, 1, memory_order_relaxed);
-        futex_wait(&w->word, v, timeout_ms);
+        futex_wait(w, v, timeout_ms);
     }
     atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
     if (atomic_load_explicit(&s->seq, memory_order_acquire) == want)

@@ -48,6 +48,7 @@ struct rwait {
     _Atomic uint64_t want;      /* wake the sleeper once a slot's seq reaches this */
     _Atomic uint64_t sleeps;    /* futex waits by this side (system calls) */
     _Atomic uint64_t wakes;     /* futex wakes sent to this side (system calls of the other) */
+    _Atomic uint64_t sys_ns;    /* CPU time inside those waits and wakes, both sides (thread CPU) */
 };
 
 struct recring {

@@ -22,6 +22,7 @@ function find(k1, x1, k2, x2, k3, x3,    r) {
 }
 function us(x) { return x >= 1000 ? sprintf("%.2f ms", x / 1000) : x >= 10 ? sprintf("%.0f µs", x) : sprintf("%.2f µs", x) }
 function ns(x) { return x >= 1e6 ? sprintf("%.2f ms", x / 1e6) : x >= 1000 ? sprintf("%.1f µs", x / 1000) : sprintf("%.0f ns", x) }
+function opt(x) { return x == "" ? "not measured" : us(x) }
 function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "n/a" }
 function pct(x) { return sprintf("%.0f %%", 100 * x) }
 function size(b) { return b >= 1048576 ? sprintf("%g MiB", b / 1048576) : b >= 1024 ? sprintf("%g KiB", b / 1024) : b " B" }
@@ -276,7 +277,8 @@ zero_copy) prog='END {
     if (!a || !b) { print "no phase3 or phase4 row in the CSV"; exit }
     printf "--work 0, %d workers: phase 4 %.0f msgs/s, phase 3 %.0f msgs/s (%s); CPU per message %.3f µs vs %.3f µs\n", v(b, "workers"), v(b, "msgs_per_s"), v(a, "msgs_per_s"), ratio(v(b, "msgs_per_s"), v(a, "msgs_per_s")), v(b, "cpu_us_per_msg"), v(a, "cpu_us_per_msg")
     if (p && s) printf "the bare limits: pipe router %.0f msgs/s, shared-memory ring %.0f msgs/s; phase 4 reaches %s of the pipe router and %s of the bare ring\n", v(p, "msgs_per_s"), v(s, "msgs_per_s"), pct(v(b, "msgs_per_s") / v(p, "msgs_per_s")), pct(v(b, "msgs_per_s") / v(s, "msgs_per_s"))
-    printf "phase 3 per message: encode %s, channel %s, decode %s, apply %s; phase 4: channel (the record into the ring) %s, apply %s, %.4f futex calls, no encode or decode step\n", us(v(a, "encode_us")), us(v(a, "channel_us")), us(v(a, "decode_us")), us(v(a, "apply_us")), us(v(b, "channel_us")), us(v(b, "apply_us")), v(b, "syscalls_per_msg")
+    printf "phase 3 per message: encode %s, copy %s, system calls %s, decode %s, apply %s\n", us(v(a, "encode_us")), opt(v(a, "copy_us")), opt(v(a, "syscall_us")), us(v(a, "decode_us")), us(v(a, "apply_us"))
+    printf "phase 4 per message: copy (the dispatch: row lookup, route, the record into the ring) %s, system calls %s (%.4f futex calls), apply %s; no encode or decode step\n", us(v(b, "copy_us")), ns(1000 * v(b, "syscall_us")), v(b, "syscalls_per_msg"), us(v(b, "apply_us"))
     if (v(a, "get_server_p50_us") != "" && v(b, "get_server_p50_us") != "")
         printf "GET p50 while messages flow: phase 4 %s in the program, %s at the client; phase 3 %s and %s\n", us(v(b, "get_server_p50_us")), us(v(b, "get_client_p50_us")), us(v(a, "get_server_p50_us")), us(v(a, "get_client_p50_us"))
 }' ;;

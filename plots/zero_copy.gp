@@ -1,8 +1,8 @@
 # zero_copy: phase 3 against phase 4 at --work 0 with 2 workers, and the two bare
 # routers beside them as the limits. Left: msgs/s (log). Middle: where each
-# message's time goes, stacked (encode, channel = copy + system calls, decode,
-# apply; each program's own per-message figures; a step it does not have is not
-# drawn). Right: GET p50 while messages flow, by the client and by the server (log).
+# message's time goes, stacked (encode, copy, system calls, decode, apply; each
+# program's own per-message figures; a step it does not have, or a figure it
+# could not measure, is not drawn). Right: GET p50 while messages flow, by the client and by the server (log).
 width = 1300
 load 'plots/common.gpi'
 pidx(p) = p eq 'phase3' ? 0 : p eq 'phase4' ? 1 : p eq 'pipe-router' ? 2 : 3
@@ -32,13 +32,21 @@ set ylabel "µs per message (each program's own figures)"
 set title 'one message, step by step'
 set key top right font ',9'
 e(p) = strcol('program') eq p
-plot for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(z(strcol('encode_us')) + z(strcol('channel_us')) + z(strcol('decode_us')) + z(strcol('apply_us'))) \
+# the stack from the top down: each box the sum of its step and the ones below
+s1(p) = z(strcol('encode_us'))
+s2(p) = s1(p) + z(strcol('copy_us'))
+s3(p) = s2(p) + z(strcol('syscall_us'))
+s4(p) = s3(p) + z(strcol('decode_us'))
+s5(p) = s4(p) + z(strcol('apply_us'))
+plot for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(s5(p)) \
         with boxes lc rgb '#8c564b' title (p eq 'phase3' ? 'apply' : ''), \
-     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(z(strcol('encode_us')) + z(strcol('channel_us')) + z(strcol('decode_us'))) \
+     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(s4(p)) \
         with boxes lc rgb '#ff7f0e' title (p eq 'phase3' ? 'decode' : ''), \
-     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(z(strcol('encode_us')) + z(strcol('channel_us'))) \
-        with boxes lc rgb '#17becf' title (p eq 'phase3' ? 'channel (copy + system calls)' : ''), \
-     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(z(strcol('encode_us'))) \
+     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(s3(p)) \
+        with boxes lc rgb '#d62728' title (p eq 'phase3' ? 'system calls' : ''), \
+     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(s2(p)) \
+        with boxes lc rgb '#17becf' title (p eq 'phase3' ? 'copy' : ''), \
+     for [p in "phase3 phase4"] csv using (e(p) ? pidx(p) : NaN):(s1(p)) \
         with boxes lc rgb '#bcbd22' title (p eq 'phase3' ? 'encode' : '')
 
 set autoscale y

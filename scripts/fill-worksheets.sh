@@ -55,7 +55,7 @@ threads_vs_processes command,mean_s,median_s,stddev_s,min_s,max_s
 parallel_map command,mean_s,median_s,stddev_s,min_s,max_s
 startup_memory method,us,pss_kib
 task_queue scheme,tasks,seconds,tasks_per_s
-zero_copy program,msgs_per_s,cpu_us_per_msg,encode_us,channel_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us
+zero_copy program,msgs_per_s,cpu_us_per_msg,encode_us,copy_us,syscall_us,decode_us,apply_us,syscalls_per_msg,get_client_p50_us,get_server_p50_us
 '
 
 read -r -d '' prog <<'AWK' || true

@@ -1,8 +1,9 @@
 /* channel.c: a framed, non-blocking socketpair end on a libuv loop (see channel.h).
  *
  * The fd is polled with uv_poll_t and read/written here with plain read() and
- * write(), each call timed: io_ns is what the kernel copy costs this side. It
- * is CPU time (thread_cpu_ns), not wall time: on a machine with more runnable
+ * write(), each call timed and added to c->io with the bytes it moved: what the
+ * system calls cost this side, copy included (iocost.h splits the two). It is
+ * CPU time (thread_cpu_ns), not wall time: on a machine with more runnable
  * processes than cores a wall clock around a syscall also counts the time the
  * process sat preempted, which is not a cost of the channel. */
 #include "channel.h"
@@ -115,7 +116,7 @@ int channel_flush(struct channel *c)
     while (c->out_off < c->out.len) {
         uint64_t t0 = thread_cpu_ns();
         ssize_t w = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
-        c->io_ns += thread_cpu_ns() - t0;
+        iocost_add(&c->io, w > 0 ? (size_t)w : 0, thread_cpu_ns() - t0);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -176,7 +177,7 @@ static int channel_read_some(struct channel *c, int *eof)
         }
         uint64_t t0 = thread_cpu_ns();
         ssize_t r = read(c->fd, dst, CHAN_READ_CHUNK);
-        c->io_ns += thread_cpu_ns() - t0;
+        iocost_add(&c->io, r > 0 ? (size_t)r : 0, thread_cpu_ns() - t0);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

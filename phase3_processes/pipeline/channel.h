@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "iocost.h"
 
 #define CHAN_READ_CHUNK (256u << 10)    /* bytes per read() call */
 #define CHAN_READ_MAX   (1u << 20)      /* bytes read per poll callback, so one busy fd cannot starve the loop */
@@ -48,7 +49,7 @@ struct channel {
     channel_frame_fn on_frame;
     channel_dead_fn on_dead;
     void *data;                 /* the owner's context for the callbacks */
-    uint64_t io_ns;             /* CPU time spent inside read() and write() */
+    struct iocost io;           /* every read() and write(): CPU time and bytes (io.ns: the total) */
     uint64_t writes, reads;     /* syscalls that moved bytes */
     uint64_t bytes_out, bytes_in;
     void (*on_closed)(struct channel *c);  /* optional: called after uv_close completes, then c is freed */

@@ -201,7 +201,7 @@ static void channel_retire(struct sup *s, struct channel **cp, int data_side)
         return;
     channel_read_rest(*cp);        /* acks and answers it sent before dying */
     if (data_side) {
-        s->chan_ns += (*cp)->io_ns;
+        iocost_merge(&s->chan_io, &(*cp)->io);
         s->chan_writes += (*cp)->writes;
     }
     channel_close(*cp);

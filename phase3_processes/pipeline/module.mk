@@ -1,7 +1,7 @@
 # phase3_processes/pipeline/module.mk: bin/phase3, the fork-based process pool
 # (supervisor + workers over socketpairs).
 P3_DIR := phase3_processes/pipeline
-PHASE3_SRCS := $(addprefix $(P3_DIR)/,channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
+PHASE3_SRCS := $(addprefix $(P3_DIR)/,iocost.c channel.c wire.c worker.c pool.c query.c gather.c recovery.c \
                lifecycle.c watchdog.c counts.c snapshot.c statedir.c durable.c supervisor.c control.c report.c)
 
 PROGRAMS += $(BIN)/phase3
@@ -18,3 +18,7 @@ p3-calls: $(call objs,$(PHASE3_SRCS) $(P3_DIR)/phase3_main.c)
 	@$(P3_DIR)/calls.sh $(O)/$(P3_DIR)
 
 .PHONY: p3-calls
+
+# tests/test_iocost.c checks the channel's copy / system-call split on its own.
+$(O)/tests/test_iocost: $(call objs,$(P3_DIR)/iocost.c)
+$(O)/tests/test_iocost.o: ALL_CFLAGS += -I$(P3_DIR)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,37 +18,55 @@
 #include "stream.h"
 #include "sup_state.h"
 
-/* Per-message IPC cost, each part averaged over the messages it covers. */
+/* Per-message IPC cost, each part averaged over the messages it covers. The
+ * channel's time splits into copy and system calls (iocost.h) when both sides'
+ * calls allow a fit; otherwise those two are NAN (printed empty). */
 struct ipc_cost {
     double encode_us, channel_us, decode_us;
+    double copy_us, syscall_us; /* channel_us = copy_us + syscall_us */
     double frames_per_write;
+    uint64_t worker_calls;      /* read() calls the workers timed */
     uint64_t reported_msgs;     /* messages of workers that sent a report */
 };
 
 static struct ipc_cost ipc_cost(const struct sup *s)
 {
-    struct ipc_cost c = { 0 };
-    uint64_t dec = 0, rd = 0;
+    struct ipc_cost c = { .copy_us = NAN, .syscall_us = NAN };
+    uint64_t dec = 0;
+    struct iocost rd = { 0 };
     for (unsigned i = 0; i < s->o->workers; i++) {
         const struct worker_slot *sl = &s->slots[i];
         if (!sl->reported)
             continue;
         c.reported_msgs += sl->report.msgs;
         dec += sl->report.decode_ns;
-        rd += sl->report.read_ns;
+        iocost_merge(&rd, &sl->report.read_io);
     }
+    c.worker_calls = rd.calls;
     if (s->routed) {
         c.encode_us = (double)s->encode_ns / 1e3 / (double)s->routed;
         c.frames_per_write = s->chan_writes ? (double)s->routed / (double)s->chan_writes : 0;
     }
-    if (c.reported_msgs) {
-        c.decode_us = (double)dec / 1e3 / (double)c.reported_msgs;
-        /* The supervisor's write() share per routed message plus the workers'
-         * read() share per message they applied. */
-        c.channel_us = (s->routed ? (double)s->chan_ns / 1e3 / (double)s->routed : 0)
-                     + (double)rd / 1e3 / (double)c.reported_msgs;
+    if (c.reported_msgs && s->routed) {
+        double n = (double)s->routed, m = (double)c.reported_msgs;
+        c.decode_us = (double)dec / 1e3 / m;
+        /* The supervisor's read()/write() share per routed message plus the
+         * workers' read() share per message they applied. */
+        c.channel_us = (double)s->chan_io.ns / 1e3 / n + (double)rd.ns / 1e3 / m;
+        double wcopy = iocost_copy_ns(&s->chan_io), rcopy = iocost_copy_ns(&rd);
+        if (wcopy >= 0 && rcopy >= 0) {
+            c.copy_us = wcopy / 1e3 / n + rcopy / 1e3 / m;
+            c.syscall_us = c.channel_us - c.copy_us;
+        }
     }
     return c;
+}
+
+/* A figure for the CSV, or nothing where it was not measured (NAN). */
+static void put_us(FILE *f, double x)
+{
+    if (!isnan(x))
+        fprintf(f, "%.4f", x);
 }
 
 static double us(uint64_t ns)
@@ -152,6 +171,10 @@ void report_summary(const struct sup *s)
             o->workers, (double)s->t_spawn_ns / 1e6);
     fprintf(e, "  IPC cost per message: encode %.3f µs, channel %.3f µs, decode %.3f µs\n",
             ic.encode_us, ic.channel_us, ic.decode_us);
+    if (!isnan(ic.copy_us))
+        fprintf(e, "  the channel's share: copy %.3f µs + system calls %.3f µs (a least-squares line of CPU "
+                "time against bytes through %" PRIu64 " timed read()/write() calls)\n", ic.copy_us, ic.syscall_us,
+                s->chan_io.calls + ic.worker_calls);
     fprintf(e, "    (encode/decode: clock around every codec call, %s; channel: time inside write() here\n"
                "     and read() in the workers, averaged per message, %.1f frames per write(); a ping\n"
                "     round trip of an empty frame on the query channel: p50 %.1f µs over %" PRIu64 " pings)\n",
@@ -197,7 +220,7 @@ int report_csv_row(const struct sup *s)
            "stalls,ipc_encode_us,ipc_channel_us,ipc_decode_us,ping_rtt_us,frames_per_write,queries,"
            "query_p50_us,query_p99_us,keys,split_keys,supervisor_cpu_s,workers_cpu_s,spawn_ms,"
            "recovery,checkpoints,checkpoint_bytes,checkpoint_build_us,checkpoint_commit_us,replay_log_us,"
-           "replayed,replay_peak,recover_ms\n");
+           "replayed,replay_peak,recover_ms,ipc_copy_us,ipc_syscall_us\n");
     printf("%" PRIu64 ",%.6f,%.1f,%u,%s,%s,%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
            ",%" PRIu64 ",%.4f,%.4f,%.4f,%.2f,%.1f,%" PRIu64 ",%.2f,%.2f,%zu,%zu,%.4f,%.4f,%.3f",
            in, secs, secs > 0 ? (double)in / secs : 0.0, o->workers, route_name(o->route), codec_name(o->codec),
@@ -209,11 +232,16 @@ int report_csv_row(const struct sup *s)
     for (unsigned i = 0; i < o->workers; i++)
         if (s->slots[i].rec.log_peak_n > peak)
             peak = s->slots[i].rec.log_peak_n;
-    /* The row above ends without its newline: the recovery columns follow. */
-    printf(",%s,%" PRIu64 ",%" PRIu64 ",%.2f,%.2f,%.4f,%" PRIu64 ",%" PRIu64 ",%.3f\n",
+    /* The row above ends without its newline: the recovery columns follow,
+     * then the channel's split (empty where the calls allow no fit). */
+    printf(",%s,%" PRIu64 ",%" PRIu64 ",%.2f,%.2f,%.4f,%" PRIu64 ",%" PRIu64 ",%.3f,",
            o->recovery ? "on" : "off", s->checkpoints, s->ckpt_bytes, us(hist_quantile(&s->ckpt_build, 0.5)),
            us(hist_quantile(&s->ckpt_commit, 0.5)), s->routed ? (double)s->log_ns / 1e3 / (double)s->routed : 0.0,
            s->replayed, peak, (double)hist_quantile(&s->recover, 0.5) / 1e6);
+    put_us(stdout, ic.copy_us);
+    putchar(',');
+    put_us(stdout, ic.syscall_us);
+    putchar('\n');
     return fflush(stdout);
 }
 
@@ -242,7 +270,7 @@ int report_workers_csv(const struct sup *s, char *err, size_t errlen)
             fprintf(f, "%u,%ld,%" PRIu64 ",%" PRIu64 ",%.6f,%u,%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,%.4f,%" PRIu64 ",1\n",
                     i, (long)sl->reported_pid, sl->done, r->keys, (double)r->cpu_ns / 1e9, sl->restarts, sl->routed,
                     r->maxrss_kib, r->msgs ? (double)r->decode_ns / per : 0.0, r->msgs ? (double)r->apply_ns / per : 0.0,
-                    r->msgs ? (double)r->read_ns / per : 0.0, r->queries);
+                    r->msgs ? (double)r->read_io.ns / per : 0.0, r->queries);
         } else {
             fprintf(f, "%u,,%" PRIu64 ",,,%u,%" PRIu64 ",,,,,,0\n", i, sl->done, sl->restarts, sl->routed);
         }

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "hist.h"
+#include "iocost.h"
 #include "msg.h"
 #include "pool.h"
 #include "supervisor.h"
@@ -71,7 +72,7 @@ struct sup {
     uint64_t routed;            /* messages handed to a worker's channel */
     uint64_t lost_unsent;       /* read from the input but never sent (no worker to take them) */
     uint64_t encode_ns;         /* inside codec_encode, all messages */
-    uint64_t chan_ns;           /* inside read()/write() on the data channels, this side */
+    struct iocost chan_io;      /* read()/write() on the data channels, this side: time and bytes */
     uint64_t chan_writes;       /* write() calls that moved bytes on data channels */
     uint64_t restarts;
 

@@ -22,6 +22,7 @@
 
 #include "codec.h"
 #include "fsm.h"
+#include "iocost.h"
 #include "msg.h"
 
 struct channel;
@@ -73,7 +74,7 @@ struct wire_report {
     uint64_t keys;              /* keys in the registry */
     uint64_t cpu_ns;            /* user + system CPU of the worker process */
     uint64_t decode_ns;         /* time inside codec_decode, all messages */
-    uint64_t read_ns;           /* time inside read() on the data channel */
+    struct iocost read_io;      /* read() on the data channel: time (read_io.ns) and bytes */
     uint64_t reads;             /* read() calls that returned bytes */
     uint64_t apply_ns;          /* time applying messages (state machine + --work) */
     uint64_t maxrss_kib;        /* peak resident memory (getrusage) */

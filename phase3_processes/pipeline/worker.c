@@ -179,7 +179,7 @@ static void worker_finish(struct worker_state *w, const struct wire_pill *pill)
     getrusage(RUSAGE_SELF, &ru);
     struct wire_report r = {
         .msgs = w->msgs, .keys = registry_count(w->reg), .cpu_ns = cpu_ns(),
-        .decode_ns = w->decode_ns, .read_ns = w->data->io_ns, .reads = w->data->reads,
+        .decode_ns = w->decode_ns, .read_io = w->data->io, .reads = w->data->reads,
         .apply_ns = w->apply_ns, .maxrss_kib = (uint64_t)ru.ru_maxrss, .queries = w->queries,
         .checkpoints = w->checkpoints, .dups = w->dups,
     };
