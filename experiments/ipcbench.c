@@ -186,7 +186,7 @@ int main(int argc, char **argv)
                 }
                 double rt_us = timing_median(rt, o.repeats) / 1000.0;
                 double ow_us = timing_median(ow, o.repeats) / 1000.0;
-                printf("%s,%zu,%d,%.4f,%.4f,%.2f,%llu,%llu,%u\n", transport_name(t), bytes,
+                printf("%s,%zu,%d,%.4f,%.4f,%.6g,%llu,%llu,%u\n", transport_name(t), bytes,
                        pinned, rt_us, ow_us, (double)bytes / ow_us,
                        (unsigned long long)rt_ops, (unsigned long long)ow_ops, o.repeats);
                 fflush(stdout);

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
             unsigned long rt_ops = 0, ow_ops = 0;
             double rt = median(buf, o.size[i], 0, &o, &rt_ops);
             double ow = median(buf, o.size[i], 1, &o, &ow_ops);
-            printf("%s,%zu,0,%.3f,%.3f,%.1f,%lu,%lu,%u\n", o.label, o.size[i], rt, ow, (double)o.size[i] / ow,
+            printf("%s,%zu,0,%.3f,%.3f,%.6g,%lu,%lu,%u\n", o.label, o.size[i], rt, ow, (double)o.size[i] / ow,
                    rt_ops, ow_ops, o.repeats);
             fprintf(stderr, "mpibench: %s %zu B: round trip %.2f us, one way %.2f us\n", o.label, o.size[i], rt, ow);
         }
