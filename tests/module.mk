@@ -8,3 +8,6 @@ TEST_HELPER := $(call objs,tests/kit_test.c)
 # Test objects see Check's headers.
 $(O)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -Itests
 -include tests/fuzz/fuzz.mk tests/checks.mk
+
+# The drivers' suite shares its CSV checks (tests/exp_checks.c) as an object.
+$(O)/tests/test_experiments: $(call objs,tests/exp_checks.c)
