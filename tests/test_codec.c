@@ -24,15 +24,9 @@ static uint8_t *pattern(size_t n)
 static struct msg make_msg(const char *key, enum op op, bool has_value, double v, uint64_t seq,
                            const uint8_t *payload, uint32_t plen)
 {
-    struct msg m;
-    memset(&m, 0, sizeof m);
+    struct msg m = { .op = op, .has_value = has_value, .value = has_value ? v : 0.0, .seq = seq,
+                     .payload = payload, .payload_len = plen };
     msg_set_key(&m, key, strlen(key));
-    m.op = op;
-    m.has_value = has_value;
-    m.value = has_value ? v : 0.0;
-    m.seq = seq;
-    m.payload = payload;
-    m.payload_len = plen;
     return m;
 }
 
@@ -491,20 +485,13 @@ END_TEST
 static Suite *codec_suite(void)
 {
     const struct kit_case cases[] = {
-        { "roundtrip_sizes", test_roundtrip_sizes, 60 },
-        { "roundtrip_values", test_roundtrip_values, 10 },
-        { "encode_appends", test_encode_appends, 10 },
-        { "encode_invalid", test_encode_invalid, 10 },
-        { "every_truncation", test_every_truncation, 30 },
-        { "trailing_garbage", test_trailing_garbage, 10 },
-        { "corrupt_bytes", test_corrupt_bytes, 30 },
-        { "raw_fields", test_raw_fields, 10 },
-        { "msgpack_schema", test_msgpack_schema, 10 },
-        { "msgpack_huge_counts", test_msgpack_huge_counts, 10 },
-        { "json_schema", test_json_schema, 10 },
-        { "json_base64_lengths", test_json_base64_lengths, 10 },
-        { "names", test_names, 10 },
-        { "reason_printable", test_reason_printable, 10 },
+        { "roundtrip_sizes", test_roundtrip_sizes, 60 }, { "roundtrip_values", test_roundtrip_values, 10 },
+        { "encode_appends", test_encode_appends, 10 }, { "encode_invalid", test_encode_invalid, 10 },
+        { "every_truncation", test_every_truncation, 30 }, { "trailing_garbage", test_trailing_garbage, 10 },
+        { "corrupt_bytes", test_corrupt_bytes, 30 }, { "raw_fields", test_raw_fields, 10 },
+        { "msgpack_schema", test_msgpack_schema, 10 }, { "msgpack_huge_counts", test_msgpack_huge_counts, 10 },
+        { "json_schema", test_json_schema, 10 }, { "json_base64_lengths", test_json_base64_lengths, 10 },
+        { "names", test_names, 10 }, { "reason_printable", test_reason_printable, 10 },
     };
     return kit_suite("codec", cases, KIT_NELEM(cases));
 }

@@ -306,6 +306,53 @@ static int parts_check(const char *text, const char *prefix, int lost)
     return n;
 }
 
+/* The handout's `make test` names each missing exercise (its test_exercises
+ * suite fails, naming them). */
+static void handout_names_missing(const char *out)
+{
+    int n;
+    char *ids = exercise_ids(out, &n);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 120, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
+                             "-u", "MFLAGS", "-u", "VARIANT", "-u", "OPT", "make", "-C", out,
+                             "--no-print-directory", "O=build/grade", "BIN=build/grade/bin",
+                             "build/grade/tests/test_exercises", NULL), 0);
+    ck_assert_msg(r.status == 0, "cannot build the handout's test_exercises: %s", r.err);
+    kit_run_free(&r);
+    char *suite = cat(out, "build/grade/tests/test_exercises"), *kr;
+    ck_assert(asprintf(&kr, "KIT_ROOT=%s", out) > 0);
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/env", kr, suite, NULL), 0);
+    ck_assert_msg(r.status != 0, "the handout's test_exercises must fail");
+    for (char *id = strtok(ids, ","); id; id = strtok(NULL, ",")) {
+        char *named;
+        ck_assert(asprintf(&named, "%s (", id) > 0);
+        ck_assert_msg(strstr(r.out, named) || strstr(r.err, named),
+                      "expected the handout's make test to name exercise %s, got:\n%s%s", id, r.out, r.err);
+        free(named);
+    }
+    kit_run_free(&r);
+    free(ids), free(suite), free(kr);
+}
+
+/* A graded file changed: the grader refuses, naming it (exit 3). */
+static void handout_refuses_changed_rubric(const char *out, const char *hgrade)
+{
+    char *rub = cat(out, "tests/rubric.txt");
+    char *text = kit_read_file(rub, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *more;
+    ck_assert(asprintf(&more, "%s# a student's edit\n", text) > 0);
+    ck_assert_int_eq(kit_write_file(rub, more), 0);
+    struct kit_run r;
+    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/env", "O=build/grade", "BIN=build/grade/bin",
+                             "/bin/bash", hgrade, "--no-build", NULL), 0);
+    ck_assert_msg(r.status == 3 && strstr(r.err, "graded file tests/rubric.txt (differs)")
+                  && strstr(r.err, "REFUSED"), "a changed rubric must be refused with exit 3, got %d: %s",
+                  r.status, r.err);
+    kit_run_free(&r);
+    free(rub), free(text), free(more);
+}
+
 /* The whole rubric, end to end: the reference scores full (100); the blank
  * handout (every exercise a stub) builds, scores at most 20, and loses every
  * point of every exercise part (EX-*, one grade run: tests/rubric.txt makes each
@@ -359,45 +406,11 @@ START_TEST(test_handout_scores_below_full)
     ck_assert_msg(strstr(r.out, "rerun one: CK_RUN_CASE="), "the summary must say how to rerun a test");
     kit_run_free(&r);
 
-    /* Its `make test` names each missing exercise. */
-    free(ids);
-    ids = exercise_ids(out, &n);
-    ck_assert_int_eq(kit_run(&r, NULL, 120, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL",
-                             "-u", "MFLAGS", "-u", "VARIANT", "-u", "OPT", "make", "-C", out,
-                             "--no-print-directory", "O=build/grade", "BIN=build/grade/bin",
-                             "build/grade/tests/test_exercises", NULL), 0);
-    ck_assert_msg(r.status == 0, "cannot build the handout's test_exercises: %s", r.err);
-    kit_run_free(&r);
-    char *suite = cat(out, "build/grade/tests/test_exercises"), *kr;
-    ck_assert(asprintf(&kr, "KIT_ROOT=%s", out) > 0);
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/env", kr, suite, NULL), 0);
-    ck_assert_msg(r.status != 0, "the handout's test_exercises must fail");
-    for (char *id = strtok(ids, ","); id; id = strtok(NULL, ",")) {
-        char *named;
-        ck_assert(asprintf(&named, "%s (", id) > 0);
-        ck_assert_msg(strstr(r.out, named) || strstr(r.err, named),
-                      "expected the handout's make test to name exercise %s, got:\n%s%s", id, r.out, r.err);
-        free(named);
-    }
-    kit_run_free(&r);
-
-    /* A graded file changed: the grader refuses, naming it (exit 3). */
-    char *rub = cat(out, "tests/rubric.txt");
-    char *text = kit_read_file(rub, NULL);
-    ck_assert_ptr_nonnull(text);
-    char *more;
-    ck_assert(asprintf(&more, "%s# a student's edit\n", text) > 0);
-    ck_assert_int_eq(kit_write_file(rub, more), 0);
-    ck_assert_int_eq(kit_run(&r, NULL, 60, "/usr/bin/env", "O=build/grade", "BIN=build/grade/bin",
-                             "/bin/bash", hgrade, "--no-build", NULL), 0);
-    ck_assert_msg(r.status == 3 && strstr(r.err, "graded file tests/rubric.txt (differs)")
-                  && strstr(r.err, "REFUSED"), "a changed rubric must be refused with exit 3, got %d: %s",
-                  r.status, r.err);
-    kit_run_free(&r);
-    free(rub), free(text), free(more);
+    handout_names_missing(out);
+    handout_refuses_changed_rubric(out, hgrade);
     kit_rmtree(dir);
     free(dir), free(out), free(script), free(ids), free(o), free(grade), free(obin), free(bin);
-    free(hgrade), free(suite), free(kr);
+    free(hgrade);
 }
 END_TEST
 
