@@ -104,7 +104,7 @@ mapfile -t SUITES < <(for i in "${SEL[@]}"; do suites_of "${P_TESTS[i]}"; done |
 # The files whose change the grader reports: the rubric, the test helpers, the
 # graded suites' sources and the grader itself.
 # Besides the suites: the build rules that compile them and run the grader, the
-# test headers a suite includes from tests/, the test-only hooks the suites
+# test headers a suite includes from tests/ (and their .c, linked into it), the test-only hooks the suites
 # drive (phase2_threads/rendezvous.h), and bin/reference, the dumps' truth.
 graded_files() { graded_files_all | awk '!seen[$0]++'; }
 graded_files_all() {
@@ -117,6 +117,8 @@ graded_files_all() {
         echo "tests/$f.c"
         sed -n 's/^#include "\([^"/]*\)".*/\1/p' "tests/$f.c" 2>/dev/null | while read -r h; do
             [ -f "tests/$h" ] && echo "tests/$h"
+            # a helper header's own source, linked into the suite (tests/module.mk)
+            [ -f "tests/${h%.h}.c" ] && echo "tests/${h%.h}.c"
         done
     done | sort -u
 }
