@@ -12,5 +12,5 @@ $(O)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -Itests
 # The drivers' suite shares its CSV checks (tests/exp_checks.c) as an object.
 $(O)/tests/test_experiments: $(call objs,tests/exp_checks.c)
 
-# The control-socket suite's server and client thread (tests/ctl_harness.c).
-$(O)/tests/test_ctl: $(call objs,tests/ctl_harness.c)
+# The control-socket suites' server and client thread (tests/ctl_harness.c).
+$(O)/tests/test_ctl $(O)/tests/test_ctl_hostile: $(call objs,tests/ctl_harness.c)

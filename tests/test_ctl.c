@@ -5,19 +5,15 @@
  * checked here. The socket file and its folder are test_ctl_socket.c's. */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_harness.h"
-#include "dump.h"
-#include "fsm.h"
 #include "kit_test.h"
 #include "registry.h"
 

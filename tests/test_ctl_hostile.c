@@ -6,251 +6,32 @@
  * After each: the server still answers a well-behaved client, every handle
  * closed, the socket file is gone and no fd leaked.
  *
- * Set-up as in test_ctl.c: the loop runs on the test's main thread, a client
- * thread plays the scenario through plain sockets and lib/ctlclient.h and only
- * records what it saw (Check's asserts belong to the main thread), then sends
- * SHUTDOWN, whose handler closes the server so that uv_run returns. */
+ * The server, its handler ("GET hold" keeps a query out until released) and the
+ * client thread are ctl_harness.h's, as for test_ctl.c; the scenarios here
+ * speak through plain sockets and lib/ctlclient.h. */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_harness.h"
 #include "dump.h"
-#include "fsm.h"
 #include "kit_test.h"
 #include "source.h"
 
-#define T_MS      3000          /* one client operation's limit */
-#define NOTE_MAX  64            /* findings one scenario records */
 #define MANY      64            /* connections opened at once (twice CTL_CONN_MAX) */
 #define FLOOD_N   100000        /* lines of the flood */
 
-struct harness {
-    uv_loop_t loop;
-    struct ctlsrv *srv;
-    char *dir;
-    char path[256];
-    int stopped;
-    int fds_before;
-    unsigned long handled;      /* valid commands the handler saw */
-    uint64_t idle_ms;           /* ctlsrv_set_idle_ms before the scenario, if nonzero */
-    struct ctl_query *held[CTL_CONN_MAX + 1];   /* "GET hold": answered on release or SHUTDOWN */
-    int nheld;                  /* loop thread writes, client thread reads: __atomic */
-    uv_async_t release;         /* the client thread asks the loop to answer the holds */
-    char row[DUMP_ROW_MAX];     /* the answer to GET k1 */
-    void (*scenario)(struct harness *);
-    /* What the client thread found, checked by the test afterwards. */
-    long n[8];                  /* counters, meaning per scenario */
-    char note[NOTE_MAX][256];   /* answers or problems, in order */
-    int nnote;
-};
-
 static struct harness H;        /* big: static, not on the stack */
 
-static void note(struct harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(struct harness *h, const char *fmt, ...)
-{
-    if (h->nnote >= NOTE_MAX)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(h->note[h->nnote++], sizeof h->note[0], fmt, ap);
-    va_end(ap);
-}
-
-/* ------------------------------------------------------------------ the server */
-
-static void answer_held(uv_async_t *a)
-{
-    struct harness *h = a->data;
-    while (h->nheld > 0) {
-        ctl_answer(h->held[h->nheld - 1], "OK held");
-        __atomic_store_n(&h->nheld, h->nheld - 1, __ATOMIC_RELEASE);
-    }
-}
-
-static void handle(struct ctl_query *q, const struct ctl_req *req, void *data)
-{
-    struct harness *h = data;
-    char text[128];
-    h->handled++;
-    switch (req->cmd) {
-    case CTL_GET:
-        if (strcmp(req->key, "hold") == 0 && h->nheld < (int)KIT_NELEM(h->held)) {
-            h->held[h->nheld] = q;              /* a connection with a line in progress */
-            __atomic_store_n(&h->nheld, h->nheld + 1, __ATOMIC_RELEASE);
-            return;
-        }
-        ctl_answer(q, strcmp(req->key, "k1") == 0 ? h->row : "ERR unknown key");
-        return;
-    case CTL_STATS:
-        snprintf(text, sizeof text, "queries=%lu clients=%lu", ctlsrv_queries(h->srv),
-                 ctlsrv_clients(h->srv));
-        ctl_answer(q, text);
-        return;
-    case CTL_SHUTDOWN:
-        answer_held(&h->release);
-        uv_close((uv_handle_t *)&h->release, NULL);
-        ctl_answer(q, "OK");
-        if (!h->stopped) {
-            h->stopped = 1;
-            ctlsrv_close(h->srv);
-        }
-        return;
-    case CTL_BAD:
-        break;
-    }
-    ctl_answer(q, "ERR the handler saw a bad line");
-}
-
-static void *client_main(void *arg)
-{
-    struct harness *h = arg;
-    char a[64];
-    h->scenario(h);
-    ctl_request(h->path, "SHUTDOWN", a, sizeof a, T_MS);
-    return NULL;
-}
-
-static void run_scenario_idle(void (*scenario)(struct harness *), uint64_t idle_ms)
-{
-    struct harness *h = &H;
-    char err[256];
-    struct keystate ks;
-    struct stat st;
-    pthread_t t;
-
-    memset(h, 0, sizeof *h);
-    h->fds_before = kit_count_fds_uv();
-    ck_assert_ptr_nonnull(h->dir = kit_tmpdir());
-    snprintf(h->path, sizeof h->path, "%s/ctl.sock", h->dir);
-    fsm_init(&ks, "k1", 2);
-    fsm_apply(&ks, OP_START, 0);
-    fsm_apply(&ks, OP_DATA, 1.5);
-    ck_assert_int_gt(dump_row(&ks, h->row, sizeof h->row), 0);
-    ck_assert_int_eq(uv_loop_init(&h->loop), 0);
-    h->srv = ctlsrv_start(&h->loop, h->path, 0, handle, h, err, sizeof err);
-    ck_assert_msg(h->srv != NULL, "ctlsrv_start: expected a server, got '%s'", err);
-    if (idle_ms)
-        ctlsrv_set_idle_ms(h->srv, idle_ms);
-    ck_assert_int_eq(uv_async_init(&h->loop, &h->release, answer_held), 0);
-    h->release.data = h;
-    h->scenario = scenario;
-    ck_assert_int_eq(pthread_create(&t, NULL, client_main, h), 0);
-    uv_run(&h->loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
-
-    ck_assert_msg(h->stopped, "expected the run to end with SHUTDOWN");
-    ck_assert_msg(uv_loop_close(&h->loop) == 0, "expected every handle closed, got UV_EBUSY");
-    ck_assert_msg(lstat(h->path, &st) < 0 && errno == ENOENT,
-                  "expected %s removed after close, it is still there", h->path);
-    kit_rmtree(h->dir);
-    free(h->dir);
-    ck_assert_msg(kit_count_fds() == h->fds_before, "expected %d fds open, got %d",
-                  h->fds_before, kit_count_fds());
-}
-
-static void run_scenario(void (*scenario)(struct harness *))
-{
-    run_scenario_idle(scenario, 0);
-}
-
 #define NOTE(i, want) \
-    ck_assert_msg(H.nnote > (i) && strcmp(H.note[i], (want)) == 0, \
-                  "note %d: expected '%s', got '%s'", (i), (want), H.nnote > (i) ? H.note[i] : "(none)")
-
-/* ------------------------------------------------------------ client helpers */
-
-/* Send all n bytes within ms. 0, or -1 with errno (ETIMEDOUT when the server
- * stopped reading). */
-static int send_all(int fd, const void *p, size_t n, int ms)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                return -1;
-            struct pollfd pf = { .fd = fd, .events = POLLOUT };
-            int r = poll(&pf, 1, ms);
-            if (r == 0) {
-                errno = ETIMEDOUT;
-                return -1;
-            }
-            continue;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* One request on a fresh connection; the answer (or "<error>") as a note. */
-static void probe(struct harness *h, const char *cmd)
-{
-    char a[DUMP_ROW_MAX];
-    if (ctl_request(h->path, cmd, a, sizeof a, T_MS) < 0)
-        note(h, "<%s>", strerror(errno));
-    else
-        note(h, "%s", a);
-}
-
-/* STATS on fresh connections until the server counts `clients` (closes are seen
- * a little later than they happen); the last answer as a note. */
-static void probe_clients(struct harness *h, unsigned long clients)
-{
-    char a[128], want[32];
-    snprintf(want, sizeof want, " clients=%lu", clients);
-    for (int tries = 0; tries < 300; tries++) {
-        if (ctl_request(h->path, "STATS", a, sizeof a, T_MS) >= 0 && strstr(a, want))
-            break;
-        kit_sleep_ms(10);
-    }
-    note(h, "%s", strstr(a, " clients=") ? strstr(a, " clients=") + 1 : a);
-}
-
-/* A client's answer stream: bytes received and not yet cut into lines. */
-struct reader {
-    int fd;
-    size_t len;
-    char in[1 << 16];
-};
-
-/* Read answer lines for up to ms per wait, until `want` more lines came; calls fn
- * for each. A partial line stays in r for the next call. Returns the count. */
-static long read_lines(struct reader *r, long want, int ms,
-                       void (*fn)(struct harness *, const char *), struct harness *h)
-{
-    long got = 0;
-    while (got < want) {
-        struct pollfd pf = { .fd = r->fd, .events = POLLIN };
-        if (poll(&pf, 1, ms) <= 0)
-            break;
-        ssize_t n = recv(r->fd, r->in + r->len, sizeof r->in - r->len, MSG_DONTWAIT);
-        if (n <= 0)
-            break;
-        r->len += (size_t)n;
-        char *start = r->in, *nl;
-        while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->in)))) {
-            *nl = '\0';
-            fn(h, start);
-            got++;
-            start = nl + 1;
-        }
-        r->len -= (size_t)(start - r->in);
-        memmove(r->in, start, r->len);
-    }
-    return got;
-}
+    ck_assert_msg(H.nans > (i) && strcmp(H.ans[i], (want)) == 0, \
+                  "note %d: expected '%s', got '%s'", (i), (want), H.nans > (i) ? H.ans[i] : "(none)")
 
 /* ------------------------------------------------------------------ scenarios */
 
@@ -260,7 +41,7 @@ static void count_err(struct harness *h, const char *line)
 {
     h->n[1]++;
     h->n[2] += strncmp(line, "ERR ", 4) != 0;
-    h->n[3] = strcmp(line, h->row) == 0;
+    h->n[3] = strcmp(line, h->row_k1) == 0;
 }
 
 static void sc_garbage(struct harness *h)
@@ -298,12 +79,12 @@ static void sc_garbage(struct harness *h)
 
 START_TEST(random_garbage)
 {
-    run_scenario(sc_garbage);
+    run_scenario(&H, sc_garbage);
     /* Every line got exactly one answer; only the last one was a command. */
     ck_assert_msg(H.n[1] == H.n[0], "expected %ld answers, got %ld", H.n[0], H.n[1]);
     ck_assert_msg(H.n[2] == 1 && H.n[3] == 1, "expected only the last answer to be the k1 row, "
                   "got %ld non-ERR answers (last is the row: %ld)", H.n[2], H.n[3]);
-    NOTE(0, H.row);
+    NOTE(0, H.row_k1);
 }
 END_TEST
 
@@ -319,7 +100,7 @@ static void sc_half_line(struct harness *h)
     int fd = ctlclient_open(h->path, T_MS);
     long ok = 0;
     for (int i = 0; i < 20; i++)
-        ok += ctlclient_request(fd, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row) == 0;
+        ok += ctlclient_request(fd, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row_k1) == 0;
     note(h, "%ld of 20", ok);                                           /* 0 */
     close(fd);
     if (send_all(half, "1\n", 2, T_MS) < 0 || ctlclient_read_line(half, a, sizeof a, T_MS) < 0)
@@ -333,9 +114,9 @@ static void sc_half_line(struct harness *h)
 
 START_TEST(half_line_does_not_block)
 {
-    run_scenario(sc_half_line);
+    run_scenario(&H, sc_half_line);
     NOTE(0, "20 of 20");
-    NOTE(1, H.row);
+    NOTE(1, H.row_k1);
     NOTE(2, "clients=1");
 }
 END_TEST
@@ -375,7 +156,7 @@ static void sc_many(struct harness *h)
 
 START_TEST(many_connections_evict_idlest)
 {
-    run_scenario(sc_many);
+    run_scenario(&H, sc_many);
     ck_assert_msg(H.n[0] == MANY - CTL_CONN_MAX && H.n[1] == CTL_CONN_MAX && H.n[2] == 0,
                   "expected the first %d evicted and the last %d served, got %ld evicted, "
                   "%ld served, %ld other", MANY - CTL_CONN_MAX, CTL_CONN_MAX, H.n[0], H.n[1], H.n[2]);
@@ -408,7 +189,7 @@ static void sc_busy(struct harness *h)
         close(fds[i]);
     }
     for (int tries = 0; tries < 300; tries++) {     /* the closes are seen a little later */
-        if (ctl_request(h->path, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row) == 0) {
+        if (ctl_request(h->path, "GET k1", a, sizeof a, T_MS) > 0 && strcmp(a, h->row_k1) == 0) {
             h->n[1]++;
             break;
         }
@@ -418,7 +199,7 @@ static void sc_busy(struct harness *h)
 
 START_TEST(busy_table_refuses)
 {
-    run_scenario(sc_busy);
+    run_scenario(&H, sc_busy);
     ck_assert_msg(H.n[0] == 1, "expected a new client refused while every slot is busy");
     ck_assert_msg(H.n[1] == 1, "expected a client served once a busy one left");
 }
@@ -444,7 +225,7 @@ static void sc_idle(struct harness *h)
 
 START_TEST(idle_connection_closed)
 {
-    run_scenario_idle(sc_idle, 200);
+    run_scenario_idle(&H, sc_idle, 200);
     ck_assert_msg(H.n[0] == 1, "expected a silent client told 'ERR idle for too long' and closed");
     ck_assert_msg(H.n[1] == 1, "expected a client with a command in progress left open");
 }
@@ -466,7 +247,7 @@ static long rss_kib(void)
 static void check_row(struct harness *h, const char *line)
 {
     h->n[2]++;
-    h->n[3] += strcmp(line, h->row) != 0;
+    h->n[3] += strcmp(line, h->row_k1) != 0;
 }
 
 static void sc_flood(struct harness *h)
@@ -508,16 +289,16 @@ static void sc_flood(struct harness *h)
 START_TEST(flood_without_reading)
 {
     char want[64];
-    run_scenario(sc_flood);
+    run_scenario(&H, sc_flood);
     /* Bounded: the server stopped reading long before the 700 KB were sent
      * (what got in sits in socket buffers and 16 queued lines), and its memory
      * barely moved. Socket buffers are ~200 KiB each way on Linux. */
     ck_assert_msg(H.n[0] < (long)(FLOOD_N * 7) / 2, "expected the server to stop reading, but "
                   "the flooder sent %ld of %d bytes", H.n[0], FLOOD_N * 7);
     ck_assert_msg(H.n[1] < 8192, "expected RSS to grow < 8 MiB during the flood, grew %ld KiB", H.n[1]);
-    ck_assert_msg(strncmp(H.note[0], "queries=", 8) == 0, "expected STATS served during the "
-                  "flood, got '%s'", H.note[0]);
-    NOTE(1, H.row);
+    ck_assert_msg(strncmp(H.ans[0], "queries=", 8) == 0, "expected STATS served during the "
+                  "flood, got '%s'", H.ans[0]);
+    NOTE(1, H.row_k1);
     snprintf(want, sizeof want, "%ld of %ld", H.n[2], H.n[2]);
     NOTE(2, want);
     ck_assert_msg(H.n[3] == 0, "expected every flood answer to be the row, %ld were not", H.n[3]);
@@ -567,16 +348,16 @@ static void sc_nul_long(struct harness *h)
 
 START_TEST(nul_bytes_and_long_lines)
 {
-    run_scenario(sc_nul_long);
+    run_scenario(&H, sc_nul_long);
     NOTE(0, "ERR bad key");
     NOTE(1, "ERR unknown command '?\?\?'");
     NOTE(2, "ERR unknown command '?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?\?...'");
     NOTE(3, "ERR line too long");
     NOTE(4, "ERR line too long");
-    NOTE(5, H.row);
+    NOTE(5, H.row_k1);
     NOTE(6, "ERR line too long");
     NOTE(7, "<Connection reset by peer>");
-    NOTE(8, H.row);
+    NOTE(8, H.row_k1);
 }
 END_TEST
 
@@ -613,9 +394,9 @@ static void sc_hangups(struct harness *h)
 
 START_TEST(clients_hang_up)
 {
-    run_scenario(sc_hangups);
+    run_scenario(&H, sc_hangups);
     NOTE(0, "clients=1");
-    NOTE(1, H.row);
+    NOTE(1, H.row_k1);
     NOTE(2, "<Connection reset by peer>");
 }
 END_TEST
