@@ -214,14 +214,17 @@ static void serialization(const struct table *t, struct text *o)
         }
         say(o, "%s: %s (encode + decode)", payloads[p], line);
     }
-    for (size_t c = 2; c >= 1; c--) {   /* json, then msgpack */
+    static const char *const shares[][2] = {
+        { "json", "JSON share of a same-size pipe request/reply: " }, { "msgpack", "msgpack share: " },
+    };
+    for (size_t c = 0; c < 2; c++) {
         char line[LINE] = "";
         for (size_t p = 0; p < 3; p++) {
-            int r = table_find(t, "lang=c,codec=%s,payload=%s", codecs[c], payloads[p]);
+            int r = table_find(t, "lang=c,codec=%s,payload=%s", shares[c][0], payloads[p]);
             if (r >= 0)
                 add(line, "%s %s", payloads[p], pct(num(t, r, "round_trip_share")));
         }
-        say(o, c == 2 ? "JSON share of a same-size pipe request/reply: %s" : "msgpack share: %s", line);
+        say(o, "%s%s", shares[c][1], line);
     }
     static const char *const pypayloads[] = { "flat", "array", "1mib", "numpy" };
     static const char *const pycodecs[] = { "pickle4", "pickle5", "msgpack", "json" };
