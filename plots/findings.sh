@@ -204,8 +204,9 @@ batching) prog='END {
 }' ;;
 
 loop_lag) prog='END {
-    top = 0; for (r = 1; r <= N; r++) if (v(r, "work") + 0 > top) top = v(r, "work")
-    a = find("work", 0, "offload", "none"); b = find("work", top, "offload", "none"); c = find("work", top, "offload", "threads")
+    # the C rows (their work units are not Python units: the two lanes never mix)
+    top = 0; for (r = 1; r <= N; r++) if (lang(r) == "c" && v(r, "work") + 0 > top) top = v(r, "work")
+    a = findl("c", "work", 0, "offload", "none"); b = findl("c", "work", top, "offload", "none"); c = findl("c", "work", top, "offload", "threads")
     if (a && b) printf "heartbeat lag p99 without offload: %.2f ms at work 0 vs %.2f ms at work %d (%.1f ms of CPU per message)\n", v(a, "lag_p99_ms"), v(b, "lag_p99_ms"), top, v(b, "work_ms")
     pool = c && v(c, "pool") != "" ? sprintf(" of %d thread%s", v(c, "pool"), v(c, "pool") == 1 ? "" : "s") : ""
     if (b && c) printf "at work %d, offloading to the thread pool%s: lag p99 %.2f ms vs %.2f ms in the loop\n", top, pool, v(c, "lag_p99_ms"), v(b, "lag_p99_ms")

@@ -1,89 +1,31 @@
-/* test_plots.c: what the plots and the findings say, checked against the
- * fixtures (tests/fixtures/experiments/NAME.csv) by this test, not by the
- * scripts themselves:
- *   plots     what gnuplot plotted, read back through `set table`: every curve
- *             of every plots/NAME.gp has points; the scaling and contention
- *             series have as many points as the CSV has rows for them;
- *   findings  scaling's and contention's findings (plots/findings.sh) equal the
- *             ones this test computes from the CSV.
- * Scripts are found relative to the repository root ($KIT_SRC, else the
- * current directory). test_experiments.c checks that each plot renders. */
+/* test_plots.c: what gnuplot plotted, read back through `set table` with each
+ * plots/NAME.gp run on its fixture (tests/fixtures/experiments/NAME.csv), and
+ * checked against the fixture by this test, not by the scripts themselves:
+ *   curves  every curve of every plot has points;
+ *   series  for every experiment but zero_copy, each curve the plot must draw
+ *           (a table below: its title and the fixture rows it shows, picked by
+ *           this test's own filter) exists with exactly as many points as the
+ *           fixture has rows for it, and the plot draws no curve the table
+ *           does not name.
+ * test_findings.c recomputes the findings; test_experiments.c checks that each
+ * plot renders. Scripts are found relative to the repository root ($KIT_SRC,
+ * else the current directory). */
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit_table.h"
 #include "kit_test.h"
 
-#define MAX_COLS 32
-#define MAX_ROWS 256
+#define MAX_CURVES 64
 
 static const char *const names[] = {
     "scaling", "ipc_size", "serialization", "load_balance", "query_latency", "batching",
     "loop_lag", "contention", "threads_vs_processes", "parallel_map", "startup_memory", "task_queue",
     "zero_copy",
 };
-#define NNAMES ((int)(sizeof names / sizeof names[0]))
-
-/* A fixture: its header and rows, cut in place ('#' lines skipped). */
-struct table {
-    char *text;
-    int ncols, nrows;
-    char *col[MAX_COLS];
-    char *cell[MAX_ROWS][MAX_COLS];
-};
-
-static int split(char *line, char **out, int max)
-{
-    int n = 0;
-    for (char *p = line; n < max; p++) {
-        out[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p = '\0';
-    }
-    return n;
-}
-
-static void table_read(struct table *t, const char *path)
-{
-    t->text = kit_read_file(path, NULL);
-    ck_assert_msg(t->text != NULL, "cannot read %s", path);
-    char *save = NULL;
-    for (char *l = strtok_r(t->text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        if (l[0] == '#' || l[0] == '\0')
-            continue;
-        if (!t->ncols) {
-            t->ncols = split(l, t->col, MAX_COLS);
-            continue;
-        }
-        ck_assert_msg(t->nrows < MAX_ROWS, "%s: too many rows", path);
-        ck_assert_msg(split(l, t->cell[t->nrows], MAX_COLS) == t->ncols, "%s: a row of the wrong width", path);
-        t->nrows++;
-    }
-}
-
-static void table_free(struct table *t)
-{
-    free(t->text);
-}
-
-static const char *cell(const struct table *t, int r, const char *name)
-{
-    for (int c = 0; c < t->ncols; c++)
-        if (strcmp(t->col[c], name) == 0)
-            return t->cell[r][c];
-    ck_abort_msg("no column %s", name);
-    return NULL;
-}
-
-static double num(const struct table *t, int r, const char *name)
-{
-    return strtod(cell(t, r, name), NULL);
-}
-
+#define NNAMES ((int)KIT_NELEM(names))
 /* What gnuplot plotted, read back through `set table`: one block per curve
  * ("# Curve i of n, k points", "# Curve title: ...", then a line per point that
  * ends in i, o or u: in range, out of range, undefined; a label's line ends in
@@ -135,113 +77,169 @@ static int plotted(const char *name, struct curve *c, int max)
  * a series whose column or filter went wrong plots as an empty line. */
 START_TEST(test_plot_curves_have_points)
 {
-    struct curve c[64];
-    int n = plotted(names[_i], c, 64);
+    struct curve c[MAX_CURVES];
+    int n = plotted(names[_i], c, MAX_CURVES);
     ck_assert_msg(n > 0, "plots/%s.gp plotted no curve", names[_i]);
     for (int i = 0; i < n; i++)
         ck_assert_msg(c[i].defined > 0, "plots/%s.gp: curve %d ('%s') has no point", names[_i], i, c[i].title);
 }
 END_TEST
 
-/* The series of the scaling and contention plots, against the fixture: one
- * curve per mode (lock) in each panel, with as many points as the CSV has rows
- * for it, counted here. */
-START_TEST(test_plot_series_match_csv)
+/* A series the plot must draw: `curves` curves (one per panel that shows it)
+ * titled `title`, each with one point per fixture row that passes `filter`
+ * ("col=value,..."; NULL: a function, not CSV rows, that needs only points).
+ * With `each` (words), the entry stands for one series per word, put in for
+ * the %s of title and filter. Curves that share a title are matched to the
+ * entries in table order, which is the order the plot draws them in. */
+struct series {
+    const char *title, *filter, *each;
+    int curves;
+};
+
+static const struct series scaling[] = {
+    { "ideal: N x (1 process)", NULL, NULL, 1 },
+    { "ideal on 2 cores", NULL, NULL, 2 },
+    { "%s", "mode=%s", "processes threads-global threads-sharded mpi shared", 2 },
+    { "ideal", NULL, NULL, 1 },
+    { "py-processes", "mode=py-processes", NULL, 1 },
+    { "py-threads (GIL)", "mode=py-threads", NULL, 1 },
+    { 0 },
+};
+static const struct series ipc_size[] = {
+    { "%s, pinned (1 core)", "lang=c,pinned=1,transport=%s", "inproc pipe socketpair shm", 1 },
+    { "%s, default", "lang=c,pinned=0,transport=%s", "inproc pipe socketpair shm", 2 },
+    { "%s (2 MPI ranks)", "transport=%s", "mpi-shm mpi-tcp", 1 },
+    { "python %s, pinned", "lang=python,pinned=1,transport=%s", "mp-pipe mp-queue", 2 },
+    { "python %s, default", "lang=python,pinned=0,transport=%s", "mp-pipe mp-queue", 2 },
+    { "%s, pinned", "lang=c,pinned=1,transport=%s", "inproc pipe socketpair shm", 1 },
+    { "%s", "transport=%s", "mpi-shm mpi-tcp", 1 },
+    { 0 },
+};
+static const struct series serialization[] = {
+    { "%s", "lang=c,codec=%s", "raw msgpack json", 3 },     /* time, bytes, share */
+    { "%s", "lang=python,codec=%s", "pickle4 pickle5 msgpack json", 3 },
+    { 0 },
+};
+static const struct series load_balance[] = {
+    { "worker %s", "route=modulo,worker=%s", "0 1 2 3", 1 },
+    { "worker %s", "route=consistent,worker=%s", "0 1 2 3", 1 },
+    { "even split", NULL, NULL, 2 },
+    { 0 },
+};
+static const struct series query_latency[] = {
+    { "phase1 (event loop) p%s", "program=phase1", "50 99", 1 },
+    { "phase2 (threads) p%s", "program=phase2", "50 99", 1 },
+    { "phase3 (processes) p%s", "program=phase3", "50 99", 1 },
+    { "phase4 (shared memory) p%s", "program=phase4", "50 99", 1 },
+    { "py_phase3 (Python processes) p%s", "program=py_phase3", "50 99", 1 },
+    { 0 },
+};
+static const struct series batching[] = {
+    { "C pool, work %s", "lang=c,mode=pool,work=%s", "0 10", 1 },
+    { "C one process, work %s", "lang=c,mode=sequential,work=%s", "0 10", 1 },
+    { "python ProcessPoolExecutor, work %s", "lang=python,mode=pool,work=%s", "0 10", 1 },
+    { "python one process, work %s", "lang=python,mode=sequential,work=%s", "0 10", 1 },
+    { "C, work %s", "lang=c,mode=pool,work=%s", "0 10", 1 },    /* speedup panel */
+    { "python, work %s", "lang=python,mode=pool,work=%s", "0 10", 1 },
+    { 0 },
+};
+static const struct series loop_lag[] = {
+    { "p99, --offload %s", "lang=c,offload=%s", "none threads", 1 },
+    { "p50, --offload %s", "lang=c,offload=%s", "none threads", 1 },
+    { "max, --offload %s", "lang=c,offload=%s", "none threads", 1 },
+    { "python p99, work on the loop", "lang=python,offload=none", NULL, 1 },
+    { "python p99, run_in_executor", "lang=python,offload=threads", NULL, 1 },
+    { "lag = work of one message", NULL, NULL, 1 },
+    { 0 },
+};
+static const struct series contention[] = {
+    { "--lock %s", "lock=%s", "global registry sharded", 2 },
+    { 0 },
+};
+static const struct series hyperfine[] = {  /* untitled: boxes, error bars, labels */
+    { "", "lang=c", NULL, 3 },
+    { "", "lang=python", NULL, 3 },
+    { 0 },
+};
+static const struct series startup_memory[] = {
+    { "", "lang=c", NULL, 2 },      /* start time: boxes and their labels */
+    { "Pss", "lang=c", NULL, 1 },
+    { "private (Private_Clean + Private_Dirty)", "lang=c", NULL, 1 },
+    { "", "lang=python", NULL, 2 },
+    { "Pss", "lang=python", NULL, 1 },
+    { "private", "lang=python", NULL, 1 },
+    { 0 },
+};
+static const struct series task_queue[] = {
+    { "%s (uniform tasks)", "lang=c,fn=spin,scheme=%s", "static dynamic shm", 1 },
+    { "%s, empty tasks: the queue alone", "lang=c,fn=empty,scheme=%s", "dynamic shm", 1 },
+    { "python %s (uniform tasks)", "lang=python,fn=spin,scheme=%s", "static dynamic", 1 },
+    { "python mp.Queue, empty tasks", "lang=python,fn=empty,scheme=dynamic", NULL, 1 },
+    { 0 },
+};
+
+static const struct {
+    const char *name;
+    const struct series *series;
+} plots[] = {
+    { "scaling", scaling }, { "ipc_size", ipc_size }, { "serialization", serialization },
+    { "load_balance", load_balance }, { "query_latency", query_latency }, { "batching", batching },
+    { "loop_lag", loop_lag }, { "contention", contention }, { "threads_vs_processes", hyperfine },
+    { "parallel_map", hyperfine }, { "startup_memory", startup_memory }, { "task_queue", task_queue },
+};
+
+/* Claim `want` curves titled `title` not yet claimed, in plot order; each must
+ * have `rows` points (rows < 0: a function, any number but 0). */
+static void claim(const char *name, struct curve *c, int n, int *claimed, const char *title, int want, int rows)
 {
-    static const struct { const char *name, *col, *fmt; } plots[] = {
-        { "scaling", "mode", "%s" }, { "contention", "lock", "--lock %s" },
-    };
-    for (size_t p = 0; p < sizeof plots / sizeof plots[0]; p++) {
-        char path[512];
-        snprintf(path, sizeof path, "%stests/fixtures/experiments/%s.csv", kit_src(""), plots[p].name);
-        struct table *t = calloc(1, sizeof *t);
-        table_read(t, path);
-        struct curve c[64];
-        int n = plotted(plots[p].name, c, 64), series = 0;
-        for (int r = 0; r < t->nrows; r++) {
-            const char *v = cell(t, r, plots[p].col);
-            int first = 1, rows = 0;
-            for (int q = 0; q < t->nrows; q++) {
-                first &= !(q < r && strcmp(cell(t, q, plots[p].col), v) == 0);
-                rows += strcmp(cell(t, q, plots[p].col), v) == 0;
-            }
-            if (!first)
-                continue;
-            series++;
-            char title[128];
-            snprintf(title, sizeof title, plots[p].fmt, v);
-            int curves = 0;
-            for (int i = 0; i < n; i++)
-                if (strncmp(c[i].title, title, strlen(title)) == 0 && strchr(" ", c[i].title[strlen(title)])) {
-                    curves++;
-                    ck_assert_msg(c[i].defined == rows, "plots/%s.gp: curve '%s' has %d points, the CSV %d rows",
-                                  plots[p].name, title, c[i].defined, rows);
-                }
-            ck_assert_msg(curves >= 1, "plots/%s.gp: no curve titled '%s'", plots[p].name, title);
-        }
-        ck_assert_msg(series >= 2, "%s: expected at least 2 series in the fixture", path);
-        table_free(t);
-        free(t);
+    for (int i = 0, got = 0; got < want; i++) {
+        ck_assert_msg(i < n, "plots/%s.gp: %d curve(s) titled '%s' expected, %d drawn", name, want, title, got);
+        if (claimed[i] || strcmp(c[i].title, title) != 0)
+            continue;
+        claimed[i] = 1;
+        got++;
+        if (rows < 0)
+            ck_assert_msg(c[i].defined > 0, "plots/%s.gp: function '%s' has no point", name, title);
+        else
+            ck_assert_msg(c[i].defined == rows, "plots/%s.gp: curve %d '%s' has %d points, the fixture %d rows",
+                          name, i, title, c[i].defined, rows);
     }
 }
-END_TEST
 
-/* Findings recomputed here from the CSV: scaling's "MODE: W: R.RRx of 1; peak
- * P msgs/s at W" per mode, contention's "LOCK lock: W threads P msgs/s, R.RRx
- * of 1 thread" per lock, with W the most workers (threads) of the mode. */
-START_TEST(test_findings_recomputed)
+/* Each series of the table is drawn with one point per fixture row of it, and
+ * every curve drawn is a series of the table. */
+START_TEST(test_plot_series_match_csv)
 {
-    static const struct { const char *name, *col, *xcol, *fmt; } cases[] = {
-        { "scaling", "mode", "workers", "%s: %.0f: %.2fx of 1; peak %.0f msgs/s at %.0f" },
-        { "contention", "lock", "threads", "%s lock: %.0f threads %.0f msgs/s, %.2fx of 1 thread" },
-    };
-    for (size_t e = 0; e < 2; e++) {
-        char path[512];
-        snprintf(path, sizeof path, "%stests/fixtures/experiments/%s.csv", kit_src(""), cases[e].name);
-        struct table *t = calloc(1, sizeof *t);
-        table_read(t, path);
-        struct kit_run r;
-        ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), cases[e].name, path,
-                                 NULL), 0);
-        ck_assert_msg(r.status == 0, "findings.sh %s exited %d: %s", cases[e].name, r.status, r.err);
-        for (int i = 0; i < t->nrows; i++) {
-            const char *v = cell(t, i, cases[e].col);
-            if (strncmp(v, "py-", 3) == 0)
-                continue; /* python's rows share one line of another form, not checked here */
-            double one = NAN, xmax = -1, at_max = NAN, peak = -1, peak_x = NAN;
-            for (int q = 0; q < t->nrows; q++) {
-                if (strcmp(cell(t, q, cases[e].col), v) != 0)
-                    continue;
-                double x = num(t, q, cases[e].xcol), rate = num(t, q, "msgs_per_s");
-                if (x == 1)
-                    one = rate;
-                if (x > xmax)
-                    xmax = x, at_max = rate;
-                if (rate > peak)
-                    peak = rate, peak_x = x;
-            }
-            char want[256];
-            if (e == 0)
-                snprintf(want, sizeof want, cases[e].fmt, v, xmax, at_max / one, peak, peak_x);
-            else
-                snprintf(want, sizeof want, cases[e].fmt, v, xmax, at_max, at_max / one);
-            ck_assert_msg(strstr(r.out, want), "findings for %s: expected '%s' (computed from the CSV), got:\n%s",
-                          cases[e].name, want, r.out);
+    const char *name = plots[_i].name;
+    struct table *t = table_read(name);
+    struct curve c[MAX_CURVES];
+    int n = plotted(name, c, MAX_CURVES), claimed[MAX_CURVES] = { 0 };
+    for (const struct series *s = plots[_i].series; s->title; s++) {
+        char words[128], *save = NULL;
+        snprintf(words, sizeof words, "%s", s->each ? s->each : "-"); /* one pass without a word */
+        for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            char title[128], filter[128];
+            snprintf(title, sizeof title, s->title, w);
+            snprintf(filter, sizeof filter, s->filter ? s->filter : "", w);
+            int rows = s->filter ? table_count(t, filter) : -1;
+            ck_assert_msg(rows != 0, "%s fixture: no rows for '%s'", name, filter);
+            claim(name, c, n, claimed, title, s->curves, rows);
         }
-        kit_run_free(&r);
-        table_free(t);
-        free(t);
     }
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(claimed[i], "plots/%s.gp: curve %d '%s' is not a series of the test's table", name, i,
+                      c[i].title);
+    table_free(t);
 }
 END_TEST
 
 static Suite *plots_suite(void)
 {
     Suite *s = suite_create("plots");
-    TCase *tc = kit_tcase(s, "plotted", 120);
+    TCase *tc = kit_tcase(s, "plotted", 60);
     tcase_add_loop_test(tc, test_plot_curves_have_points, 0, NNAMES);
-    tcase_add_test(tc, test_plot_series_match_csv);
-    tcase_add_test(kit_tcase(s, "findings", 30), test_findings_recomputed);
+    tc = kit_tcase(s, "series", 60);
+    tcase_add_loop_test(tc, test_plot_series_match_csv, 0, (int)KIT_NELEM(plots));
     return s;
 }
 
