@@ -55,8 +55,10 @@ set xrange [-0.6:1.6]
 set boxwidth 0.3
 set ylabel 'GET p50 (µs, log)'
 set title 'GET while messages flow'
-plot csv using (pidx(strcol('program')) <= 1 ? pidx(strcol('program')) - 0.16 : NaN):(z(strcol('get_client_p50_us'))) \
+# a program without a GET figure (the routers) draws nothing: NaN, not a 0
+g(c) = strcol(c) eq '' ? NaN : real(strcol(c))
+plot csv using (pidx(strcol('program')) - 0.16):(g('get_client_p50_us')) \
         with boxes lc rgb '#1f77b4' title 'client: send to answer', \
-     csv using (pidx(strcol('program')) <= 1 ? pidx(strcol('program')) + 0.16 : NaN):(z(strcol('get_server_p50_us'))) \
+     csv using (pidx(strcol('program')) + 0.16):(g('get_server_p50_us')) \
         with boxes lc rgb '#2ca02c' title 'server: arrival to answer ready'
 unset multiplot

@@ -1,7 +1,8 @@
 /* kit_table.h: an experiment's CSV (tests/fixtures/experiments/NAME.csv) read
  * by a test, so that it can count a series' rows and recompute a finding itself:
  * the header and the rows cut in place, '#' metadata lines skipped. Rows are
- * picked by a filter "col=value,col=value" (every named cell equal, as text).
+ * picked by a filter "col=value,col!=value" (every named cell equal, or not
+ * equal, as text).
  * Header-only (static inline): the plot and findings suites share it. */
 #ifndef KIT_TABLE_H
 #define KIT_TABLE_H
@@ -82,7 +83,8 @@ static inline double num(const struct table *t, int r, const char *name)
     return strtod(cell(t, r, name), NULL);
 }
 
-/* Whether row r passes filter "col=value,col=value" ("" passes every row). */
+/* Whether row r passes filter "col=value,col!=value" ("" passes every row;
+ * "col!=" picks the rows where col is filled). */
 static inline int table_match(const struct table *t, int r, const char *filter)
 {
     char buf[256];
@@ -91,8 +93,9 @@ static inline int table_match(const struct table *t, int r, const char *filter)
     for (char *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(f, '=');
         ck_assert_msg(eq != NULL, "bad filter '%s'", filter);
-        *eq = '\0';
-        if (strcmp(cell(t, r, f), eq + 1) != 0)
+        int differ = eq > f && eq[-1] == '!';
+        eq[-differ] = '\0';
+        if ((strcmp(cell(t, r, f), eq + 1) != 0) != differ)
             return 0;
     }
     return 1;

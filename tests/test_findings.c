@@ -1,6 +1,6 @@
 /* test_findings.c: the findings plots/findings.sh prints under each plot,
  * recomputed here from the fixture (tests/fixtures/experiments/NAME.csv) with
- * this test's own arithmetic: for every experiment but zero_copy, a function
+ * this test's own arithmetic: for every experiment, a function
  * below builds every line findings.sh must print (ratios, extremes, groups'
  * sums, the Python rows' lines) and the test asserts that findings.sh prints
  * exactly those lines, no more. The number formats are the report's (us, ns,
@@ -426,6 +426,34 @@ static void task_queue(const struct table *t, struct text *o)
 #undef RATE
 }
 
+/* zero_copy: phase 4 against phase 3 and the bare limits; each one's steps
+ * (phase 3's copy and system calls "not measured" where its run made no fit);
+ * GET p50 inside the program and at the client. */
+static void zero_copy(const struct table *t, struct text *o)
+{
+#define V(r, c) num(t, r, c)
+    int a = table_find(t, "program=phase3"), b = table_find(t, "program=phase4");
+    int p = table_find(t, "program=pipe-router"), s = table_find(t, "program=shm-ring");
+    ck_assert_msg(a >= 0 && b >= 0 && p >= 0 && s >= 0, "zero_copy fixture: a program's row missing");
+    say(o, "--work 0, %.0f workers: phase 4 %.0f msgs/s, phase 3 %.0f msgs/s (%s); CPU per message %.3f µs vs %.3f µs",
+        V(b, "workers"), V(b, "msgs_per_s"), V(a, "msgs_per_s"), ratio(V(b, "msgs_per_s"), V(a, "msgs_per_s")),
+        V(b, "cpu_us_per_msg"), V(a, "cpu_us_per_msg"));
+    say(o, "the bare limits: pipe router %.0f msgs/s, shared-memory ring %.0f msgs/s; phase 4 reaches %s of the "
+        "pipe router and %s of the bare ring", V(p, "msgs_per_s"), V(s, "msgs_per_s"),
+        pct(V(b, "msgs_per_s") / V(p, "msgs_per_s")), pct(V(b, "msgs_per_s") / V(s, "msgs_per_s")));
+    int fit = *cell(t, a, "copy_us") != '\0';
+    say(o, "phase 3 per message: encode %s, copy %s, system calls %s, decode %s, apply %s", us(V(a, "encode_us")),
+        fit ? us(V(a, "copy_us")) : "not measured", fit ? us(V(a, "syscall_us")) : "not measured",
+        us(V(a, "decode_us")), us(V(a, "apply_us")));
+    say(o, "phase 4 per message: copy (the dispatch: row lookup, route, the record into the ring) %s, system calls "
+        "%s (%.4f futex calls), apply %s; no encode or decode step", us(V(b, "copy_us")),
+        ns(1000 * V(b, "syscall_us")), V(b, "syscalls_per_msg"), us(V(b, "apply_us")));
+    say(o, "GET p50 while messages flow: phase 4 %s in the program, %s at the client; phase 3 %s and %s",
+        us(V(b, "get_server_p50_us")), us(V(b, "get_client_p50_us")), us(V(a, "get_server_p50_us")),
+        us(V(a, "get_client_p50_us")));
+#undef V
+}
+
 static const struct {
     const char *name;
     void (*findings)(const struct table *t, struct text *o);
@@ -434,7 +462,7 @@ static const struct {
     { "serialization", serialization }, { "startup_memory", startup_memory }, { "load_balance", load_balance },
     { "query_latency", query_latency }, { "batching", batching }, { "loop_lag", loop_lag },
     { "threads_vs_processes", threads_vs_processes }, { "parallel_map", parallel_map },
-    { "task_queue", task_queue },
+    { "task_queue", task_queue }, { "zero_copy", zero_copy },
 };
 
 /* findings.sh prints exactly the lines this test computes from the fixture. */

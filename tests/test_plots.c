@@ -2,7 +2,7 @@
  * plots/NAME.gp run on its fixture (tests/fixtures/experiments/NAME.csv), and
  * checked against the fixture by this test, not by the scripts themselves:
  *   curves  every curve of every plot has points;
- *   series  for every experiment but zero_copy, each curve the plot must draw
+ *   series  for every experiment, each curve the plot must draw
  *           (a table below: its title and the fixture rows it shows, picked by
  *           this test's own filter) exists with exactly as many points as the
  *           fixture has rows for it, and the plot draws no curve the table
@@ -177,6 +177,19 @@ static const struct series task_queue[] = {
     { "python mp.Queue, empty tasks", "lang=python,fn=empty,scheme=dynamic", NULL, 1 },
     { 0 },
 };
+static const struct series zero_copy[] = {
+    { "", "program=%s", "phase3 phase4 pipe-router shm-ring", 1 },  /* throughput boxes */
+    /* the steps, stacked from the top down: each drawn for both programs,
+     * titled once (phase 3's box) */
+    { "apply", "program=phase3", NULL, 1 }, { "", "program=phase4", NULL, 1 },
+    { "decode", "program=phase3", NULL, 1 }, { "", "program=phase4", NULL, 1 },
+    { "system calls", "program=phase3", NULL, 1 }, { "", "program=phase4", NULL, 1 },
+    { "copy", "program=phase3", NULL, 1 }, { "", "program=phase4", NULL, 1 },
+    { "encode", "program=phase3", NULL, 1 }, { "", "program=phase4", NULL, 1 },
+    { "client: send to answer", "get_client_p50_us!=", NULL, 1 },
+    { "server: arrival to answer ready", "get_server_p50_us!=", NULL, 1 },
+    { 0 },
+};
 
 static const struct {
     const char *name;
@@ -186,6 +199,7 @@ static const struct {
     { "load_balance", load_balance }, { "query_latency", query_latency }, { "batching", batching },
     { "loop_lag", loop_lag }, { "contention", contention }, { "threads_vs_processes", hyperfine },
     { "parallel_map", hyperfine }, { "startup_memory", startup_memory }, { "task_queue", task_queue },
+    { "zero_copy", zero_copy },
 };
 
 /* Claim `want` curves titled `title` not yet claimed, in plot order; each must
