@@ -7,7 +7,7 @@
  *           this test's own filter) exists with exactly as many points as the
  *           fixture has rows for it, and the plot draws no curve the table
  *           does not name.
- * test_findings.c recomputes the findings; test_experiments.c checks that each
+ * test_findings.c recomputes the findings; test_experiment_outputs.c checks that each
  * plot renders. Scripts are found relative to the repository root ($KIT_SRC,
  * else the current directory). */
 #include <ctype.h>
