@@ -1,32 +1,12 @@
-/* exp_checks.h: what an experiment's CSV must hold, for the suites that run
- * the drivers (test_experiments.c): a small reader for the CSV (SPEC §6: '#'
- * metadata lines, a header, rows) and the checks, each failing the calling
- * test with a message that names the experiment, the row and the column. */
+/* exp_checks.h: what an experiment's CSV (read with kit_table.h) must hold,
+ * for the suite that runs the drivers (test_experiments.c): each check fails
+ * the calling test with a message that names the experiment, the row and the
+ * column. */
 #ifndef KIT_EXP_CHECKS_H
 #define KIT_EXP_CHECKS_H
 
 #include "exp_catalogue.h"
-
-#define MAX_COLS 64
-#define MAX_ROWS 1024
-
-struct table {
-    char *text;                 /* the file, cut in place */
-    char *meta;                 /* the '#' lines, joined, for error messages and checks */
-    int ncols, nrows;
-    char *col[MAX_COLS];
-    char *cell[MAX_ROWS][MAX_COLS];
-};
-
-/* Read path into t; fails the test on a malformed file. */
-void table_read(struct table *t, const char *path);
-void table_free(struct table *t);
-/* The index of column name, or -1. */
-int table_col(const struct table *t, const char *name);
-/* Row r's cell of column name (the test fails if there is no such column);
- * num: the same as a finite number (the test fails if it is not one). */
-const char *cell(const struct table *t, int r, const char *name);
-double num(const struct table *t, int r, const char *name);
+#include "kit_table.h"
 
 /* SPEC §6 metadata (with "# mode=MODE" unless mode is NULL), SPEC §8 columns,
  * enough rows, every field filled (but those e may leave empty), no NaN. */

@@ -48,13 +48,12 @@ START_TEST(test_driver_tiny)
                   script, r.status, r.err);
     ck_assert_msg(strstr(r.err, e->name), "%s printed no progress on stderr", script);
 
-    struct table t;
-    table_read(&t, csv);
-    check_shape(&t, e, "tiny");
-    check_plausible(&t, e->name);
-    check_lang(&t, e->name);
-    check_mpi_rows(&t, e->name);
-    table_free(&t);
+    struct table *t = table_load(csv);
+    check_shape(t, e, "tiny");
+    check_plausible(t, e->name);
+    check_lang(t, e->name);
+    check_mpi_rows(t, e->name);
+    table_free(t);
 
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp", csv);
@@ -73,12 +72,11 @@ START_TEST(test_fixture_valid)
     const struct exp *e = &exps[_i];
     char path[512];
     snprintf(path, sizeof path, "%s%s.csv", kit_src("tests/fixtures/experiments/"), e->name);
-    struct table t;
-    table_read(&t, path);
-    check_shape(&t, e, NULL);
-    check_plausible(&t, e->name);
-    check_lang(&t, e->name);
-    table_free(&t);
+    struct table *t = table_load(path);
+    check_shape(t, e, NULL);
+    check_plausible(t, e->name);
+    check_lang(t, e->name);
+    table_free(t);
 }
 END_TEST
 
@@ -110,13 +108,12 @@ START_TEST(test_scaling_without_python_lane)
     ck_assert_int_eq(kit_run(&r, NULL, T, "/bin/bash", kit_src("experiments/scaling.sh"), NULL), 0);
     ck_assert_msg(r.status == 0, "scaling.sh without Python exited %d:\n%s", r.status, r.err);
     kit_run_free(&r);
-    struct table t;
-    table_read(&t, csv);
-    check_shape(&t, &exps[0], "tiny");
-    check_lang(&t, "scaling");
-    ck_assert_msg(strstr(t.meta, "# python=not measured"), "scaling without the Python lane must say "
-                  "'python=not measured'; metadata:\n%s", t.meta);
-    table_free(&t);
+    struct table *t = table_load(csv);
+    check_shape(t, &exps[0], "tiny");
+    check_lang(t, "scaling");
+    ck_assert_msg(strstr(t->meta, "# python=not measured"), "scaling without the Python lane must say "
+                  "'python=not measured'; metadata:\n%s", t->meta);
+    table_free(t);
     ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), "scaling", csv,
                              NULL), 0);
     ck_assert_msg(r.status == 0 && strstr(r.out, "python: not measured"),
@@ -172,12 +169,11 @@ START_TEST(test_driver_without_python)
                   "measured: %s", r.err);
     kit_run_free(&r);
     snprintf(csv, sizeof csv, "%s/batching.csv", dir);
-    struct table t;
-    table_read(&t, csv);
-    ck_assert_msg(strstr(t.meta, "# python=not measured (no /nonexistent/python3"),
-                  "no '# python=not measured' line in:\n%s", t.meta);
-    check_lang(&t, "batching");
-    table_free(&t);
+    struct table *t = table_load(csv);
+    ck_assert_msg(strstr(t->meta, "# python=not measured (no /nonexistent/python3"),
+                  "no '# python=not measured' line in:\n%s", t->meta);
+    check_lang(t, "batching");
+    table_free(t);
     ck_assert_int_eq(kit_run(&r, NULL, 20, "/bin/bash", kit_src("plots/findings.sh"), "batching", csv,
                              NULL), 0);
     ck_assert_msg(r.status == 0 && strstr(r.out, "python: not measured") && strstr(r.out, "B=1"),
