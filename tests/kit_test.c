@@ -307,6 +307,27 @@ int kit_connect_ctl(const char *path, pid_t pid)
     return -1;
 }
 
+const char *kit_csv_cell(const char *out, const char *name, char *buf, size_t len)
+{
+    const char *hdr = out, *nl;
+    while (*hdr == '#' && (nl = strchr(hdr, '\n')))
+        hdr = nl + 1;
+    nl = *hdr == '#' ? NULL : strchr(hdr, '\n');
+    ck_assert_msg(nl && nl[1], "no CSV header and row in: %.300s", out);
+    const char *row = nl + 1;
+    size_t n = strlen(name);
+    for (;;) {
+        size_t hl = strcspn(hdr, ",\n"), rl = strcspn(row, ",\n");
+        if (hl == n && strncmp(hdr, name, n) == 0) {
+            snprintf(buf, len, "%.*s", (int)rl, row);
+            return buf;
+        }
+        ck_assert_msg(hdr[hl] == ',' && row[rl] == ',', "no column %s in: %.300s", name, out);
+        hdr += hl + 1;
+        row += rl + 1;
+    }
+}
+
 unsigned long long kit_stat_field(const char *stats, const char *name)
 {
     const char *p = strstr(stats, name);

@@ -98,6 +98,11 @@ int kit_connect_ctl(const char *path, pid_t pid);
  * line; fails the test if name is not there. */
 unsigned long long kit_stat_field(const char *stats, const char *name);
 
+/* The text of column `name` in a program's --csv output ('#' metadata lines, a
+ * header, one row), copied into buf ("" for an empty cell). Fails the test if
+ * there is no header, no row or no such column. Returns buf. */
+const char *kit_csv_cell(const char *out, const char *name, char *buf, size_t len);
+
 /* Alive (not a zombie) pid's parent, or 0 if pid is gone or a zombie. */
 pid_t kit_live_parent(pid_t pid);
 

@@ -99,29 +99,6 @@ START_TEST(test_no_fit_says_so)
 }
 END_TEST
 
-/* The value of column `name` in a --csv output (# lines, a header, one row),
- * as text in out (empty if the cell is); 0, or -1 if there is no such column. */
-static int csv_cell(const char *csv, const char *name, char *out, size_t outlen)
-{
-    const char *hdr = csv, *nl;
-    while (*hdr == '#' && (nl = strchr(hdr, '\n')))
-        hdr = nl + 1;
-    if (*hdr == '#' || !(nl = strchr(hdr, '\n')))
-        return -1;
-    const char *row = nl + 1;
-    for (;;) {
-        size_t hl = strcspn(hdr, ",\n"), rl = strcspn(row, ",\n");
-        if (hl == strlen(name) && strncmp(hdr, name, hl) == 0) {
-            snprintf(out, outlen, "%.*s", (int)rl, row);
-            return 0;
-        }
-        if (hdr[hl] != ',' || row[rl] != ',')
-            return -1;
-        hdr += hl + 1;
-        row += rl + 1;
-    }
-}
-
 /* bin/phase3's channel cost is its copy plus its system calls, to the CSV's
  * rounding, each of them measured (not a zero) whenever the fit was made. */
 START_TEST(test_phase3_csv_adds_up)
@@ -131,9 +108,9 @@ START_TEST(test_phase3_csv_adds_up)
                              "0", "--csv", "--quiet", NULL), 0);
     ck_assert_msg(r.status == 0, "phase3 exited %d: %s", r.status, r.err);
     char chan[64], copy[64], sys[64];
-    ck_assert_int_eq(csv_cell(r.out, "ipc_channel_us", chan, sizeof chan), 0);
-    ck_assert_int_eq(csv_cell(r.out, "ipc_copy_us", copy, sizeof copy), 0);
-    ck_assert_int_eq(csv_cell(r.out, "ipc_syscall_us", sys, sizeof sys), 0);
+    kit_csv_cell(r.out, "ipc_channel_us", chan, sizeof chan);
+    kit_csv_cell(r.out, "ipc_copy_us", copy, sizeof copy);
+    kit_csv_cell(r.out, "ipc_syscall_us", sys, sizeof sys);
     ck_assert_msg(!*copy == !*sys, "half a split: copy '%s', system calls '%s'", copy, sys);
     if (*copy) {
         double c = strtod(chan, NULL), a = strtod(copy, NULL), b = strtod(sys, NULL);

@@ -22,24 +22,8 @@
 /* The value of CSV column `name` in a --csv output (metadata, header, one row). */
 static double csv_value(const char *out, const char *name)
 {
-    const char *hdr = out;
-    while (*hdr == '#')
-        hdr = strchr(hdr, '\n') + 1;
-    const char *row = strchr(hdr, '\n');
-    ck_assert_msg(row, "no CSV row in: %s", out);
-    row++;
-    int col = 0;
-    const char *h = hdr;
-    size_t n = strlen(name);
-    while (!(strncmp(h, name, n) == 0 && (h[n] == ',' || h[n] == '\n'))) {
-        h = strpbrk(h, ",\n");
-        ck_assert_msg(h && *h == ',', "no column %s in header: %.200s", name, hdr);
-        h++;
-        col++;
-    }
-    for (int i = 0; i < col; i++)
-        row = strchr(row, ',') + 1;
-    return strtod(row, NULL);
+    char cell[64];
+    return strtod(kit_csv_cell(out, name, cell, sizeof cell), NULL);
 }
 
 /* ------------------------------------------------------------ dumps */

@@ -26,21 +26,8 @@
 /* The value of CSV column name in a --csv output (metadata, header, one row). */
 static unsigned long long csv_u(const char *out, const char *name)
 {
-    const char *hdr = out;
-    while (*hdr == '#')
-        hdr = strchr(hdr, '\n') + 1;
-    const char *row = strchr(hdr, '\n') + 1, *h = hdr;
-    size_t n = strlen(name);
-    int col = 0;
-    while (!(strncmp(h, name, n) == 0 && (h[n] == ',' || h[n] == '\n'))) {
-        h = strpbrk(h, ",\n");
-        ck_assert_msg(h && *h == ',', "no column %s in: %.300s", name, hdr);
-        h++;
-        col++;
-    }
-    for (int i = 0; i < col; i++)
-        row = strchr(row, ',') + 1;
-    return strtoull(row, NULL, 10);
+    char cell[64];
+    return strtoull(kit_csv_cell(out, name, cell, sizeof cell), NULL, 10);
 }
 
 /* A generated stream (seed, keys, dist) of n messages in dir/in.txt with a bad
